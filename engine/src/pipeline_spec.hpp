@@ -1,0 +1,96 @@
+// PipelineSpec: a pipeline file parsed and validated against the plugins' declarations.
+//
+// Lifecycle: load_pipeline() parses the TOML file, applies --set overrides, loads the plugin modules
+// it names, and checks everything before anything runs: unknown plugins, stages, keys (with "did you
+// mean"), parameter types, required parameters, choices, field types along every edge, fields read
+// that nothing upstream writes, cycles, duplicate names. The result is immutable.
+// Errors: SpecError, whose what() is "FILE:LINE:COLUMN: error: MESSAGE" (with a hint where one helps).
+// The CLI maps it to exit code 2.
+#pragma once
+
+#include "plugin_host.hpp"
+#include "value_tree.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace seqflow::engine {
+
+struct SourcePos {
+  std::string file;  // the pipeline file, or "--set" for command-line overrides
+  int line = 0;
+  int column = 0;
+  std::string str() const;  // "file:line:column"
+};
+
+class SpecError : public std::runtime_error {
+ public:
+  SpecError(const SourcePos& pos, const std::string& message);
+  const SourcePos& pos() const { return pos_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  SourcePos pos_;
+  std::string message_;
+};
+
+struct FieldType {
+  sf_field_type type = SF_FIELD_ANY;
+  sf_dtype dtype = SF_DTYPE_ANY;  // tensors only
+  std::string str() const;        // "string", "tensor<f32>", "tensor"
+};
+
+struct FieldUse {
+  std::string name;
+  FieldType type;
+  bool optional = false;
+};
+
+struct BatchSpec {
+  uint32_t size = 0;          // 0: no batching
+  bool by_length = false;
+  std::string length_field;   // field whose length groups records; default: the stage's `input`
+};
+
+struct StageSpec {
+  std::string name;
+  std::string plugin;  // "io.lines_read"
+  ComponentRef component;
+  std::vector<size_t> inputs;  // indices of predecessor stages (empty for the source)
+  OwnedValue params;           // every declared parameter: given, or its default; paths resolved
+  int32_t concurrency = 0;     // 0 unlimited, 1 serial, N
+  BatchSpec batch;
+  std::vector<FieldUse> reads;
+  std::vector<FieldUse> writes;
+  SourcePos pos;
+};
+
+struct ResourceSpec {
+  std::string name;  // the X of [resources.X]
+  std::string plugin;
+  ResourceTypeRef type;
+  OwnedValue params;
+  SourcePos pos;
+};
+
+struct PipelineSpec {
+  std::string file;  // absolute path of the pipeline file
+  std::string dir;   // its folder: relative paths resolve against it
+  std::string name;
+  std::string description;
+  int threads = 0;             // 0: all cores
+  uint32_t max_in_flight = 256;
+  bool skip_errors = false;    // on_error = "skip"
+  std::string error_log;       // resolved path, "" = none (skipped records then go to stderr)
+  std::vector<ResourceSpec> resources;
+  std::vector<StageSpec> stages;  // in file order; validated acyclic, each stage after its inputs
+  std::vector<FieldUse> fields;   // every field in the pipeline; slot = index here
+};
+
+/// `overrides` are "stage.key=value" or "pipeline.key=value"; the value is a TOML value, or a bare
+/// string when it does not parse as one.
+PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace seqflow::engine
