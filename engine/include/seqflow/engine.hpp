@@ -1,0 +1,70 @@
+// seqflow engine API: load a pipeline file and run it, for the CLI and for programs embedding seqflow.
+//
+// Lifecycle: Pipeline::load() parses and validates (loading the plugin modules it names); run() builds
+// a oneTBB flow graph, creates resources and stage instances, streams every record through, commits
+// the writers and returns a summary. A Pipeline may be run more than once; each run is independent.
+// Threading: run() blocks the calling thread and uses its own task arena of `threads` workers.
+// Ownership: the Pipeline owns its validated spec; modules stay loaded until the process exits.
+// Errors: load() throws seqflow::engine::SpecError (invalid file: position + message) or
+// seqflow::engine::PluginError; run() never throws for pipeline failures: it returns ok = false with
+// the stage, record and reason in `error`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seqflow {
+
+namespace engine {
+struct PipelineSpec;
+}
+
+struct RunOptions {
+  int threads = -1;           // -1: the pipeline's [pipeline].threads; 0: all cores
+  bool progress = false;      // a progress line on stderr
+  std::string stats_path;     // write the per-stage summary as JSON here ("" = don't)
+  bool print_summary = true;  // the per-stage table on stderr at the end
+};
+
+struct StageSummary {
+  std::string name;
+  std::string plugin;
+  uint64_t in = 0;        // records that reached the stage (emitted, for a source)
+  uint64_t out = 0;       // records it passed on (written, for a sink)
+  uint64_t filtered = 0;  // dropped on purpose
+  uint64_t skipped = 0;   // failed under on_error = "skip", or bad input a reader skipped
+  double busy_seconds = 0;
+  uint64_t calls = 0;
+};
+
+struct RunResult {
+  bool ok = false;
+  std::string error;  // first failure: "stage 'x' (plugin) record 'id': reason"
+  std::vector<StageSummary> stages;
+  uint64_t peak_live_records = 0;  // most records alive at once
+  double wall_seconds = 0;
+  double cpu_seconds = 0;
+  int threads = 0;
+};
+
+class Pipeline {
+ public:
+  /// Parses, applies `overrides` ("stage.key=value"), loads plugins and validates. Throws SpecError.
+  static Pipeline load(const std::string& path, const std::vector<std::string>& overrides = {});
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+  ~Pipeline();
+
+  RunResult run(const RunOptions& options = {}) const;
+  const engine::PipelineSpec& spec() const { return *spec_; }
+  /// The graph in Graphviz DOT or Mermaid.
+  std::string graph(const std::string& format) const;
+
+ private:
+  explicit Pipeline(std::unique_ptr<engine::PipelineSpec> spec);
+  std::unique_ptr<engine::PipelineSpec> spec_;
+};
+
+}  // namespace seqflow

@@ -1,0 +1,217 @@
+// The `seqflow` command line: run | validate | plugins | inspect | graph.
+// Exit codes: 0 success, 1 the pipeline failed at run time, 2 the pipeline or command line is invalid.
+#include <seqflow/engine.hpp>
+
+#include "pipeline_spec.hpp"
+#include <seqflow/sdk.hpp>
+#include "plugin_host.hpp"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace {
+
+using seqflow::engine::PluginError;
+using seqflow::engine::PluginHost;
+using seqflow::engine::SpecError;
+
+const char* kind_name(sf_component_kind k) {
+  switch (k) {
+    case SF_SOURCE: return "source";
+    case SF_SINK: return "sink";
+    default: return "transform";
+  }
+}
+
+const char* param_type_name(sf_param_type t) {
+  switch (t) {
+    case SF_PARAM_BOOL: return "bool";
+    case SF_PARAM_INT: return "int";
+    case SF_PARAM_FLOAT: return "float";
+    case SF_PARAM_STRING: return "string";
+    case SF_PARAM_PATH: return "path";
+    case SF_PARAM_STRING_LIST: return "string list";
+    case SF_PARAM_PATH_LIST: return "path list";
+    case SF_PARAM_TABLE: return "table";
+    case SF_PARAM_ARRAY: return "array";
+    case SF_PARAM_RESOURCE: return "resource";
+    case SF_PARAM_FIELD: return "field";
+    case SF_PARAM_FIELD_LIST: return "field list";
+    case SF_PARAM_FIELD_TABLE: return "field table";
+  }
+  return "?";
+}
+
+std::string concurrency_text(int32_t c) {
+  if (c == 0) return "unlimited";
+  if (c == 1) return "serial";
+  return std::to_string(c);
+}
+
+void print_params(uint32_t n, const sf_param_decl* params) {
+  std::printf("parameters:\n");
+  if (n == 0) std::printf("  (none)\n");
+  for (uint32_t i = 0; i < n; ++i) {
+    const sf_param_decl& p = params[i];
+    std::string def = p.required ? "required" : std::string("default ") + p.default_toml;
+    std::printf("  %-16s %-12s %s\n", p.name, param_type_name(p.type), def.c_str());
+    if (p.doc != nullptr && p.doc[0] != 0) std::printf("      %s\n", p.doc);
+    if (p.choices != nullptr) std::printf("      one of: %s\n", p.choices);
+    if (p.interface != nullptr) std::printf("      interface: %s\n", p.interface);
+  }
+}
+
+void print_fields(const sf_component* c) {
+  std::printf("fields:\n");
+  if (c->kind == SF_SOURCE) std::printf("  writes id            string      record id\n");
+  for (uint32_t i = 0; i < c->num_fields; ++i) {
+    const sf_field_decl& f = c->fields[i];
+    std::string type;
+    switch (f.type) {
+      case SF_FIELD_STRING: type = "string"; break;
+      case SF_FIELD_BYTES: type = "bytes"; break;
+      case SF_FIELD_INT: type = "int"; break;
+      case SF_FIELD_FLOAT: type = "float"; break;
+      case SF_FIELD_TENSOR:
+        type = f.dtype == SF_DTYPE_ANY ? "tensor" : std::string("tensor<") + seqflow::dtype_name(f.dtype) + ">";
+        break;
+      default: type = "any"; break;
+    }
+    std::string name = f.param != nullptr ? std::string("<") + f.param + ">" : f.name;
+    if (f.param != nullptr && f.name != nullptr && f.name[0] != 0) name += " (default " + std::string(f.name) + ")";
+    std::printf("  %-6s %-30s %-12s%s %s\n", f.access == SF_READ ? "reads" : "writes", name.c_str(), type.c_str(),
+                f.optional ? " optional" : "", f.doc != nullptr ? f.doc : "");
+  }
+}
+
+int cmd_inspect(const std::string& name) {
+  PluginHost& host = PluginHost::instance();
+  auto [mod, comp] = seqflow::engine::split_plugin_name(name);
+  const auto& m = host.module(mod);
+  for (uint32_t i = 0; i < m.module->num_resources; ++i) {
+    const sf_resource_type* r = m.module->resources[i];
+    if (comp != r->name) continue;
+    std::printf("%s (resource type)\n  module %s %s, %s\n\n%s\n\n", name.c_str(), m.name.c_str(),
+                m.module->version, m.path.c_str(), r->doc != nullptr ? r->doc : "");
+    print_params(r->num_params, r->params);
+    std::printf("interfaces:\n");
+    for (uint32_t k = 0; k < r->num_interfaces; ++k) std::printf("  %s\n", r->interfaces[k]);
+    if (r->example != nullptr) std::printf("example:\n%s\n", r->example);
+    return 0;
+  }
+  auto ref = host.component(name);
+  const sf_component* c = ref.component;
+  std::printf("%s (%s, concurrency %s%s%s%s)\n  module %s %s, %s\n\n%s\n\n", name.c_str(), kind_name(c->kind),
+              concurrency_text(c->default_concurrency).c_str(),
+              (c->flags & SF_FLAG_THREAD_SAFE) ? ", thread-safe" : "", (c->flags & SF_FLAG_FILTERS) ? ", filters" : "",
+              (c->flags & SF_FLAG_SPLITS) ? ", splits" : "", m.name.c_str(), m.module->version, m.path.c_str(),
+              c->doc != nullptr ? c->doc : "");
+  print_params(c->num_params, c->params);
+  print_fields(c);
+  std::printf("engine keys: name, plugin, after, concurrency%s\n", c->kind == SF_TRANSFORM ? ", batch" : "");
+  if (c->example != nullptr) std::printf("example:\n%s\n", c->example);
+  return 0;
+}
+
+int cmd_plugins() {
+  std::vector<std::string> failures;
+  auto modules = PluginHost::instance().discover(&failures);
+  for (const auto* m : modules) {
+    std::printf("%s %s  %s\n", m->name.c_str(), m->module->version, m->path.c_str());
+    for (uint32_t i = 0; i < m->module->num_components; ++i) {
+      const sf_component* c = m->module->components[i];
+      std::string doc = c->doc != nullptr ? c->doc : "";
+      doc = doc.substr(0, doc.find('\n'));
+      std::printf("  %-24s %-9s %s\n", (m->name + "." + c->name).c_str(), kind_name(c->kind), doc.c_str());
+    }
+    for (uint32_t i = 0; i < m->module->num_resources; ++i) {
+      const sf_resource_type* r = m->module->resources[i];
+      std::string doc = r->doc != nullptr ? r->doc : "";
+      doc = doc.substr(0, doc.find('\n'));
+      std::printf("  %-24s %-9s %s\n", (m->name + "." + r->name).c_str(), "resource", doc.c_str());
+    }
+  }
+  for (const std::string& f : failures) std::fprintf(stderr, "warning: %s\n", f.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"seqflow: declarative sequence-modeling pipelines"};
+  app.require_subcommand(1);
+  std::string pipeline;
+  std::vector<std::string> sets;
+
+  auto* run = app.add_subcommand("run", "Run a pipeline");
+  run->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
+  run->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
+  int threads = -1;
+  run->add_option("--threads", threads, "Worker threads (0 = all cores; default: the pipeline's)")
+      ->check(CLI::NonNegativeNumber);
+  bool progress = false, no_progress = false;
+  run->add_flag("--progress", progress, "Show a progress line (default: on when stderr is a terminal)");
+  run->add_flag("--no-progress", no_progress, "Never show a progress line");
+  std::string stats;
+  run->add_option("--stats", stats, "Write the per-stage summary as JSON to this file");
+
+  auto* validate = app.add_subcommand("validate", "Check a pipeline without running it");
+  validate->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
+  validate->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
+
+  app.add_subcommand("plugins", "List the plugin modules and components found");
+
+  std::string component;
+  auto* inspect = app.add_subcommand("inspect", "Show a component's parameters, fields and example");
+  inspect->add_option("component", component, "module.component, e.g. io.lines_read")->required();
+
+  std::string format = "dot";
+  auto* graph = app.add_subcommand("graph", "Print the pipeline graph");
+  graph->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
+  graph->add_option("--format", format, "dot or mermaid")->check(CLI::IsMember({"dot", "mermaid"}));
+  graph->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  try {
+    if (app.got_subcommand("plugins")) return cmd_plugins();
+    if (app.got_subcommand("inspect")) return cmd_inspect(component);
+    seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
+    if (app.got_subcommand("validate")) {
+      std::printf("%s: ok (%zu stages)\n", pipeline.c_str(), p.spec().stages.size());
+      return 0;
+    }
+    if (app.got_subcommand("graph")) {
+      std::fputs(p.graph(format).c_str(), stdout);
+      return 0;
+    }
+    seqflow::RunOptions options;
+    options.threads = threads;
+    options.progress = no_progress ? false : (progress || isatty(STDERR_FILENO) != 0);
+    options.stats_path = stats;
+    seqflow::RunResult r = p.run(options);
+    if (!r.ok) {
+      std::fprintf(stderr, "error: %s\n", r.error.c_str());
+      return 1;
+    }
+    return 0;
+  } catch (const SpecError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  } catch (const PluginError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

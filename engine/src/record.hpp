@@ -1,0 +1,89 @@
+// Engine-side record storage: what the opaque ABI types sf_record and sf_context are.
+//
+// A record is a fixed array of field slots (one per field name in the pipeline, resolved when the
+// graph is built). String, bytes and tensor payloads live in reference-counted, 64-byte aligned blobs,
+// so copying a record (fan-out, split) copies pointers, not data.
+// Threading: a record is touched by one stage call at a time; blob reference counts are atomic.
+// Ownership: records belong to the chunk that carries them; the sink stage deletes them.
+#pragma once
+
+#include <seqflow/plugin_abi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqflow::engine {
+
+/// Reference-counted payload; data() is 64-byte aligned (SIMD and oneDNN friendly).
+struct Blob {
+  static constexpr size_t kHeader = 128;
+  std::atomic<int32_t> refs{1};
+  size_t nbytes = 0;
+  sf_dtype dtype = SF_DTYPE_U8;
+  uint32_t ndim = 0;
+  int64_t shape[SF_MAX_DIMS] = {};
+
+  char* data() { return reinterpret_cast<char*>(this) + kHeader; }
+  static Blob* make(size_t nbytes) {
+    size_t total = (kHeader + nbytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, total);
+    if (p == nullptr) throw std::bad_alloc();
+    Blob* b = new (p) Blob();
+    b->nbytes = nbytes;
+    return b;
+  }
+  static void retain(Blob* b) {
+    if (b != nullptr) b->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void release(Blob* b) {
+    if (b != nullptr && b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      b->~Blob();
+      std::free(b);
+    }
+  }
+};
+static_assert(sizeof(Blob) <= Blob::kHeader);
+
+struct FieldValue {
+  sf_field_type type = SF_FIELD_ANY;  // SF_FIELD_ANY: absent
+  int64_t i = 0;
+  double f = 0;
+  Blob* blob = nullptr;
+
+  FieldValue() = default;
+  FieldValue(const FieldValue& o) : type(o.type), i(o.i), f(o.f), blob(o.blob) { Blob::retain(blob); }
+  FieldValue& operator=(const FieldValue& o) {
+    if (this != &o) {
+      Blob::retain(o.blob);
+      Blob::release(blob);
+      type = o.type;
+      i = o.i;
+      f = o.f;
+      blob = o.blob;
+    }
+    return *this;
+  }
+  ~FieldValue() { Blob::release(blob); }
+  void reset() {
+    Blob::release(blob);
+    blob = nullptr;
+    type = SF_FIELD_ANY;
+  }
+};
+
+enum class RecordState : uint8_t { kAlive, kDropped, kFailed };
+
+}  // namespace seqflow::engine
+
+struct sf_record {
+  explicit sf_record(size_t slots) : fields(slots) {}
+  std::vector<seqflow::engine::FieldValue> fields;
+  uint64_t order = 0;  // position of the source record it descends from (error log ordering)
+  seqflow::engine::RecordState state = seqflow::engine::RecordState::kAlive;
+};

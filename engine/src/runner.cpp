@@ -1,0 +1,855 @@
+// The graph runner: turns a validated PipelineSpec into a oneTBB flow graph and runs it.
+//
+// Records travel in chunks (a few dozen records per message) so that the per-record cost of the
+// flow graph is amortised. Backpressure: the source feeds a limiter_node whose credits bound the
+// chunks alive; a chunk's credit returns when every sink holding a copy of it is done, so no queue
+// in the graph can grow past max_in_flight records. Order: chunks are numbered at the source and
+// every order-sensitive node (serial stages, batchers, sinks) sits behind a sequencer_node, so the
+// output is the same for any thread count. Failures never throw through the graph: they set the
+// run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
+#include <seqflow/engine.hpp>
+
+#include "runtime.hpp"
+
+#include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/task_arena.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+namespace seqflow::engine {
+
+namespace flow = tbb::flow;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Ticket {
+  std::atomic<int32_t> pending{1};
+};
+
+struct Chunk {
+  uint64_t seq = 0;
+  bool last = false;
+  Ticket* ticket = nullptr;
+  std::vector<sf_record*> records;
+};
+
+struct Group {
+  std::vector<Chunk*> chunks;
+};
+
+using ForkCopies = std::shared_ptr<std::vector<Chunk*>>;
+using Tagged = std::pair<size_t, Chunk*>;
+
+double cpu_seconds_now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+bool is_alive(const sf_record* r) { return r->state == RecordState::kAlive; }
+
+}  // namespace
+
+// Instances of one stage. Thread-safe components share one; others get one per concurrent call.
+class InstancePool {
+ public:
+  InstancePool() = default;
+  InstancePool(const InstancePool&) = delete;
+  ~InstancePool() {
+    for (void* p : all_) comp_->destroy(p);
+  }
+  void init(const sf_component* comp, const sf_create_args& args, bool shared) {
+    comp_ = comp;
+    args_ = args;
+    shared_ = shared;
+  }
+  void* create() {
+    std::lock_guard lock(mu_);
+    sf_create_args a = args_;
+    a.worker_index = static_cast<uint32_t>(all_.size());
+    sf_error err{};
+    err.struct_size = sizeof(err);
+    void* p = nullptr;
+    if (comp_->create(&a, &p, &err) != SF_OK || p == nullptr)
+      throw std::runtime_error(err.message[0] != 0 ? err.message : "create() failed without a message");
+    all_.push_back(p);
+    return p;
+  }
+  void* acquire() {
+    if (shared_) return all_.front();
+    void* p = nullptr;
+    if (free_.try_pop(p)) return p;
+    return create();
+  }
+  void release(void* p) {
+    if (!shared_) free_.push(p);
+  }
+  const std::vector<void*>& all() const { return all_; }
+
+ private:
+  const sf_component* comp_ = nullptr;
+  sf_create_args args_{};
+  bool shared_ = true;
+  std::mutex mu_;
+  std::vector<void*> all_;
+  tbb::concurrent_queue<void*> free_;
+};
+
+struct StageRuntime {
+  const StageSpec* spec = nullptr;
+  const sf_component* comp = nullptr;
+  size_t index = 0;
+  StageCounters counters;
+  InstancePool pool;
+  bool splits = false;
+  std::vector<size_t> successors;
+  // Batching: the batcher's state is touched only by its serial node.
+  int32_t length_slot = -1;
+  uint32_t window = 0;
+  std::vector<Chunk*> pending;
+  size_t pending_records = 0;
+  // Join: fields each input branch contributes, and chunks waiting for their partners.
+  std::vector<std::vector<int32_t>> branch_slots;
+  std::mutex join_mu;
+  std::map<uint64_t, std::vector<Chunk*>> join_wait;
+};
+
+class Runner {
+ public:
+  Runner(const PipelineSpec& spec, const RunOptions& options) : spec_(spec), options_(options) {}
+  ~Runner();
+  RunResult run();
+
+ private:
+  void prepare();
+  void build(flow::graph& g);
+  Chunk* produce(tbb::flow_control& fc);
+  Chunk* transform(StageRuntime& st, Chunk* c);
+  Group* transform_group(StageRuntime& st, Group* g);
+  void consume(StageRuntime& st, Chunk* c);
+  void call(StageRuntime& st, sf_record* const* recs, uint32_t n, std::vector<sf_record*>& emitted);
+  void release(Chunk* c);
+  Chunk* merge(StageRuntime& st, std::vector<Chunk*>& parts);
+  sf_context context(StageRuntime& st, std::vector<sf_record*>* emitted);
+  void fatal(StageRuntime& st, const std::string& reason);
+  RunResult finish_run(double wall, double cpu0);
+  void write_error_log(RunResult& result);
+
+  const PipelineSpec& spec_;
+  RunOptions options_;
+  RunState run_;
+  std::vector<std::unique_ptr<StageRuntime>> stages_;
+  std::vector<std::unique_ptr<flow::graph_node>> nodes_;
+  flow::limiter_node<Chunk*>* limiter_ = nullptr;
+  int threads_ = 1;
+  uint32_t chunk_size_ = 32;
+  uint64_t next_seq_ = 0;
+  uint64_t next_order_ = 0;
+  bool source_done_ = false;
+  std::vector<std::vector<flow::receiver<Chunk*>*>> join_tags_;
+  uint32_t idle_reads_ = 0;
+};
+
+Runner::~Runner() {
+  stages_.clear();  // destroy stage instances (writers that did not finish discard their output)
+  for (const ResourceInstance& r : run_.resources)
+    if (r.object != nullptr) r.spec->type.type->destroy(r.object);
+}
+
+sf_context Runner::context(StageRuntime& st, std::vector<sf_record*>* emitted) {
+  sf_context ctx;
+  ctx.run = &run_;
+  ctx.stage = &st;
+  ctx.counters = &st.counters;
+  ctx.stage_name = st.spec->name.c_str();
+  ctx.plugin = st.spec->plugin.c_str();
+  ctx.emitted = emitted;
+  ctx.splits = st.splits;
+  return ctx;
+}
+
+void Runner::fatal(StageRuntime& st, const std::string& reason) {
+  ErrorEntry e;
+  e.order = next_order_;
+  e.stage = st.spec->name;
+  e.plugin = st.spec->plugin;
+  e.reason = reason;
+  run_.report(std::move(e), true);
+}
+
+void Runner::prepare() {
+  threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
+  if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  uint32_t mif = std::max<uint32_t>(1, spec_.max_in_flight);
+  chunk_size_ = std::clamp<uint32_t>(mif / 8, 1, 64);
+
+  run_.spec = &spec_;
+  run_.num_slots = spec_.fields.size();
+  for (size_t i = 0; i < spec_.fields.size(); ++i) run_.slots[spec_.fields[i].name] = static_cast<int32_t>(i);
+  run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
+
+  static sf_create_context create_ctx;  // one run at a time per Runner; rebound below
+  create_ctx.run = &run_;
+  for (const ResourceSpec& r : spec_.resources) {
+    sf_create_args a{};
+    a.struct_size = sizeof(a);
+    a.params = r.params.root();
+    a.ctx = &create_ctx;
+    a.stage_name = r.name.c_str();
+    a.pipeline_dir = spec_.dir.c_str();
+    a.intra_op_threads = 1;
+    sf_error err{};
+    err.struct_size = sizeof(err);
+    void* obj = nullptr;
+    if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
+      throw std::runtime_error("resource '" + r.name + "' (" + r.plugin + "): " + err.message);
+    run_.resources.push_back(ResourceInstance{&r, obj});
+  }
+
+  for (size_t i = 0; i < spec_.stages.size(); ++i) {
+    auto st = std::make_unique<StageRuntime>();
+    const StageSpec& s = spec_.stages[i];
+    st->spec = &s;
+    st->comp = s.component.component;
+    st->index = i;
+    st->splits = (st->comp->flags & SF_FLAG_SPLITS) != 0;
+    if (s.batch.size > 0) {
+      if (st->splits) throw std::runtime_error("stage '" + s.name + "': batch is not supported for a splitting component");
+      std::string lf = s.batch.length_field;
+      if (s.batch.by_length && !lf.empty()) {
+        auto it = run_.slots.find(lf);
+        if (it == run_.slots.end()) throw std::runtime_error("stage '" + s.name + "': unknown batch.length_field '" + lf + "'");
+        st->length_slot = it->second;
+      }
+      uint32_t window = s.batch.by_length ? s.batch.size * 8 : s.batch.size;
+      st->window = std::max(s.batch.size, std::min(window, spec_.max_in_flight / 2));
+    }
+    sf_create_args a{};
+    a.struct_size = sizeof(a);
+    a.params = s.params.root();
+    a.ctx = &create_ctx;
+    a.stage_name = s.name.c_str();
+    a.pipeline_dir = spec_.dir.c_str();
+    a.intra_op_threads = 1;
+    bool shared = (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 ||
+                  st->comp->kind != SF_TRANSFORM;
+    st->pool.init(st->comp, a, shared);
+    // Create up front what the run will use, so that bad parameters fail before any record moves.
+    int want = shared ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
+    std::vector<void*> made;
+    for (int k = 0; k < want; ++k) {
+      try {
+        made.push_back(st->pool.create());
+      } catch (const std::exception& e) {
+        throw std::runtime_error("stage '" + s.name + "' (" + s.plugin + "): " + e.what());
+      }
+    }
+    if (!shared)
+      for (void* p : made) st->pool.release(p);
+    stages_.push_back(std::move(st));
+  }
+  for (size_t i = 0; i < spec_.stages.size(); ++i)
+    for (size_t in : spec_.stages[i].inputs) stages_[in]->successors.push_back(i);
+
+  // Joins: each branch contributes the fields written by stages that only it contains.
+  for (size_t i = 0; i < spec_.stages.size(); ++i) {
+    const StageSpec& s = spec_.stages[i];
+    if (s.inputs.size() < 2) continue;
+    std::vector<std::set<size_t>> anc(s.inputs.size());
+    for (size_t b = 0; b < s.inputs.size(); ++b) {
+      std::vector<size_t> todo{s.inputs[b]};
+      while (!todo.empty()) {
+        size_t x = todo.back();
+        todo.pop_back();
+        if (!anc[b].insert(x).second) continue;
+        for (size_t p : spec_.stages[x].inputs) todo.push_back(p);
+      }
+    }
+    for (size_t b = 0; b < s.inputs.size(); ++b) {
+      std::set<int32_t> slots;
+      for (size_t x : anc[b]) {
+        bool common = true;
+        for (size_t o = 0; o < s.inputs.size(); ++o) common = common && anc[o].count(x) > 0;
+        if (common) continue;
+        for (const FieldUse& w : spec_.stages[x].writes) slots.insert(run_.slots[w.name]);
+      }
+      stages_[i]->branch_slots.emplace_back(slots.begin(), slots.end());
+    }
+  }
+}
+
+void Runner::call(StageRuntime& st, sf_record* const* recs, uint32_t n, std::vector<sf_record*>& emitted) {
+  sf_context ctx = context(st, &emitted);
+  sf_error err;
+  err.struct_size = sizeof(err);
+  err.message[0] = 0;
+  void* inst = nullptr;
+  try {
+    inst = st.pool.acquire();
+  } catch (const std::exception& e) {
+    fatal(st, e.what());
+    return;
+  }
+  auto t0 = Clock::now();
+  sf_status s = st.comp->process(inst, &ctx, recs, n, &err);
+  auto t1 = Clock::now();
+  st.pool.release(inst);
+  st.counters.busy_ns.fetch_add(static_cast<uint64_t>((t1 - t0).count()), std::memory_order_relaxed);
+  st.counters.calls.fetch_add(1, std::memory_order_relaxed);
+  if (s != SF_OK) {
+    std::string msg = err.message[0] != 0 ? err.message : "process() failed without a message";
+    for (uint32_t i = 0; i < n; ++i) PluginHost::host_table()->record_fail(&ctx, recs[i], msg.c_str());
+  }
+}
+
+Chunk* Runner::produce(tbb::flow_control& fc) {
+  if (source_done_) {
+    fc.stop();
+    return nullptr;
+  }
+  StageRuntime& st = *stages_[0];
+  auto* c = new Chunk();
+  c->seq = next_seq_++;
+  c->ticket = new Ticket();
+  sf_context ctx = context(st, &c->records);
+  ctx.source_order = &next_order_;
+  void* inst = st.pool.acquire();
+  auto t0 = Clock::now();
+  while (c->records.size() < chunk_size_) {
+    if (run_.cancelled.load(std::memory_order_relaxed)) {
+      source_done_ = true;
+      break;
+    }
+    size_t before = c->records.size();
+    sf_error err;
+    err.struct_size = sizeof(err);
+    err.message[0] = 0;
+    sf_status s = st.comp->read(inst, &ctx, chunk_size_ - static_cast<uint32_t>(before), &err);
+    if (s == SF_END) {
+      source_done_ = true;
+      break;
+    }
+    if (s != SF_OK) {
+      fatal(st, err.message[0] != 0 ? err.message : "read() failed without a message");
+      source_done_ = true;
+      break;
+    }
+    if (c->records.size() == before) {
+      // A source that keeps returning nothing would spin for ever.
+      if (++idle_reads_ > 100000) {
+        fatal(st, "the source returned no records and no end of input 100000 times in a row");
+        source_done_ = true;
+      }
+      break;
+    }
+    idle_reads_ = 0;
+  }
+  st.counters.busy_ns.fetch_add(static_cast<uint64_t>((Clock::now() - t0).count()), std::memory_order_relaxed);
+  st.counters.calls.fetch_add(1, std::memory_order_relaxed);
+  st.counters.in.fetch_add(c->records.size(), std::memory_order_relaxed);
+  st.counters.out.fetch_add(c->records.size(), std::memory_order_relaxed);
+  c->last = source_done_;
+  return c;
+}
+
+Chunk* Runner::transform(StageRuntime& st, Chunk* c) {
+  if (run_.cancelled.load(std::memory_order_relaxed)) return c;
+  thread_local std::vector<sf_record*> alive;
+  alive.clear();
+  for (sf_record* r : c->records)
+    if (is_alive(r)) alive.push_back(r);
+  if (alive.empty()) return c;
+  st.counters.in.fetch_add(alive.size(), std::memory_order_relaxed);
+  std::vector<sf_record*> emitted;
+  call(st, alive.data(), static_cast<uint32_t>(alive.size()), emitted);
+  if (st.splits) {
+    for (sf_record* r : c->records) run_.delete_record(r);
+    c->records = std::move(emitted);
+    st.counters.out.fetch_add(c->records.size(), std::memory_order_relaxed);
+    return c;
+  }
+  if (!emitted.empty()) {
+    for (sf_record* r : emitted) run_.delete_record(r);
+    fatal(st, "the component emitted new records but does not declare SF_FLAG_SPLITS");
+    return c;
+  }
+  uint64_t out = 0;
+  for (sf_record* r : alive) out += is_alive(r);
+  st.counters.out.fetch_add(out, std::memory_order_relaxed);
+  return c;
+}
+
+Group* Runner::transform_group(StageRuntime& st, Group* g) {
+  if (run_.cancelled.load(std::memory_order_relaxed)) return g;
+  std::vector<sf_record*> recs;
+  for (Chunk* c : g->chunks)
+    for (sf_record* r : c->records)
+      if (is_alive(r)) recs.push_back(r);
+  if (recs.empty()) return g;
+  if (st.length_slot >= 0) {
+    auto length = [&](const sf_record* r) -> int64_t {
+      const FieldValue& f = r->fields[static_cast<size_t>(st.length_slot)];
+      if (f.type == SF_FIELD_TENSOR) return f.blob->ndim > 0 ? f.blob->shape[0] : 1;
+      if (f.type == SF_FIELD_STRING || f.type == SF_FIELD_BYTES) return static_cast<int64_t>(f.blob->nbytes);
+      return 0;
+    };
+    std::stable_sort(recs.begin(), recs.end(),
+                     [&](const sf_record* a, const sf_record* b) { return length(a) < length(b); });
+  }
+  st.counters.in.fetch_add(recs.size(), std::memory_order_relaxed);
+  std::vector<sf_record*> emitted;
+  uint32_t size = st.spec->batch.size;
+  for (size_t i = 0; i < recs.size(); i += size) {
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(size, recs.size() - i));
+    call(st, recs.data() + i, n, emitted);
+  }
+  for (sf_record* r : emitted) run_.delete_record(r);
+  if (!emitted.empty()) fatal(st, "the component emitted new records but does not declare SF_FLAG_SPLITS");
+  uint64_t out = 0;
+  for (sf_record* r : recs) out += is_alive(r);
+  st.counters.out.fetch_add(out, std::memory_order_relaxed);
+  return g;
+}
+
+void Runner::consume(StageRuntime& st, Chunk* c) {
+  if (!run_.cancelled.load(std::memory_order_relaxed)) {
+    thread_local std::vector<sf_record*> alive;
+    alive.clear();
+    for (sf_record* r : c->records)
+      if (is_alive(r)) alive.push_back(r);
+    if (!alive.empty()) {
+      st.counters.in.fetch_add(alive.size(), std::memory_order_relaxed);
+      std::vector<sf_record*> emitted;
+      call(st, alive.data(), static_cast<uint32_t>(alive.size()), emitted);
+      for (sf_record* r : emitted) run_.delete_record(r);
+      uint64_t out = 0;
+      for (sf_record* r : alive) out += is_alive(r);
+      st.counters.out.fetch_add(out, std::memory_order_relaxed);
+    }
+  }
+  release(c);
+}
+
+void Runner::release(Chunk* c) {
+  for (sf_record* r : c->records) run_.delete_record(r);
+  if (c->ticket->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    delete c->ticket;
+    limiter_->decrementer().try_put(flow::continue_msg());
+  }
+  delete c;
+}
+
+Chunk* Runner::merge(StageRuntime& st, std::vector<Chunk*>& parts) {
+  Chunk* base = parts[0];
+  for (size_t b = 1; b < parts.size(); ++b) {
+    Chunk* other = parts[b];
+    if (other->records.size() != base->records.size()) {
+      fatal(st, "branches delivered different record counts to a join");
+    } else {
+      for (size_t i = 0; i < base->records.size(); ++i) {
+        sf_record* dst = base->records[i];
+        const sf_record* src = other->records[i];
+        for (int32_t slot : st.branch_slots[b]) dst->fields[static_cast<size_t>(slot)] = src->fields[static_cast<size_t>(slot)];
+        if (is_alive(dst) && !is_alive(src)) dst->state = src->state;
+      }
+    }
+    for (sf_record* r : other->records) run_.delete_record(r);
+    other->records.clear();
+    other->ticket->pending.fetch_sub(1, std::memory_order_acq_rel);  // base still holds the ticket
+    delete other;
+  }
+  return base;
+}
+
+void Runner::build(flow::graph& g) {
+  auto own = [&](auto* node) {
+    nodes_.emplace_back(node);
+    return node;
+  };
+  uint32_t mif = std::max<uint32_t>(1, spec_.max_in_flight);
+  // The input_node holds one produced chunk besides those the limiter admitted.
+  size_t max_chunks = std::max<size_t>(1, mif / chunk_size_ - 1);
+
+  auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
+  limiter_ = own(new flow::limiter_node<Chunk*>(g, max_chunks));
+  flow::make_edge(*source, *limiter_);
+
+  auto seq_of = [](Chunk* const& c) -> size_t { return c->seq; };
+  std::vector<flow::sender<Chunk*>*> exits(stages_.size(), nullptr);
+  std::vector<flow::receiver<Chunk*>*> entries(stages_.size(), nullptr);
+  exits[0] = limiter_;
+  join_tags_.assign(stages_.size(), {});
+
+  for (size_t i = 1; i < stages_.size(); ++i) {
+    StageRuntime& st = *stages_[i];
+    const StageSpec& s = *st.spec;
+    size_t conc = s.concurrency == 0 ? size_t{flow::unlimited} : static_cast<size_t>(s.concurrency);
+    if (st.comp->kind == SF_SINK) {
+      auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
+      auto* sink = own(new flow::function_node<Chunk*, flow::continue_msg>(g, flow::serial, [this, &st](Chunk* c) {
+        consume(st, c);
+        return flow::continue_msg();
+      }));
+      flow::make_edge(*seq, *sink);
+      entries[i] = seq;
+    } else if (s.batch.size > 0) {
+      using Batcher = flow::multifunction_node<Chunk*, std::tuple<Group*>>;
+      using Unbatcher = flow::multifunction_node<Group*, std::tuple<Chunk*>>;
+      auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
+      auto* batcher = own(new Batcher(g, flow::serial, [&st](Chunk* c, Batcher::output_ports_type& ports) {
+        for (sf_record* r : c->records) st.pending_records += is_alive(r);
+        st.pending.push_back(c);
+        if (st.pending_records >= st.window || c->last) {
+          auto* grp = new Group{std::move(st.pending)};
+          st.pending.clear();
+          st.pending_records = 0;
+          std::get<0>(ports).try_put(grp);
+        }
+      }));
+      auto* work = own(new flow::function_node<Group*, Group*>(g, conc, [this, &st](Group* grp) {
+        return transform_group(st, grp);
+      }));
+      auto* unbatch = own(new Unbatcher(g, flow::unlimited, [](Group* grp, Unbatcher::output_ports_type& ports) {
+        for (Chunk* c : grp->chunks) std::get<0>(ports).try_put(c);
+        delete grp;
+      }));
+      flow::make_edge(*seq, *batcher);
+      flow::make_edge(flow::output_port<0>(*batcher), *work);
+      flow::make_edge(*work, *unbatch);
+      entries[i] = seq;
+      exits[i] = &flow::output_port<0>(*unbatch);
+    } else {
+      bool ordered = conc == 1 || (st.comp->flags & SF_FLAG_SERIAL) != 0;
+      auto* fn = own(new flow::function_node<Chunk*, Chunk*>(g, ordered ? size_t{flow::serial} : conc,
+                                                             [this, &st](Chunk* c) { return transform(st, c); }));
+      if (ordered) {
+        auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
+        flow::make_edge(*seq, *fn);
+        entries[i] = seq;
+      } else {
+        entries[i] = fn;
+      }
+      exits[i] = fn;
+    }
+    // Joins merge the chunk copies of every input branch before the stage sees them.
+    if (s.inputs.size() > 1) {
+      using Join = flow::multifunction_node<Tagged, std::tuple<Chunk*>>;
+      size_t k = s.inputs.size();
+      auto* join = own(new Join(g, flow::unlimited, [this, &st, k](const Tagged& t, Join::output_ports_type& ports) {
+        std::vector<Chunk*> parts;
+        {
+          std::lock_guard lock(st.join_mu);
+          std::vector<Chunk*>& slot = st.join_wait[t.second->seq];
+          if (slot.empty()) slot.assign(k, nullptr);
+          slot[t.first] = t.second;
+          if (std::count(slot.begin(), slot.end(), nullptr) > 0) return;
+          parts = std::move(slot);
+          st.join_wait.erase(t.second->seq);
+        }
+        std::get<0>(ports).try_put(merge(st, parts));
+      }));
+      flow::make_edge(flow::output_port<0>(*join), *entries[i]);
+      for (size_t b = 0; b < k; ++b) {
+        auto* tag = own(new flow::function_node<Chunk*, Tagged>(g, flow::unlimited, [b](Chunk* c) { return Tagged{b, c}; }));
+        flow::make_edge(*tag, *join);
+        join_tags_[i].push_back(tag);
+      }
+    }
+  }
+
+  // Edges. A stage with several successors hands each one its own copy of the chunk.
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    StageRuntime& st = *stages_[i];
+    std::vector<flow::receiver<Chunk*>*> targets;
+    for (size_t succ : st.successors) {
+      const std::vector<size_t>& ins = spec_.stages[succ].inputs;
+      if (ins.size() > 1) {
+        size_t b = static_cast<size_t>(std::find(ins.begin(), ins.end(), i) - ins.begin());
+        targets.push_back(join_tags_[succ][b]);
+      } else {
+        targets.push_back(entries[succ]);
+      }
+    }
+    if (targets.size() == 1) {
+      flow::make_edge(*exits[i], *targets[0]);
+    } else if (targets.size() > 1) {
+      size_t k = targets.size();
+      auto* fork = own(new flow::function_node<Chunk*, ForkCopies>(g, flow::unlimited, [this, k](Chunk* c) {
+        auto copies = std::make_shared<std::vector<Chunk*>>(k, nullptr);
+        (*copies)[0] = c;
+        c->ticket->pending.fetch_add(static_cast<int32_t>(k - 1), std::memory_order_acq_rel);
+        for (size_t b = 1; b < k; ++b) {
+          auto* copy = new Chunk();
+          copy->seq = c->seq;
+          copy->last = c->last;
+          copy->ticket = c->ticket;
+          copy->records.reserve(c->records.size());
+          for (sf_record* r : c->records) {
+            sf_record* x = run_.new_record(r);
+            x->state = r->state;
+            copy->records.push_back(x);
+          }
+          (*copies)[b] = copy;
+        }
+        return copies;
+      }));
+      flow::make_edge(*exits[i], *fork);
+      for (size_t b = 0; b < k; ++b) {
+        auto* pick = own(new flow::function_node<ForkCopies, Chunk*>(g, flow::unlimited,
+                                                                    [b](const ForkCopies& v) { return (*v)[b]; }));
+        flow::make_edge(*fork, *pick);
+        flow::make_edge(*pick, *targets[b]);
+      }
+    }
+  }
+  source->activate();
+}
+
+void Runner::write_error_log(RunResult& result) {
+  auto by_position = [](const ErrorEntry& a, const ErrorEntry& b) {
+    return std::tie(a.order, a.seq) < std::tie(b.order, b.seq);
+  };
+  std::sort(run_.skipped.begin(), run_.skipped.end(), by_position);
+  auto as_json = [](const ErrorEntry& e) {
+    nlohmann::ordered_json j;
+    j["stage"] = e.stage;
+    j["plugin"] = e.plugin;
+    if (!e.record_id.empty()) j["record"] = e.record_id;
+    if (!e.where.empty()) j["input"] = e.where;
+    j["reason"] = e.reason;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  if (!spec_.error_log.empty()) {
+    std::string tmp = spec_.error_log + ".tmp";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    for (const ErrorEntry& e : run_.skipped) out << as_json(e) << '\n';
+    out.close();
+    if (!out || std::rename(tmp.c_str(), spec_.error_log.c_str()) != 0) {
+      result.ok = false;
+      result.error = "cannot write the error log " + spec_.error_log;
+    }
+  } else {
+    size_t shown = 0;
+    for (const ErrorEntry& e : run_.skipped) {
+      if (++shown > 20) {
+        std::fprintf(stderr, "skipped: ... %zu more (set [pipeline].error_log to keep them all)\n",
+                     run_.skipped.size() - 20);
+        break;
+      }
+      std::fprintf(stderr, "skipped: %s\n", as_json(e).c_str());
+    }
+  }
+}
+
+RunResult Runner::run() {
+  RunResult result;
+  auto t0 = Clock::now();
+  double cpu0 = cpu_seconds_now();
+  try {
+    prepare();
+  } catch (const std::exception& e) {
+    result.error = e.what();
+    result.threads = threads_;
+    return result;
+  }
+  result.threads = threads_;
+
+  std::atomic<bool> done{false};
+  std::mutex progress_mu;
+  std::condition_variable progress_cv;
+  std::thread progress;
+  if (options_.progress) {
+    progress = std::thread([&] {
+      std::unique_lock lock(progress_mu);
+      while (!progress_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return done.load(); })) {
+        double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        uint64_t n = stages_[0]->counters.out.load();
+        std::fprintf(stderr, "\rseqflow: %llu records read, %.0f records/s, %.1f s elapsed   ",
+                     static_cast<unsigned long long>(n), secs > 0 ? static_cast<double>(n) / secs : 0.0, secs);
+        std::fflush(stderr);
+      }
+    });
+  }
+
+  tbb::task_arena arena(threads_);
+  arena.execute([&] {
+    flow::graph g;
+    build(g);
+    g.wait_for_all();
+    nodes_.clear();
+  });
+
+  if (progress.joinable()) {
+    {
+      std::lock_guard lock(progress_mu);
+      done = true;
+    }
+    progress_cv.notify_all();
+    progress.join();
+    std::fprintf(stderr, "\n");
+  }
+  return finish_run(std::chrono::duration<double>(Clock::now() - t0).count(), cpu0);
+}
+
+RunResult Runner::finish_run(double wall, double cpu0) {
+  RunResult result;
+  result.threads = threads_;
+  result.ok = run_.failures.empty();
+  if (!result.ok) {
+    auto first = std::min_element(run_.failures.begin(), run_.failures.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.order, a.seq) < std::tie(b.order, b.seq);
+    });
+    result.error = "stage '" + first->stage + "' (" + first->plugin + ")";
+    if (!first->record_id.empty()) result.error += " record '" + first->record_id + "'";
+    if (!first->where.empty()) result.error += " at " + first->where;
+    result.error += ": " + first->reason;
+  } else {
+    // Commit: writers rename their temporary files only once every record got through.
+    for (auto& st : stages_) {
+      for (void* inst : st->pool.all()) {
+        sf_context ctx = context(*st, nullptr);
+        sf_error err;
+        err.struct_size = sizeof(err);
+        err.message[0] = 0;
+        if (st->comp->finish != nullptr && st->comp->finish(inst, &ctx, &err) != SF_OK && result.ok) {
+          result.ok = false;
+          result.error = "stage '" + st->spec->name + "' (" + st->spec->plugin + "): " + err.message;
+        }
+      }
+    }
+  }
+  write_error_log(result);
+  for (auto& st : stages_) {
+    StageSummary s;
+    s.name = st->spec->name;
+    s.plugin = st->spec->plugin;
+    s.in = st->counters.in.load();
+    s.out = st->counters.out.load();
+    s.filtered = st->counters.filtered.load();
+    s.skipped = st->counters.skipped.load();
+    s.busy_seconds = static_cast<double>(st->counters.busy_ns.load()) * 1e-9;
+    s.calls = st->counters.calls.load();
+    result.stages.push_back(s);
+  }
+  result.peak_live_records = static_cast<uint64_t>(run_.peak_live_records.load());
+  result.wall_seconds = wall;
+  result.cpu_seconds = cpu_seconds_now() - cpu0;
+  if (result.ok && run_.live_records.load() != 0) {
+    result.ok = false;
+    result.error = "internal error: " + std::to_string(run_.live_records.load()) + " records were lost in the graph";
+  }
+  return result;
+}
+
+}  // namespace seqflow::engine
+
+namespace seqflow {
+
+namespace {
+
+void print_summary(const RunResult& r) {
+  std::fprintf(stderr, "%-16s %-20s %12s %12s %10s %10s %9s %12s\n", "stage", "plugin", "in", "out", "filtered",
+               "skipped", "busy_s", "records/s");
+  for (const StageSummary& s : r.stages) {
+    double rate = s.busy_seconds > 0 ? static_cast<double>(s.in) / s.busy_seconds : 0;
+    std::fprintf(stderr, "%-16s %-20s %12llu %12llu %10llu %10llu %9.3f %12.0f\n", s.name.c_str(),
+                 s.plugin.c_str(), static_cast<unsigned long long>(s.in), static_cast<unsigned long long>(s.out),
+                 static_cast<unsigned long long>(s.filtered), static_cast<unsigned long long>(s.skipped),
+                 s.busy_seconds, rate);
+  }
+  std::fprintf(stderr, "%.3f s wall, %.3f s cpu, %d threads, peak %llu records in flight\n", r.wall_seconds,
+               r.cpu_seconds, r.threads, static_cast<unsigned long long>(r.peak_live_records));
+}
+
+void write_stats(const std::string& path, const engine::PipelineSpec& spec, const RunResult& r) {
+  nlohmann::ordered_json j;
+  j["pipeline"] = spec.name;
+  j["file"] = spec.file;
+  j["ok"] = r.ok;
+  if (!r.ok) j["error"] = r.error;
+  j["threads"] = r.threads;
+  j["max_in_flight"] = spec.max_in_flight;
+  j["peak_live_records"] = r.peak_live_records;
+  j["wall_seconds"] = r.wall_seconds;
+  j["cpu_seconds"] = r.cpu_seconds;
+  nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+  for (const StageSummary& s : r.stages) {
+    nlohmann::ordered_json x;
+    x["name"] = s.name;
+    x["plugin"] = s.plugin;
+    x["in"] = s.in;
+    x["out"] = s.out;
+    x["filtered"] = s.filtered;
+    x["skipped"] = s.skipped;
+    x["busy_seconds"] = s.busy_seconds;
+    x["calls"] = s.calls;
+    stages.push_back(x);
+  }
+  j["stages"] = stages;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << j.dump(2) << '\n';
+  if (!out) throw std::runtime_error("cannot write stats file " + path);
+}
+
+}  // namespace
+
+Pipeline::Pipeline(std::unique_ptr<engine::PipelineSpec> spec) : spec_(std::move(spec)) {}
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+Pipeline::~Pipeline() = default;
+
+Pipeline Pipeline::load(const std::string& path, const std::vector<std::string>& overrides) {
+  return Pipeline(std::make_unique<engine::PipelineSpec>(engine::load_pipeline(path, overrides)));
+}
+
+RunResult Pipeline::run(const RunOptions& options) const {
+  RunResult r;
+  {
+    engine::Runner runner(*spec_, options);
+    r = runner.run();
+  }  // the runner's destructor removes uncommitted output before we report
+  if (options.print_summary) print_summary(r);
+  if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r);
+  return r;
+}
+
+std::string Pipeline::graph(const std::string& format) const {
+  const auto& stages = spec_->stages;
+  std::string out;
+  auto fields_of = [](const engine::StageSpec& s) {
+    std::string f;
+    for (const auto& w : s.writes) f += (f.empty() ? "" : ", ") + w.name;
+    return f;
+  };
+  if (format == "mermaid") {
+    out = "flowchart LR\n";
+    for (const auto& s : stages) out += "  " + s.name + "[\"" + s.name + "<br/>" + s.plugin + "\"]\n";
+    for (const auto& s : stages)
+      for (size_t in : s.inputs) {
+        std::string label = fields_of(stages[in]);
+        out += "  " + stages[in].name + (label.empty() ? " --> " : " -- \"" + label + "\" --> ") + s.name + "\n";
+      }
+    return out;
+  }
+  out = "digraph \"" + spec_->name + "\" {\n  rankdir=LR;\n  node [shape=box];\n";
+  for (const auto& s : stages) out += "  \"" + s.name + "\" [label=\"" + s.name + "\\n" + s.plugin + "\"];\n";
+  for (const auto& s : stages)
+    for (size_t in : s.inputs)
+      out += "  \"" + stages[in].name + "\" -> \"" + s.name + "\" [label=\"" + fields_of(stages[in]) + "\"];\n";
+  out += "}\n";
+  return out;
+}
+
+}  // namespace seqflow

@@ -1,0 +1,84 @@
+// Run-time state shared by the graph runner and the host function table (host_api.cpp).
+//
+// RunState lives for one run. StageRuntime holds one stage's counters and instance pool. sf_context
+// is built on the stack for each plugin call; sf_create_context for each create call.
+// Threading: counters are atomics; the error list and log are guarded by a mutex.
+#pragma once
+
+#include "pipeline_spec.hpp"
+#include "record.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace seqflow::engine {
+
+struct StageCounters {
+  std::atomic<uint64_t> in{0}, out{0}, filtered{0}, skipped{0}, busy_ns{0}, calls{0};
+};
+
+struct ErrorEntry {
+  uint64_t order = 0;  // source position of the record; inputs skipped by a reader: records read so far
+  uint64_t seq = 0;    // arrival, to keep entries of one record in a stable order
+  std::string stage;
+  std::string plugin;
+  std::string record_id;  // "" when the record was never created (bad input skipped by a reader)
+  std::string where;      // reader's position for skipped input
+  std::string reason;
+};
+
+struct ResourceInstance {
+  const ResourceSpec* spec = nullptr;
+  void* object = nullptr;
+};
+
+struct RunState {
+  const PipelineSpec* spec = nullptr;
+  size_t num_slots = 0;
+  int32_t id_slot = 0;
+  std::atomic<bool> cancelled{false};
+  std::atomic<int64_t> live_records{0};
+  std::atomic<int64_t> peak_live_records{0};
+
+  std::mutex mu;  // guards the members below
+  std::vector<ErrorEntry> skipped;
+  std::vector<ErrorEntry> failures;
+  uint64_t error_seq = 0;
+
+  std::map<std::string, int32_t> slots;
+  std::vector<ResourceInstance> resources;
+
+  sf_record* new_record(const sf_record* copy_from);
+  void delete_record(sf_record* r);
+  std::string record_id(const sf_record* r) const;
+  /// Records a failure (fail policy: cancels the run) or a skip (skip policy).
+  void report(ErrorEntry entry, bool fatal);
+};
+
+struct StageRuntime;
+
+}  // namespace seqflow::engine
+
+struct sf_context {
+  seqflow::engine::RunState* run = nullptr;
+  seqflow::engine::StageRuntime* stage = nullptr;
+  seqflow::engine::StageCounters* counters = nullptr;
+  const char* stage_name = "";
+  const char* plugin = "";
+  std::vector<sf_record*>* emitted = nullptr;
+  bool splits = false;  // a splitting stage consumes its inputs: dropping one is not filtering
+  uint64_t next_order = 0;      // sources: position given to the next emitted record
+  uint64_t* source_order = nullptr;
+};
+
+struct sf_create_context {
+  seqflow::engine::RunState* run = nullptr;
+};
+
+namespace seqflow::engine {
+const sf_host* make_host_table();
+}
