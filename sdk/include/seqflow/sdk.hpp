@@ -479,7 +479,8 @@ struct Adapter {
     }
   }
 
-  static constexpr sf_component describe(sf_component_kind kind) {
+  template <sf_component_kind kind>
+  static constexpr sf_component describe() {
     sf_component c{};
     c.struct_size = sizeof(sf_component);
     c.name = T::info.name;
@@ -494,8 +495,9 @@ struct Adapter {
     c.fields = fields_ptr<T>();
     c.create = &create;
     c.destroy = &destroy;
-    c.read = kind == SF_SOURCE ? &read : nullptr;
-    c.process = kind == SF_SOURCE ? nullptr : &process;
+    // Only the entry point of this kind is instantiated: a source need not define process().
+    if constexpr (kind == SF_SOURCE) c.read = &read;
+    else c.process = &process;
     c.finish = &finish;
     return c;
   }
@@ -525,21 +527,21 @@ struct ResourceAdapter {
 /// at most `max` records with ctx.emit() and returns false once the input is exhausted.
 template <class T>
 struct Source {
-  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::describe(SF_SOURCE); }
+  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::template describe<SF_SOURCE>(); }
 };
 
 /// Base of a transform: implement `void process(Context&, Record&)` (modify in place, ctx.drop() to
 /// filter, ctx.emit(&r) + ctx.drop(r) to split) or `void process_batch(Context&, std::span<Record>)`.
 template <class T>
 struct Transform {
-  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::describe(SF_TRANSFORM); }
+  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::template describe<SF_TRANSFORM>(); }
 };
 
 /// Base of a sink: `void process(Context&, Record&)` sees records in input order; `void finish(Context&)`
 /// commits once the run succeeded (a destructor without finish() must discard partial output).
 template <class T>
 struct Sink {
-  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::describe(SF_SINK); }
+  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::template describe<SF_SINK>(); }
 };
 
 /// Base of a resource: implement `T(CreateContext&)` and
