@@ -1,0 +1,263 @@
+// Runs pipelines of testkit and io components through the `seqflow` CLI and checks what they
+// produce, the stats JSON and the exit codes. Expected values come from the test's own arithmetic.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) out.push_back(line);
+  return out;
+}
+
+class Workspace {
+ public:
+  Workspace() {
+    dir_ = fs::temp_directory_path() / ("seqflow_runtime_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(counter_++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~Workspace() { fs::remove_all(dir_); }
+  const fs::path& dir() const { return dir_; }
+  fs::path write(const std::string& name, const std::string& text) const {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+  Result run(const std::string& args) const {
+    std::string cmd = "SEQFLOW_PLUGIN_PATH='" SEQFLOW_BINARY_DIR "/test_plugins' '" SEQFLOW_BIN "' " + args +
+                      " --no-progress 2> '" + (dir_ / "stderr.txt").string() + "' > /dev/null";
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = read_file(dir_ / "stderr.txt");
+    return r;
+  }
+  nlohmann::json stats() const { return nlohmann::json::parse(read_file(dir_ / "stats.json")); }
+
+ private:
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+const nlohmann::json& stage(const nlohmann::json& stats, const std::string& name) {
+  for (const auto& s : stats["stages"])
+    if (s["name"] == name) return s;
+  FAIL("no stage " << name << " in stats");
+  throw;
+}
+
+std::string counted(int count, const std::string& middle, const std::string& header = "") {
+  return "[pipeline]\nname = \"t\"\n" + header + "\n[[stage]]\nname = \"gen\"\nplugin = \"testkit.count\"\ncount = " +
+         std::to_string(count) + "\n" + middle +
+         "\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"out.jsonl\"\n";
+}
+
+}  // namespace
+
+TEST_CASE("output is byte-identical with 1 and 2 threads on 100000 records of uneven cost") {
+  Workspace w;
+  w.write("p.toml", counted(100000, "[[stage]]\nname = \"work\"\nplugin = \"testkit.work\"\nscale = 20\n") +
+                        "fields = [\"id\", \"n\", \"h\"]\n");
+  Result one = w.run("run p.toml --threads 1 --stats stats.json");
+  REQUIRE(one.exit_code == 0);
+  std::string out1 = read_file(w.dir() / "out.jsonl");
+  Result two = w.run("run p.toml --threads 2 --stats stats.json");
+  REQUIRE(two.exit_code == 0);
+  std::string out2 = read_file(w.dir() / "out.jsonl");
+  CHECK(out1 == out2);
+  std::vector<std::string> lines = lines_of(out1);
+  REQUIRE(lines.size() == 100000);
+  for (size_t i : {size_t{0}, size_t{1}, size_t{4999}, size_t{99999}}) {
+    auto j = nlohmann::json::parse(lines[i]);
+    CHECK(j["id"] == "r" + std::to_string(i));
+    CHECK(j["n"] == i);
+  }
+  auto s = w.stats();
+  CHECK(s["threads"] == 2);
+  CHECK(stage(s, "gen")["out"] == 100000);
+  CHECK(stage(s, "work")["in"] == 100000);
+  CHECK(stage(s, "write")["out"] == 100000);
+}
+
+TEST_CASE("records alive never exceed max_in_flight") {
+  for (int mif : {16, 64, 256}) {
+    Workspace w;
+    w.write("p.toml", counted(20000, "[[stage]]\nname = \"work\"\nplugin = \"testkit.work\"\nscale = 5\n",
+                              "max_in_flight = " + std::to_string(mif) + "\n"));
+    REQUIRE(w.run("run p.toml --threads 2 --stats stats.json").exit_code == 0);
+    auto s = w.stats();
+    INFO("max_in_flight = " << mif);
+    CHECK(s["peak_live_records"].get<int>() <= mif);
+    CHECK(s["peak_live_records"].get<int>() > 0);
+    CHECK(stage(s, "write")["out"] == 20000);
+  }
+}
+
+TEST_CASE("on_error = fail stops the run, names stage and record, and leaves no output") {
+  Workspace w;
+  w.write("p.toml", counted(1000, "[[stage]]\nname = \"boom\"\nplugin = \"testkit.fail\"\nevery = 100\n"));
+  Result r = w.run("run p.toml --threads 2");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("error: stage 'boom' (testkit.fail) record 'r99': n = 99 is unlucky"));
+  CHECK_FALSE(fs::exists(w.dir() / "out.jsonl"));
+  for (const auto& e : fs::directory_iterator(w.dir()))
+    CHECK(e.path().filename().string().find("out.jsonl") == std::string::npos);
+}
+
+TEST_CASE("a non-std exception from a plugin fails the record, not the process") {
+  Workspace w;
+  w.write("p.toml",
+          counted(50, "[[stage]]\nname = \"boom\"\nplugin = \"testkit.fail\"\nevery = 7\nnon_std = true\n"));
+  Result r = w.run("run p.toml --threads 2");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("error: stage 'boom' (testkit.fail) record 'r6': unknown exception"));
+}
+
+TEST_CASE("on_error = skip logs the bad records and accounts for every record") {
+  Workspace w;
+  w.write("p.toml", counted(1000, "[[stage]]\nname = \"boom\"\nplugin = \"testkit.fail\"\nevery = 100\n",
+                            "on_error = \"skip\"\nerror_log = \"errors.jsonl\"\n"));
+  Result r = w.run("run p.toml --threads 2 --stats stats.json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(lines_of(read_file(w.dir() / "out.jsonl")).size() == 990);
+  std::vector<std::string> errors = lines_of(read_file(w.dir() / "errors.jsonl"));
+  REQUIRE(errors.size() == 10);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    auto j = nlohmann::json::parse(errors[i]);
+    CHECK(j["stage"] == "boom");
+    CHECK(j["record"] == "r" + std::to_string(i * 100 + 99));
+  }
+  auto s = w.stats();
+  uint64_t read = stage(s, "gen")["out"], written = stage(s, "write")["out"], skipped = stage(s, "boom")["skipped"];
+  CHECK(read == 1000);
+  CHECK(skipped == 10);
+  CHECK(read == written + skipped);
+}
+
+TEST_CASE("filtered records are counted, not lost") {
+  Workspace w;
+  w.write("p.toml", counted(1000, "[[stage]]\nname = \"keep\"\nplugin = \"testkit.filter\"\nevery = 10\n") +
+                        "fields = [\"id\", \"n\"]\n");
+  REQUIRE(w.run("run p.toml --threads 2 --stats stats.json").exit_code == 0);
+  auto s = w.stats();
+  CHECK(stage(s, "keep")["filtered"] == 100);
+  CHECK(stage(s, "write")["out"] == 900);
+  std::vector<std::string> lines = lines_of(read_file(w.dir() / "out.jsonl"));
+  REQUIRE(lines.size() == 900);
+  CHECK(nlohmann::json::parse(lines[0])["n"] == 1);
+  CHECK(nlohmann::json::parse(lines[9])["n"] == 11);
+}
+
+TEST_CASE("a splitting stage emits records in input order") {
+  Workspace w;
+  w.write("p.toml", counted(100, "[[stage]]\nname = \"split\"\nplugin = \"testkit.split\"\ncopies = 3\n") +
+                        "fields = [\"id\", \"part\"]\n");
+  REQUIRE(w.run("run p.toml --threads 2 --stats stats.json").exit_code == 0);
+  std::vector<std::string> lines = lines_of(read_file(w.dir() / "out.jsonl"));
+  REQUIRE(lines.size() == 300);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto j = nlohmann::json::parse(lines[i]);
+    CHECK(j["id"] == "r" + std::to_string(i / 3));
+    CHECK(j["part"] == i % 3);
+  }
+  CHECK(stage(w.stats(), "split")["out"] == 300);
+}
+
+TEST_CASE("batches respect the size and flush at the end of the stream") {
+  Workspace w;
+  w.write("p.toml", counted(1000, "[[stage]]\nname = \"probe\"\nplugin = \"testkit.batch_probe\"\n"
+                                  "batch = { size = 24 }\n") +
+                        "fields = [\"id\", \"batch_size\"]\n");
+  REQUIRE(w.run("run p.toml --threads 2").exit_code == 0);
+  std::vector<std::string> lines = lines_of(read_file(w.dir() / "out.jsonl"));
+  REQUIRE(lines.size() == 1000);
+  int full = 0;
+  for (const std::string& l : lines) {
+    int b = nlohmann::json::parse(l)["batch_size"];
+    CHECK(b >= 1);
+    CHECK(b <= 24);
+    full += b == 24;
+  }
+  CHECK(full >= 900);  // only the last batch of each group may be short
+}
+
+TEST_CASE("fan-out to two branches and fan-in merges their fields per record") {
+  Workspace w;
+  w.write("p.toml", R"([pipeline]
+name = "dag"
+[[stage]]
+name = "gen"
+plugin = "testkit.count"
+count = 500
+[[stage]]
+name = "a"
+plugin = "testkit.work"
+scale = 1
+output = "ha"
+[[stage]]
+name = "b"
+plugin = "testkit.work"
+after = ["gen"]
+scale = 2
+output = "hb"
+[[stage]]
+name = "write"
+plugin = "io.jsonl_write"
+after = ["a", "b"]
+path = "out.jsonl"
+fields = ["id", "ha", "hb"]
+[[stage]]
+name = "raw"
+plugin = "io.jsonl_write"
+after = ["gen"]
+path = "raw.jsonl"
+fields = ["id", "n"]
+)");
+  Result r = w.run("run p.toml --threads 2 --stats stats.json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lines = lines_of(read_file(w.dir() / "out.jsonl"));
+  REQUIRE(lines.size() == 500);
+  for (const std::string& l : lines) {
+    auto j = nlohmann::json::parse(l);
+    CHECK(j.contains("ha"));
+    CHECK(j.contains("hb"));
+  }
+  CHECK(lines_of(read_file(w.dir() / "raw.jsonl")).size() == 500);
+}
+
+TEST_CASE("a stage whose constructor fails stops the run before any record moves") {
+  Workspace w;
+  w.write("p.toml", counted(10, "[[stage]]\nname = \"bad\"\nplugin = \"testkit.bad_create\"\n"));
+  Result r = w.run("run p.toml");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("stage 'bad' (testkit.bad_create): cannot open the frobnicator"));
+  CHECK_FALSE(fs::exists(w.dir() / "out.jsonl"));
+}
