@@ -159,8 +159,26 @@ class BadCreate : public seqflow::Transform<BadCreate> {
   void process(Context&, Record&) {}
 };
 
+// A sink that fails any record whose n is not larger than the previous one (order check).
+class Ordered : public seqflow::Sink<Ordered> {
+ public:
+  static constexpr Info info{"ordered", "Fails records that arrive out of order of n; writes nothing.",
+                             "[[stage]]\nname = \"check\"\nplugin = \"testkit.ordered\"", 0, 1};
+  static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "n", SF_FIELD_INT)};
+  explicit Ordered(CreateContext& c) : n_(c.field("n")) {}
+  void process(Context&, Record& r) {
+    int64_t n = r.integer(n_);
+    if (n <= last_) throw seqflow::Error("n = " + std::to_string(n) + " after " + std::to_string(last_));
+    last_ = n;
+  }
+
+ private:
+  int64_t last_ = -1;
+  Slot n_;
+};
+
 }  // namespace
 
-using Components = seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate>;
+using Components = seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate, Ordered>;
 using Resources = seqflow::ResourceList<>;
 SEQFLOW_MODULE("testkit", "0.1.0", "Test-only components for engine tests", Components, Resources)
