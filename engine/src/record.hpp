@@ -9,6 +9,8 @@
 
 #include <seqflow/plugin_abi.h>
 
+#include <oneapi/tbb/scalable_allocator.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -32,7 +34,8 @@ struct Blob {
   char* data() { return reinterpret_cast<char*>(this) + kHeader; }
   static Blob* make(size_t nbytes) {
     size_t total = (kHeader + nbytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, total);
+    // tbbmalloc: records are allocated by one worker and freed by another (glibc malloc serialises that).
+    void* p = scalable_aligned_malloc(total, 64);
     if (p == nullptr) throw std::bad_alloc();
     Blob* b = new (p) Blob();
     b->nbytes = nbytes;
@@ -44,7 +47,7 @@ struct Blob {
   static void release(Blob* b) {
     if (b != nullptr && b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       b->~Blob();
-      std::free(b);
+      scalable_aligned_free(b);
     }
   }
 };
@@ -83,7 +86,9 @@ enum class RecordState : uint8_t { kAlive, kDropped, kFailed };
 
 struct sf_record {
   explicit sf_record(size_t slots) : fields(slots) {}
-  std::vector<seqflow::engine::FieldValue> fields;
+  static void* operator new(size_t n) { return scalable_malloc(n); }
+  static void operator delete(void* p) { scalable_free(p); }
+  std::vector<seqflow::engine::FieldValue, tbb::scalable_allocator<seqflow::engine::FieldValue>> fields;
   uint64_t order = 0;  // position of the source record it descends from (error log ordering)
   seqflow::engine::RecordState state = seqflow::engine::RecordState::kAlive;
 };
