@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the benchmarks and runs all of them: engine_bench (5 repetitions, medians), the GStreamer
+# identity comparison (5 repetitions, median slope) and the flat-memory check (1 GB and 4 GB), then
+# prints the results table and the bars of bench/README.md (summarize.py).
+#
+# Usage: bench/run_all.sh [BUILD_DIR]       (default: build-bench next to bench/)
+# Environment: JOBS (build parallelism, default 2), REPS (repetitions, default 5),
+#              MEMORY_SIZES_GB (default "1 4"), GST_BUFFERS (default 500000).
+# Timings are only meaningful on a quiet machine: the load average is printed before each step.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+build=${1:-$repo/build-bench}
+reps=${REPS:-5}
+out=$build/bench_results
+mkdir -p "$out"
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "== build ($build)"
+cmake -S "$repo" -B "$build" -DSEQFLOW_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target engine_bench seqflow seqflow_plugins
+
+echo "== engine_bench, $reps repetitions (load $(load))"
+"$build/bin/engine_bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/engine_bench.json" --benchmark_out_format=json
+
+echo "== GStreamer identity (load $(load))"
+"$here/gstreamer_identity.sh" "${GST_BUFFERS:-500000}" "$reps" | tee "$out/results.txt"
+
+echo "== flat memory (load $(load))"
+# shellcheck disable=SC2086  # MEMORY_SIZES_GB is a list
+"$here/memory_flat.sh" "$build" ${MEMORY_SIZES_GB:-1 4} | tee -a "$out/results.txt"
+
+echo "== summary (load at the end $(load))"
+python3 "$here/summarize.py" "$out/engine_bench.json" "$out/results.txt" | tee "$out/summary.md"
