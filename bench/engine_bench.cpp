@@ -104,6 +104,7 @@ void set_stage_counters(benchmark::State& state, const Cost& full, const Cost& b
   state.counters["cpu_ns_rec"] = full.cpu / n * 1e9;
   state.counters["ns_rec_stage"] = (full.wall - base.wall) / n / stages * 1e9;
   state.counters["cpu_ns_rec_stage"] = (full.cpu - base.cpu) / n / stages * 1e9;
+  state.counters["base_cpu_ns_rec"] = base.cpu / n * 1e9;  // source -> sink alone
 }
 
 // (a) Engine overhead: `stages` benchkit.pass stages between source and sink.
