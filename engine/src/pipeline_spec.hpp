@@ -12,8 +12,10 @@
 #include "value_tree.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace seqflow::engine {
@@ -92,5 +94,9 @@ struct PipelineSpec {
 /// `overrides` are "stage.key=value" or "pipeline.key=value"; the value is a TOML value, or a bare
 /// string when it does not parse as one.
 PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides);
+
+/// A FIELD_TABLE type string ("string", "bytes", "int", "float", "tensor", "tensor:f32", ...; "tensor<f32>"
+/// as FieldType::str() prints it is accepted too) -> FieldType; nullopt when it names no type.
+std::optional<FieldType> parse_field_type(std::string_view text);
 
 }  // namespace seqflow::engine
