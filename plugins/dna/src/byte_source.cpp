@@ -1,0 +1,404 @@
+#include "byte_source.hpp"
+
+#include <libdeflate.h>
+#include <zlib.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace seqflow::dna {
+namespace {
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+// A file descriptor with bytes pushed back in front of it (the sniffed magic).
+class File {
+ public:
+  explicit File(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      throw InputError("cannot open " + quoted(path) + ": " + std::strerror(errno) +
+                       "; check the path (relative paths resolve against the pipeline file's folder)");
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd_);
+      throw InputError(quoted(path) +
+                       " is a directory; name a FASTA/FASTQ file (or a glob such as dir/*.fq)");
+    }
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  ~File() { ::close(fd_); }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t offset() const { return offset_ - pushed_.size() + pushed_pos_; }
+
+  size_t read(char* out, size_t capacity) {
+    if (pushed_pos_ < pushed_.size()) {
+      size_t n = std::min(capacity, pushed_.size() - pushed_pos_);
+      std::memcpy(out, pushed_.data() + pushed_pos_, n);
+      pushed_pos_ += n;
+      return n;
+    }
+    for (;;) {
+      ssize_t n = ::read(fd_, out, capacity);
+      if (n >= 0) {
+        offset_ += static_cast<uint64_t>(n);
+        return static_cast<size_t>(n);
+      }
+      if (errno != EINTR) throw InputError("cannot read " + quoted(path_) + ": " + std::strerror(errno));
+    }
+  }
+  /// Reads exactly `n` bytes unless the file ends first; returns how many were read.
+  size_t read_full(char* out, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+      size_t k = read(out + got, n - got);
+      if (k == 0) break;
+      got += k;
+    }
+    return got;
+  }
+  void push_back(const char* data, size_t n) {
+    pushed_.assign(data, data + n);
+    pushed_pos_ = 0;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  std::vector<char> pushed_;
+  size_t pushed_pos_ = 0;
+};
+
+class PlainSource final : public ByteSource {
+ public:
+  explicit PlainSource(std::unique_ptr<File> f) : file_(std::move(f)) {}
+  size_t read(char* out, size_t capacity) override { return file_->read(out, capacity); }
+  uint64_t compressed_offset() const override { return file_->offset(); }
+
+ private:
+  std::unique_ptr<File> file_;
+};
+
+// Streaming gzip with zlib. Accepts concatenated members (what `cat a.gz b.gz` and pigz produce).
+class GzipSource final : public ByteSource {
+ public:
+  explicit GzipSource(std::unique_ptr<File> f) : file_(std::move(f)), in_(kInSize) {
+    std::memset(&zs_, 0, sizeof(zs_));
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw InputError("zlib: cannot initialise inflate");
+  }
+  ~GzipSource() override { inflateEnd(&zs_); }
+
+  uint64_t compressed_offset() const override { return file_->offset() - zs_.avail_in; }
+
+  size_t read(char* out, size_t capacity) override {
+    if (done_) return 0;
+    zs_.next_out = reinterpret_cast<Bytef*>(out);
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(capacity, 1u << 30));
+    while (zs_.avail_out > 0) {
+      if (zs_.avail_in == 0 && !refill()) {
+        if (in_member_) {
+          throw InputError("gzip stream of " + quoted(file_->path()) +
+                           " is truncated: it ends inside a "
+                           "compressed member at byte " +
+                           std::to_string(file_->offset()) +
+                           "; the file is incomplete (re-download or re-compress it)");
+        }
+        done_ = true;
+        break;
+      }
+      if (!in_member_) {
+        // Between members: another member must follow; anything else is not gzip data.
+        if (zs_.avail_in < 2 && !refill_more()) {
+          throw InputError("gzip stream of " + quoted(file_->path()) +
+                           " has 1 stray byte after its last "
+                           "member at byte " +
+                           std::to_string(compressed_offset()) + "; the file is damaged (re-compress it)");
+        }
+        if (zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b) {
+          throw InputError("gzip stream of " + quoted(file_->path()) +
+                           " has trailing data that is not gzip "
+                           "at byte " +
+                           std::to_string(compressed_offset()) +
+                           "; the file is damaged or two formats were concatenated");
+        }
+        inflateReset(&zs_);
+        in_member_ = true;
+      }
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw InputError("gzip data of " + quoted(file_->path()) + " is corrupt near byte " +
+                         std::to_string(compressed_offset()) +
+                         " (zlib: " + (zs_.msg != nullptr ? zs_.msg : "error " + std::to_string(rc)) +
+                         "); the file is damaged (re-download or re-compress it)");
+      }
+    }
+    return capacity - zs_.avail_out;
+  }
+
+ private:
+  static constexpr size_t kInSize = 1 << 18;
+
+  bool refill() {
+    size_t n = file_->read(in_.data(), in_.size());
+    zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    zs_.avail_in = static_cast<uInt>(n);
+    return n > 0;
+  }
+  // Appends to a 1-byte remainder so that a 2-byte magic can be checked.
+  bool refill_more() {
+    char first = static_cast<char>(zs_.next_in[0]);
+    in_[0] = first;
+    size_t n = file_->read(in_.data() + 1, in_.size() - 1);
+    zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    zs_.avail_in = static_cast<uInt>(n + 1);
+    return n > 0;
+  }
+
+  std::unique_ptr<File> file_;
+  std::vector<char> in_;
+  z_stream zs_;
+  bool in_member_ = false;
+  bool done_ = false;
+};
+
+// BGZF: a series of gzip members of at most 64 KiB each, with the block size in the 'BC' extra field.
+class BgzfSource final : public ByteSource {
+ public:
+  explicit BgzfSource(std::unique_ptr<File> f)
+      : file_(std::move(f)), block_(kMaxBlock), out_(kMaxBlock), dec_(libdeflate_alloc_decompressor()) {
+    if (dec_ == nullptr) throw InputError("libdeflate: cannot allocate a decompressor");
+  }
+  ~BgzfSource() override { libdeflate_free_decompressor(dec_); }
+
+  uint64_t compressed_offset() const override { return file_->offset(); }
+
+  size_t read(char* out, size_t capacity) override {
+    size_t done = 0;
+    while (done < capacity) {
+      if (pos_ == len_ && !next_block()) break;
+      size_t n = std::min(capacity - done, len_ - pos_);
+      std::memcpy(out + done, out_.data() + pos_, n);
+      pos_ += n;
+      done += n;
+    }
+    return done;
+  }
+
+ private:
+  static constexpr size_t kMaxBlock = 65536;
+
+  [[noreturn]] void damaged(uint64_t at, const std::string& what) const {
+    throw InputError("BGZF block of " + quoted(file_->path()) + " at byte " + std::to_string(at) + " " +
+                     what);
+  }
+
+  bool next_block() {
+    const uint64_t at = file_->offset();
+    auto* b = reinterpret_cast<uint8_t*>(block_.data());
+    size_t got = file_->read_full(block_.data(), 18);
+    if (got == 0) return false;
+    if (got < 18) damaged(at, "is truncated (the file ends inside a block header); the file is incomplete");
+    if (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || (b[3] & 4) == 0) {
+      damaged(at,
+              "does not start with a BGZF header; the file is damaged or not BGZF throughout "
+              "(re-compress it with bgzip or gzip)");
+    }
+    const size_t xlen = b[10] | (b[11] << 8);
+    if (xlen < 6 || 12 + xlen > kMaxBlock) damaged(at, "has an invalid extra field length");
+    if (file_->read_full(block_.data() + 18, xlen - 6) != xlen - 6) {
+      damaged(at, "is truncated (the file ends inside a block header); the file is incomplete");
+    }
+    size_t bsize = 0;
+    for (size_t p = 12; p + 4 <= 12 + xlen;) {
+      const size_t slen = b[p + 2] | (b[p + 3] << 8);
+      if (b[p] == 'B' && b[p + 1] == 'C' && slen == 2 && p + 6 <= 12 + xlen)
+        bsize = (b[p + 4] | (b[p + 5] << 8)) + 1u;
+      p += 4 + slen;
+    }
+    if (bsize == 0) damaged(at, "lacks the BGZF block size ('BC' extra field); re-compress the file");
+    if (bsize < 12 + xlen + 8) damaged(at, "declares an impossible block size " + std::to_string(bsize));
+    const size_t rest = bsize - (12 + xlen);
+    if (file_->read_full(block_.data() + 12 + xlen, rest) != rest) {
+      damaged(at,
+              "is truncated (the file ends inside a compressed block); the file is incomplete "
+              "(re-download or re-compress it)");
+    }
+    const uint8_t* trailer = b + bsize - 8;
+    const uint32_t crc = trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (uint32_t(trailer[3]) << 24);
+    const uint32_t isize = trailer[4] | (trailer[5] << 8) | (trailer[6] << 16) | (uint32_t(trailer[7]) << 24);
+    if (isize > kMaxBlock)
+      damaged(at, "declares " + std::to_string(isize) + " uncompressed bytes (max 65536)");
+    size_t actual = 0;
+    auto rc = libdeflate_deflate_decompress(dec_, b + 12 + xlen, bsize - 12 - xlen - 8, out_.data(), isize,
+                                            &actual);
+    if (rc != LIBDEFLATE_SUCCESS || actual != isize) {
+      damaged(at, "holds corrupt compressed data; the file is damaged (re-download or re-compress it)");
+    }
+    if (libdeflate_crc32(0, out_.data(), isize) != crc) {
+      damaged(at, "fails its CRC check; the file is damaged (re-download or re-compress it)");
+    }
+    pos_ = 0;
+    len_ = isize;
+    return true;
+  }
+
+  std::unique_ptr<File> file_;
+  std::vector<char> block_;
+  std::vector<char> out_;
+  libdeflate_decompressor* dec_;
+  size_t pos_ = 0;
+  size_t len_ = 0;
+};
+
+// Reads `inner` ahead on a thread. The queue holds at most `depth` filled buffers.
+class PrefetchSource final : public ByteSource {
+ public:
+  PrefetchSource(std::unique_ptr<ByteSource> inner, size_t chunk, size_t depth)
+      : inner_(std::move(inner)), chunk_(chunk), depth_(depth) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~PrefetchSource() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  uint64_t compressed_offset() const override { return offset_; }
+
+  size_t read(char* out, size_t capacity) override {
+    size_t done = 0;
+    while (done < capacity) {
+      if (cur_pos_ == cur_.size()) {
+        if (!take()) break;
+        continue;
+      }
+      size_t n = std::min(capacity - done, cur_.size() - cur_pos_);
+      std::memcpy(out + done, cur_.data() + cur_pos_, n);
+      cur_pos_ += n;
+      done += n;
+    }
+    return done;
+  }
+
+ private:
+  struct Chunk {
+    std::vector<char> data;
+    uint64_t offset = 0;
+  };
+
+  bool take() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty() || finished_; });
+    if (full_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return false;
+    }
+    Chunk c = std::move(full_.front());
+    full_.pop_front();
+    free_.push_back(std::move(cur_));
+    cur_ = std::move(c.data);
+    offset_ = c.offset;
+    cur_pos_ = 0;
+    lock.unlock();
+    cv_.notify_all();
+    return true;
+  }
+
+  void run() {
+    try {
+      for (;;) {
+        std::vector<char> buf;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return stop_ || full_.size() < depth_; });
+          if (stop_) return;
+          if (!free_.empty()) {
+            buf = std::move(free_.back());
+            free_.pop_back();
+          }
+        }
+        buf.resize(chunk_);
+        size_t n = inner_->read(buf.data(), chunk_);
+        buf.resize(n);
+        std::lock_guard<std::mutex> lock(mu_);
+        if (n == 0) {
+          finished_ = true;
+          cv_.notify_all();
+          return;
+        }
+        full_.push_back(Chunk{std::move(buf), inner_->compressed_offset()});
+        cv_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = std::current_exception();
+      finished_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::unique_ptr<ByteSource> inner_;
+  size_t chunk_;
+  size_t depth_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> full_;
+  std::vector<std::vector<char>> free_;
+  std::vector<char> cur_;
+  size_t cur_pos_ = 0;
+  uint64_t offset_ = 0;
+  bool stop_ = false;
+  bool finished_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_input(const std::string& path, Compression* detected) {
+  auto file = std::make_unique<File>(path);
+  unsigned char magic[18];
+  size_t n = file->read_full(reinterpret_cast<char*>(magic), sizeof(magic));
+  file->push_back(reinterpret_cast<const char*>(magic), n);
+  Compression kind = Compression::kNone;
+  if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    kind = Compression::kGzip;
+    const bool fextra = n >= 4 && (magic[3] & 4) != 0;
+    if (fextra && n >= 18 && magic[12] == 'B' && magic[13] == 'C' && magic[14] == 2 && magic[15] == 0) {
+      kind = Compression::kBgzf;
+    }
+  }
+  if (detected != nullptr) *detected = kind;
+  switch (kind) {
+    case Compression::kGzip: return std::make_unique<GzipSource>(std::move(file));
+    case Compression::kBgzf: return std::make_unique<BgzfSource>(std::move(file));
+    default: return std::make_unique<PlainSource>(std::move(file));
+  }
+}
+
+std::unique_ptr<ByteSource> prefetch(std::unique_ptr<ByteSource> inner, size_t chunk, size_t depth) {
+  return std::make_unique<PrefetchSource>(std::move(inner), chunk, std::max<size_t>(depth, 1));
+}
+
+}  // namespace seqflow::dna

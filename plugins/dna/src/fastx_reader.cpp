@@ -1,0 +1,421 @@
+#include "fastx_reader.hpp"
+
+#include "seq_tables.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace seqflow::dna {
+namespace {
+
+// 1 if any byte is not allowed in a sequence line. An OR-reduction over a table load: no branch per base.
+inline bool has_invalid_base(const char* p, size_t n) {
+  uint8_t bad = 0;
+  for (size_t i = 0; i < n; ++i) bad |= kSeqInvalid[static_cast<uint8_t>(p[i])];
+  return bad != 0;
+}
+
+// 1 if any quality byte lies outside [lo, '~']; written so that the compiler vectorises it.
+inline bool has_invalid_quality(const char* p, size_t n, uint8_t lo) {
+  const uint8_t span = static_cast<uint8_t>('~' - lo);
+  uint8_t bad = 0;
+  for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(static_cast<uint8_t>(p[i]) - lo) > span;
+  return bad != 0;
+}
+
+inline void phred64_to_33(char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] - 31);
+}
+
+std::string show_byte(uint8_t c) {
+  char b[16];
+  if (c >= 0x21 && c < 0x7f) std::snprintf(b, sizeof(b), "'%c'", c);
+  else std::snprintf(b, sizeof(b), "byte 0x%02x", c);
+  return b;
+}
+
+std::string first_bytes(const char* p, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < std::min<size_t>(n, 8); ++i) {
+    char b[8];
+    std::snprintf(b, sizeof(b), "%s%02x", i == 0 ? "" : " ", static_cast<uint8_t>(p[i]));
+    out += b;
+  }
+  return out;
+}
+
+}  // namespace
+
+void split_header_text(std::string_view text, std::string_view& id, std::string_view& description) {
+  size_t sep = text.find_first_of(" \t");
+  if (sep == std::string_view::npos) {
+    id = text;
+    description = {};
+  } else {
+    id = text.substr(0, sep);
+    description = text.substr(sep + 1);
+  }
+}
+
+FastxReader::FastxReader(std::unique_ptr<ByteSource> source, std::string name, Format format,
+                         ReaderOptions options)
+    : source_(std::move(source)), name_(std::move(name)), format_(format), opt_(options) {
+  if (opt_.prefetch) source_ = prefetch(std::move(source_));
+  buf_.resize(std::max<size_t>(opt_.buffer_bytes, 16));
+}
+
+std::unique_ptr<FastxReader> FastxReader::open(const std::string& path, Format format,
+                                               ReaderOptions options) {
+  Compression kind = Compression::kNone;
+  std::unique_ptr<ByteSource> src;
+  try {
+    src = open_input(path, &kind);
+  } catch (const InputError& e) {
+    throw FormatError(path, e.what(), false);
+  }
+  // Decompression is worth a thread; plain reads are not.
+  if (kind == Compression::kNone) options.prefetch = false;
+  return std::make_unique<FastxReader>(std::move(src), path, format, options);
+}
+
+std::string FastxReader::where(uint64_t line) const {
+  return name_ + ":record " + std::to_string(std::max<uint64_t>(record_, 1)) + " (line " +
+         std::to_string(line) + ")";
+}
+
+void FastxReader::fail(uint64_t line, const std::string& reason, bool recoverable) const {
+  throw FormatError(where(line), reason, recoverable);
+}
+
+void FastxReader::note(uint64_t line, const std::string& reason) {
+  if (pending_.empty()) {
+    pending_line_ = line;
+    pending_ = reason;
+  }
+}
+
+bool FastxReader::more() {
+  if (eof_) return false;
+  if (rec_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + rec_, end_ - rec_);
+    cur_ -= rec_;
+    end_ -= rec_;
+    rec_ = 0;
+  }
+  if (end_ == buf_.size()) {
+    if (buf_.size() >= opt_.max_record_bytes) {
+      fail(line_ + 1,
+           "a " + std::string(format_ == Format::kFasta ? "line" : "record") + " is longer than " +
+               std::to_string(opt_.max_record_bytes) +
+               " bytes; the file is probably not text (or raise max_record_bytes)",
+           false);
+    }
+    buf_.resize(std::min(buf_.size() * 2, std::max(opt_.max_record_bytes, buf_.size())));
+  }
+  size_t n = 0;
+  try {
+    n = source_->read(buf_.data() + end_, buf_.size() - end_);
+  } catch (const InputError& e) {
+    fail(line_ + 1, e.what(), false);
+  }
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += n;
+  return true;
+}
+
+bool FastxReader::read_line(Line& l) {
+  size_t scanned = 0;
+  for (;;) {
+    const char* from = buf_.data() + cur_ + scanned;
+    const void* nl = std::memchr(from, '\n', end_ - cur_ - scanned);
+    if (nl != nullptr) {
+      const size_t e = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+      l.off = cur_ - rec_;
+      l.len = e - cur_;
+      if (l.len > 0 && buf_[e - 1] == '\r') --l.len;
+      cur_ = e + 1;
+      ++line_;
+      return true;
+    }
+    scanned = end_ - cur_;
+    if (!more()) {
+      if (cur_ == end_) return false;
+      l.off = cur_ - rec_;
+      l.len = end_ - cur_;
+      if (buf_[end_ - 1] == '\r') --l.len;
+      cur_ = end_;
+      ++line_;
+      return true;
+    }
+  }
+}
+
+int FastxReader::peek() {
+  while (cur_ == end_) {
+    if (!more()) return -1;
+  }
+  return static_cast<uint8_t>(buf_[cur_]);
+}
+
+void FastxReader::skip_blank_lines() {
+  for (;;) {
+    rec_ = cur_;
+    int c = peek();
+    if (c != '\n' && c != '\r') return;
+    Line l;
+    read_line(l);
+    if (l.len != 0) {
+      // A lone '\r' line is blank; anything else is not, so step back.
+      cur_ = rec_ + l.off;
+      --line_;
+      return;
+    }
+  }
+}
+
+void FastxReader::skip_until(char c) {
+  for (;;) {
+    rec_ = cur_;
+    int p = peek();
+    if (p == -1 || p == c) return;
+    Line l;
+    read_line(l);
+  }
+}
+
+// The start of the file decides whether it is this format at all; nothing after a wrong start is read.
+void FastxReader::check_start(char expected) {
+  started_ = true;
+  while (end_ < buf_.size() && end_ - cur_ < 65536 && more()) {
+  }
+  const size_t avail = end_ - cur_;
+  const char* p = buf_.data() + cur_;
+  if (avail == 0) return;
+  if (std::memchr(p, 0, std::min<size_t>(avail, 65536)) != nullptr) {
+    fail(line_ + 1,
+         "the file holds binary data (NUL bytes), not " + std::string(expected == '>' ? "FASTA" : "FASTQ") +
+             " text; check the path " + "(first bytes: " + first_bytes(p, avail) + ")",
+         false);
+  }
+  size_t i = 0;
+  while (i < avail && (p[i] == '\n' || p[i] == '\r')) ++i;
+  if (i == avail || p[i] == expected) return;
+  const char* fmt = expected == '>' ? "FASTA" : "FASTQ";
+  std::string hint;
+  if (expected == '>' && p[i] == '@') hint = "; it looks like FASTQ: use dna.fastq_read";
+  else if (expected == '@' && p[i] == '>') hint = "; it looks like FASTA: use dna.fasta_read";
+  else
+    hint = "; check that this is a " + std::string(fmt) +
+           " file (first bytes: " + first_bytes(p + i, avail - i) + ")";
+  fail(line_ + 1 + static_cast<uint64_t>(std::count(p, p + i, '\n')),
+       "a " + std::string(fmt) + " file must start with '" + expected + "', found " +
+           show_byte(static_cast<uint8_t>(p[i])) + hint,
+       false);
+}
+
+std::string FastxReader::invalid_base(const char* p, size_t n, size_t column_base) const {
+  size_t i = 0;
+  while (i < n && kSeqInvalid[static_cast<uint8_t>(p[i])] == 0) ++i;
+  return "invalid character " + show_byte(static_cast<uint8_t>(p[i])) + " in the sequence at column " +
+         std::to_string(column_base + i + 1) +
+         "; a sequence may hold letters (IUPAC codes), '-', '.' and '*' (is the file damaged or binary?)";
+}
+
+std::string FastxReader::invalid_quality(const char* p, size_t n) const {
+  const uint8_t lo = static_cast<uint8_t>(opt_.quality_offset);
+  size_t i = 0;
+  while (i < n && static_cast<uint8_t>(p[i]) >= lo && static_cast<uint8_t>(p[i]) <= '~') ++i;
+  std::string hint = opt_.quality_offset == 64
+                         ? "; Phred+64 qualities lie in '@'..'~' (is this Phred+33? set quality_offset = 33)"
+                         : "; Phred+33 qualities lie in '!'..'~'";
+  return "invalid quality character " + show_byte(static_cast<uint8_t>(p[i])) + " at column " +
+         std::to_string(i + 1) + hint;
+}
+
+bool FastxReader::next(FastxRecord& r) {
+  pending_.clear();
+  return format_ == Format::kFasta ? next_fasta(r) : next_fastq(r);
+}
+
+bool FastxReader::next_fasta(FastxRecord& r) {
+  if (!started_) check_start('>');
+  skip_blank_lines();
+  Line h;
+  if (!read_line(h)) return false;
+  ++record_;
+  const uint64_t header_line = line_;
+  const char* hp = at(h);
+  if (hp[0] != '>') {
+    skip_until('>');
+    fail(header_line,
+         "expected a header line starting with '>', found " + show_byte(static_cast<uint8_t>(hp[0])) +
+             "; the lines up to the next '>' are skipped",
+         true);
+  }
+  header_.assign(hp + 1, h.len - 1);
+  seq_.clear();
+  for (;;) {
+    rec_ = cur_;
+    int c = peek();
+    if (c == -1 || c == '>') break;
+    Line l;
+    read_line(l);
+    const char* p = at(l);
+    if (has_invalid_base(p, l.len)) note(line_, invalid_base(p, l.len, 0));
+    seq_.append(p, l.len);
+  }
+  rec_ = cur_;
+  if (header_.empty() || header_[0] == ' ' || header_[0] == '\t') {
+    note(header_line, "the header has no sequence name after '>'; give every record a name");
+  }
+  if (!pending_.empty()) fail(pending_line_, pending_, true);
+  split_header_text(header_, r.id, r.description);
+  r.seq = seq_;
+  r.qual = {};
+  r.number = record_;
+  r.line = header_line;
+  return true;
+}
+
+bool FastxReader::next_fastq(FastxRecord& r) {
+  if (!started_) check_start('@');
+  skip_blank_lines();
+  Line h;
+  if (!read_line(h)) return false;
+  ++record_;
+  const uint64_t header_line = line_;
+  if (at(h)[0] != '@') {
+    const uint8_t found = static_cast<uint8_t>(at(h)[0]);
+    skip_until('@');
+    fail(header_line,
+         "expected a header line starting with '@', found " + show_byte(found) +
+             " (a sequence or quality line out of place?); the lines up to the next '@' are skipped",
+         true);
+  }
+  if (h.len == 1 || at(h)[1] == ' ' || at(h)[1] == '\t') {
+    note(header_line, "the header has no read name after '@'; give every read a name");
+  }
+
+  // Sequence: one line, or several up to the '+' line.
+  Line s;
+  const int first = peek();
+  if (first == -1) {
+    fail(header_line, "the file ends after the header; the sequence, '+' and quality lines are missing",
+         true);
+  }
+  if (first == '@') {
+    fail(header_line + 1,
+         "the line after the header starts with '@', not a sequence: the record has no "
+         "sequence, '+' or quality lines; the record is skipped",
+         true);
+  }
+  read_line(s);
+  bool multi = false;
+  Line plus;
+  for (;;) {
+    int c = peek();
+    if (c == -1) fail(line_, "the file ends inside the record: the '+' line and qualities are missing", true);
+    if (c == '+') break;
+    if (c == '@' || c == '>') {
+      fail(line_ + 1,
+           "expected the '+' line after the sequence, found a line starting with " +
+               show_byte(static_cast<uint8_t>(c)) + "; the record is skipped",
+           true);
+    }
+    if (!multi) {
+      seq_.assign(at(s), s.len);
+      multi = true;
+    }
+    Line more_seq;
+    read_line(more_seq);
+    seq_.append(at(more_seq), more_seq.len);
+  }
+  read_line(plus);
+  const uint64_t plus_line = line_;
+  const std::string_view seq = multi ? std::string_view(seq_) : std::string_view(at(s), s.len);
+  if (has_invalid_base(seq.data(), seq.size())) {
+    note(header_line + 1, invalid_base(seq.data(), seq.size(), 0));
+  }
+  if (plus.len > 1) {
+    std::string_view repeated(at(plus) + 1, plus.len - 1);
+    std::string_view full(at(h) + 1, h.len - 1);
+    std::string_view id, description;
+    split_header_text(full, id, description);
+    if (repeated != full && repeated != id) {
+      note(plus_line, "the '+' line repeats the name '" + std::string(repeated) +
+                          "', which differs from the "
+                          "header's '" +
+                          std::string(full) + "' (records out of step?)");
+    }
+  }
+
+  // Quality: lines until it is as long as the sequence.
+  Line q{cur_ - rec_, 0};
+  bool qmulti = false;
+  size_t qlen = 0;
+  if (seq.empty()) {
+    int c = peek();
+    if (c == '\n' || c == '\r') read_line(q);
+    if (q.len != 0)
+      note(line_,
+           "the quality line holds " + std::to_string(q.len) + " characters but the sequence is empty");
+  } else {
+    for (bool first = true;; first = false) {
+      const size_t saved_cur = cur_ - rec_;
+      const uint64_t saved_line = line_;
+      Line l;
+      if (!read_line(l)) {
+        fail(line_,
+             "the file ends inside the qualities: " + std::to_string(qlen) + " quality characters for " +
+                 std::to_string(seq.size()) + " bases; the file is incomplete",
+             true);
+      }
+      if (!first && l.len > 0 && at(l)[0] == '@' && qlen + l.len > seq.size()) {
+        // Not more qualities but the next record's header: this record's qualities are short.
+        cur_ = rec_ + saved_cur;
+        line_ = saved_line;
+        fail(line_,
+             "the quality has " + std::to_string(qlen) + " characters but the sequence has " +
+                 std::to_string(seq.size()) + " bases; the record is skipped",
+             true);
+      }
+      if (first) {
+        q = l;
+      } else {
+        if (!qmulti) {
+          qual_.assign(at(q), q.len);
+          qmulti = true;
+        }
+        qual_.append(at(l), l.len);
+      }
+      qlen += l.len;
+      if (qlen >= seq.size()) break;
+    }
+    if (qlen != seq.size()) {
+      fail(line_,
+           "the quality has " + std::to_string(qlen) + " characters but the sequence has " +
+               std::to_string(seq.size()) + " bases; each base needs one quality character",
+           true);
+    }
+  }
+  char* qp = qmulti ? qual_.data() : buf_.data() + rec_ + q.off;
+  const size_t qn = qmulti ? qual_.size() : q.len;
+  if (has_invalid_quality(qp, qn, static_cast<uint8_t>(opt_.quality_offset))) {
+    note(plus_line + 1, invalid_quality(qp, qn));
+  }
+  if (!pending_.empty()) fail(pending_line_, pending_, true);
+  if (opt_.quality_offset == 64) phred64_to_33(qp, qn);
+
+  split_header_text(std::string_view(at(h) + 1, h.len - 1), r.id, r.description);
+  r.seq = multi ? std::string_view(seq_) : std::string_view(at(s), s.len);
+  r.qual = std::string_view(qp, qn);
+  r.number = record_;
+  r.line = header_line;
+  return true;
+}
+
+}  // namespace seqflow::dna
