@@ -5,13 +5,13 @@
 #   4. run the example's pipeline with the CLI (SEQFLOW_PLUGIN_PATH = the example's build folder) and
 #      compare its output with the expected file.
 # Inputs (-D): BUILD_DIR CONFIG EXAMPLE_DIR EXPECTED WORK_DIR SEQFLOW_BIN GENERATOR CXX_COMPILER NM.
+include(${CMAKE_CURRENT_LIST_DIR}/exported_symbols.cmake)
 
 function(run_step what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${what} failed (exit ${rc}):\n${ARGN}\n--- stdout\n${out}\n--- stderr\n${err}")
   endif()
-  set(step_output "${out}" PARENT_SCOPE)
 endfunction()
 
 set(prefix ${WORK_DIR}/prefix)
@@ -41,13 +41,7 @@ endif()
 run_step("building the example plugin" ${CMAKE_COMMAND} --build ${build})
 
 set(module ${build}/seqflow_hello.so)
-run_step("listing the module's symbols" ${NM} -D --defined-only ${module})
-string(REGEX MATCHALL "[^\n]+" lines "${step_output}")
-set(exported "")
-foreach(line ${lines})
-  string(REGEX REPLACE "^.* " "" symbol "${line}")
-  list(APPEND exported ${symbol})
-endforeach()
+seqflow_exported_symbols(${NM} ${module} exported)
 if(NOT exported STREQUAL "seqflow_plugin_entry")
   message(FATAL_ERROR "${module} must export only seqflow_plugin_entry; it exports: ${exported}")
 endif()

@@ -1,0 +1,15 @@
+# seqflow_exported_symbols(<nm> <module> <out-var>): the dynamic symbols <module> defines, as a list.
+function(seqflow_exported_symbols nm module out_var)
+  execute_process(COMMAND ${nm} -D --defined-only ${module}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${nm} -D failed on ${module}: ${err}")
+  endif()
+  string(REGEX MATCHALL "[^\n]+" lines "${out}")
+  set(symbols "")
+  foreach(line ${lines})
+    string(REGEX REPLACE "^.* " "" symbol "${line}")
+    list(APPEND symbols ${symbol})
+  endforeach()
+  set(${out_var} "${symbols}" PARENT_SCOPE)
+endfunction()
