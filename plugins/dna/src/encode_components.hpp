@@ -19,8 +19,8 @@ namespace seqflow::dna {
 
 inline void require_distinct(CreateContext& ctx, const char* a, const char* b) {
   if (ctx.param(a).as_string() == ctx.param(b).as_string()) {
-    throw Error("stage '" + ctx.stage_name() + "': " + a + " and " + b + " both name field '" +
-                ctx.param(a).as_string() + "'; the encoding is a tensor, so give it its own field");
+    throw Error(std::string(a) + " and " + b + " both name field '" + ctx.param(a).as_string() +
+                "'; the encoding is a tensor, so give it its own field");
   }
 }
 
@@ -77,10 +77,9 @@ class Kmer : public Transform<Kmer> {
     KmerOptions o;
     const int64_t k = ctx.param("k").as_int();
     const int64_t stride = ctx.param("stride").as_int();
-    const std::string stage = "stage '" + ctx.stage_name() + "': ";
-    if (k < 1 || k > 12) throw Error(stage + "k = " + std::to_string(k) + " is out of range; use 1 to 12");
+    if (k < 1 || k > 12) throw Error("k = " + std::to_string(k) + " is out of range; use 1 to 12");
     if (stride < 1) {
-      throw Error(stage + "stride = " + std::to_string(stride) +
+      throw Error("stride = " + std::to_string(stride) +
                   " must be 1 or more (1: overlapping, k: "
                   "non-overlapping)");
     }
@@ -93,11 +92,7 @@ class Kmer : public Transform<Kmer> {
     o.cls_token = ctx.param("cls_token").as_string();
     o.sep_token = ctx.param("sep_token").as_string();
     o.vocab_path = ctx.param("vocab").as_string();
-    try {
-      return KmerTokenizer(o);
-    } catch (const Error& e) {
-      throw Error(stage + e.what());
-    }
+    return KmerTokenizer(o);
   }
 
   Slot input_;
@@ -132,9 +127,9 @@ class OneHot : public Transform<OneHot> {
     u8_ = ctx.param("dtype").as_string() == "u8";
     ambiguous_ = ctx.param("ambiguous").as_string() == "uniform" ? Ambiguous::kUniform : Ambiguous::kZeros;
     if (u8_ && ambiguous_ == Ambiguous::kUniform) {
-      throw Error("stage '" + ctx.stage_name() +
-                  "': dtype \"u8\" cannot hold 0.25; use dtype = \"f32\" with "
-                  "ambiguous = \"uniform\", or ambiguous = \"zeros\"");
+      throw Error(
+          "dtype \"u8\" cannot hold 0.25; use dtype = \"f32\" with "
+          "ambiguous = \"uniform\", or ambiguous = \"zeros\"");
     }
   }
 

@@ -253,7 +253,7 @@ bool FastxReader::next_fasta(FastxRecord& r) {
     skip_until('>');
     fail(header_line,
          "expected a header line starting with '>', found " + show_byte(static_cast<uint8_t>(hp[0])) +
-             "; the lines up to the next '>' are skipped",
+             " (sequence lines before any header?)",
          true);
   }
   header_.assign(hp + 1, h.len - 1);
@@ -293,7 +293,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
     skip_until('@');
     fail(header_line,
          "expected a header line starting with '@', found " + show_byte(found) +
-             " (a sequence or quality line out of place?); the lines up to the next '@' are skipped",
+             " (a sequence or quality line out of place?)",
          true);
   }
   if (h.len == 1 || at(h)[1] == ' ' || at(h)[1] == '\t') {
@@ -310,7 +310,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
   if (first == '@') {
     fail(header_line + 1,
          "the line after the header starts with '@', not a sequence: the record has no "
-         "sequence, '+' or quality lines; the record is skipped",
+         "sequence, '+' or quality lines",
          true);
   }
   read_line(s);
@@ -323,7 +323,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
     if (c == '@' || c == '>') {
       fail(line_ + 1,
            "expected the '+' line after the sequence, found a line starting with " +
-               show_byte(static_cast<uint8_t>(c)) + "; the record is skipped",
+               show_byte(static_cast<uint8_t>(c)),
            true);
     }
     if (!multi) {
@@ -380,7 +380,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
         line_ = saved_line;
         fail(line_,
              "the quality has " + std::to_string(qlen) + " characters but the sequence has " +
-                 std::to_string(seq.size()) + " bases; the record is skipped",
+                 std::to_string(seq.size()) + " bases; each base needs one quality character",
              true);
       }
       if (first) {

@@ -26,8 +26,7 @@
 namespace seqflow::dna {
 
 /// Expands glob patterns (sorted) and checks that plain paths exist. Throws seqflow::Error.
-inline std::vector<std::string> expand_paths(const std::vector<std::string>& patterns,
-                                             const std::string& stage) {
+inline std::vector<std::string> expand_paths(const std::vector<std::string>& patterns) {
   std::vector<std::string> files;
   for (const std::string& p : patterns) {
     if (p.find_first_of("*?[") != std::string::npos) {
@@ -36,7 +35,7 @@ inline std::vector<std::string> expand_paths(const std::vector<std::string>& pat
       std::vector<std::string> found(g.gl_pathv, g.gl_pathv + (rc == 0 ? g.gl_pathc : 0));
       globfree(&g);
       if (found.empty()) {
-        throw Error("stage '" + stage + "': the pattern '" + p + "' matches no file; check the path");
+        throw Error("the pattern '" + p + "' matches no file; check the path");
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -44,14 +43,14 @@ inline std::vector<std::string> expand_paths(const std::vector<std::string>& pat
     }
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) {
-      throw Error("stage '" + stage + "': input file '" + p +
+      throw Error("input file '" + p +
                       "' does not exist; check the path (relative paths "
                       "resolve against the pipeline file's folder)",
                   SF_ERR_IO);
     }
     files.push_back(p);
   }
-  if (files.empty()) throw Error("stage '" + stage + "': paths is empty; name at least one file");
+  if (files.empty()) throw Error("paths is empty; name at least one file");
   return files;
 }
 
@@ -59,24 +58,21 @@ template <class Self, Format kFormat>
 class FastxSource : public Source<Self> {
  public:
   explicit FastxSource(CreateContext& ctx)
-      : files_(expand_paths(ctx.param("paths").as_strings(), ctx.stage_name())),
-        id_(ctx.field("id")),
-        seq_(ctx.field("seq")) {
+      : files_(expand_paths(ctx.param("paths").as_strings())), id_(ctx.field("id")), seq_(ctx.field("seq")) {
     const std::string description = ctx.param("description_field").as_string();
     if (!description.empty()) description_ = ctx.field(description);
     if constexpr (kFormat == Format::kFastq) {
       qual_ = ctx.field("qual");
       const int64_t offset = ctx.param("quality_offset").as_int();
       if (offset != 33 && offset != 64) {
-        throw Error("stage '" + ctx.stage_name() + "': quality_offset = " + std::to_string(offset) +
+        throw Error("quality_offset = " + std::to_string(offset) +
                     " is not supported; use 33 (Sanger/Illumina 1.8+) or 64 (Illumina 1.3-1.7)");
       }
       options_.quality_offset = static_cast<int>(offset);
     }
     const int64_t max_bytes = ctx.param("max_record_bytes").as_int();
     if (max_bytes < 4096) {
-      throw Error("stage '" + ctx.stage_name() + "': max_record_bytes = " + std::to_string(max_bytes) +
-                  " is too small; use 4096 or more");
+      throw Error("max_record_bytes = " + std::to_string(max_bytes) + " is too small; use 4096 or more");
     }
     options_.max_record_bytes = static_cast<size_t>(max_bytes);
     options_.prefetch = ctx.param("decompress_thread").as_bool();
@@ -98,7 +94,10 @@ class FastxSource : public Source<Self> {
       try {
         got = reader_->next(r);
       } catch (const FormatError& e) {
-        if (!ctx.skip_errors()) throw Error(e.what());
+        if (!ctx.skip_errors()) {
+          throw Error(e.recoverable() ? std::string(e.what()) + " (on_error = \"skip\" would skip this record)"
+                                      : std::string(e.what()));
+        }
         ctx.input_skipped(e.where(),
                           e.recoverable() ? e.reason() : e.reason() + " (the rest of the file is skipped)");
         if (!e.recoverable()) reader_.reset();

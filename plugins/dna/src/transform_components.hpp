@@ -119,11 +119,10 @@ class Window : public Transform<Window> {
     const int64_t length = ctx.param("length").as_int();
     const int64_t stride = ctx.param("stride").as_int();
     if (length < 1) {
-      throw Error("stage '" + ctx.stage_name() + "': length = " + std::to_string(length) +
-                  " must be 1 or more");
+      throw Error("length = " + std::to_string(length) + " must be 1 or more");
     }
     if (stride < 0) {
-      throw Error("stage '" + ctx.stage_name() + "': stride = " + std::to_string(stride) +
+      throw Error("stride = " + std::to_string(stride) +
                   " is negative; use 0 (= length, no overlap) or a positive step");
     }
     plan_.length = static_cast<size_t>(length);
@@ -183,19 +182,19 @@ class Filter : public Transform<Filter> {
   };
 
   explicit Filter(CreateContext& ctx) : input_(ctx.field_param("input")) {
-    const std::string stage = "stage '" + ctx.stage_name() + "': ";
+    const std::string stage = "";
     const int64_t min = ctx.param("min_length").as_int();
     const int64_t max = ctx.param("max_length").as_int();
     max_n_ = ctx.param("max_n_fraction").as_float();
-    if (min < 0) throw Error(stage + "min_length = " + std::to_string(min) + " is negative; use 0 or more");
+    if (min < 0) throw Error("min_length = " + std::to_string(min) + " is negative; use 0 or more");
     if (max < 0)
-      throw Error(stage + "max_length = " + std::to_string(max) + " is negative; use 0 (no limit) or more");
+      throw Error("max_length = " + std::to_string(max) + " is negative; use 0 (no limit) or more");
     if (max > 0 && max < min) {
-      throw Error(stage + "max_length = " + std::to_string(max) +
-                  " is below min_length = " + std::to_string(min) + ", which would drop every record");
+      throw Error("max_length = " + std::to_string(max) + " is below min_length = " + std::to_string(min) +
+                  ", which would drop every record");
     }
     if (!(max_n_ >= 0.0 && max_n_ <= 1.0)) {
-      throw Error(stage + "max_n_fraction = " + std::to_string(max_n_) + " must lie between 0 and 1");
+      throw Error("max_n_fraction = " + std::to_string(max_n_) + " must lie between 0 and 1");
     }
     min_ = static_cast<size_t>(min);
     max_ = max == 0 ? SIZE_MAX : static_cast<size_t>(max);

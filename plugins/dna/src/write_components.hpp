@@ -37,8 +37,7 @@ inline WriterOptions writer_options(CreateContext& ctx) {
   o.gzip = compression == "gzip" || (compression == "auto" && has_gzip_extension(path));
   o.level = static_cast<int>(ctx.param("level").as_int());
   if (o.level < 1 || o.level > 12) {
-    throw Error("stage '" + ctx.stage_name() + "': level = " + std::to_string(o.level) +
-                " is out of range; use 1 (fastest) to 12 (smallest)");
+    throw Error("level = " + std::to_string(o.level) + " is out of range; use 1 (fastest) to 12 (smallest)");
   }
   return o;
 }
@@ -81,7 +80,7 @@ class FastaWrite : public Sink<FastaWrite> {
     WriterOptions o = writer_options(ctx);
     const int64_t width = ctx.param("line_width").as_int();
     if (width < 0) {
-      throw Error("stage '" + ctx.stage_name() + "': line_width = " + std::to_string(width) +
+      throw Error("line_width = " + std::to_string(width) +
                   " is negative; use 0 (one line per sequence) or a positive width such as 60");
     }
     o.line_width = static_cast<size_t>(width);
@@ -131,12 +130,12 @@ class FastqWrite : public Sink<FastqWrite> {
       : id_(ctx.field("id")),
         description_(optional_field(ctx, "description")),
         seq_(ctx.field_param("input")),
-        qual_(ctx.field_param("quality")) {
+        qual_(ctx.field_param("quality")),
+        qual_name_(ctx.param("quality").as_string()) {
     WriterOptions o = writer_options(ctx);
     const int64_t offset = ctx.param("quality_offset").as_int();
     if (offset != 33 && offset != 64) {
-      throw Error("stage '" + ctx.stage_name() + "': quality_offset = " + std::to_string(offset) +
-                  " is not supported; use 33 or 64");
+      throw Error("quality_offset = " + std::to_string(offset) + " is not supported; use 33 or 64");
     }
     o.quality_offset = static_cast<int>(offset);
     o.repeat_name = ctx.param("repeat_name").as_bool();
@@ -147,7 +146,7 @@ class FastqWrite : public Sink<FastqWrite> {
     const std::string_view description =
         description_ && r.has(description_) ? r.string(description_) : std::string_view();
     if (!r.has(qual_)) {
-      throw Error("the record has no quality field '" + std::string("qual") +
+      throw Error("the record has no quality field '" + qual_name_ +
                   "' (FASTA input?); write it with dna.fasta_write");
     }
     writer_->write(r.string(id_), description, r.string(seq_), r.string(qual_));
@@ -159,6 +158,7 @@ class FastqWrite : public Sink<FastqWrite> {
   Slot description_;
   Slot seq_;
   Slot qual_;
+  std::string qual_name_;
   std::unique_ptr<FastxWriter> writer_;
 };
 
