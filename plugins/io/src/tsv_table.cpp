@@ -1,0 +1,190 @@
+#include "tsv_table.hpp"
+
+#include "common.hpp"
+#include "io/glob.hpp"
+#include "io/text_format.hpp"
+#include "io/tsv.hpp"
+
+#include <algorithm>
+
+namespace seqflow::io {
+namespace {
+
+std::string join_names(const std::vector<std::string_view>& cells) {
+  std::string s;
+  for (std::string_view c : cells) {
+    if (!s.empty()) s += ", ";
+    s += c;
+  }
+  return s;
+}
+
+}  // namespace
+
+TsvRead::TsvRead(CreateContext& ctx)
+    : paths_(expand_paths(ctx.param("paths").as_strings())),
+      header_(ctx.param("header").as_bool()),
+      id_column_(ctx.param("id_column").as_string()),
+      id_slot_(ctx.field("id")) {
+  Value table = ctx.param("columns");
+  if (table.size() == 0)
+    throw Error("parameter 'columns' is empty: declare at least one column and its type");
+  for (size_t i = 0; i < table.size(); ++i) {
+    std::string name(table.key(i));
+    FieldKind kind;
+    try {
+      kind = parse_field_kind(table.item(i).as_string());
+    } catch (const Error& e) {
+      throw Error("parameter 'columns', column '" + name + "': " + e.what());
+    }
+    if (kind.type != SF_FIELD_STRING && kind.type != SF_FIELD_INT && kind.type != SF_FIELD_FLOAT)
+      throw Error("parameter 'columns', column '" + name + "': type '" + field_kind_name(kind) +
+                  "' cannot be read from a TSV cell; use string, int or float");
+    if (name == "id" && id_column_ != "id")
+      throw Error(
+          "parameter 'columns': a column named 'id' would overwrite the record id taken from id_column '" +
+          id_column_ + "'; rename the column or set id_column = \"id\"");
+    if (name == id_column_ && kind.type != SF_FIELD_STRING)
+      throw Error("parameter 'columns': the id column '" + name + "' must be declared as \"string\"");
+    columns_.push_back({name, kind, ctx.field(name)});
+  }
+  ints_.resize(columns_.size());
+  floats_.resize(columns_.size());
+}
+
+void TsvRead::open_next() {
+  const std::string& path = paths_[next_path_++];
+  reader_ = std::make_unique<LineReader>(path);
+  file_name_ = base_name(path);
+  id_index_ = -1;
+  if (!header_) {
+    expected_cells_ = columns_.size();
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      columns_[i].index = i;
+      if (columns_[i].name == id_column_) id_index_ = static_cast<std::ptrdiff_t>(i);
+    }
+    return;
+  }
+  std::string_view line;
+  if (!reader_->next(line)) return;                             // an empty file: no header, no rows
+  if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // UTF-8 byte order mark
+  split_tabs(line, cells_);
+  expected_cells_ = cells_.size();
+  auto find = [&](const std::string& name) -> std::ptrdiff_t {
+    auto it = std::find(cells_.begin(), cells_.end(), name);
+    if (it == cells_.end()) return -1;
+    if (std::find(it + 1, cells_.end(), name) != cells_.end())
+      throw Error(path + ":1: the header names column '" + name + "' more than once");
+    return it - cells_.begin();
+  };
+  for (Column& col : columns_) {
+    std::ptrdiff_t i = find(col.name);
+    if (i < 0)
+      throw Error(path + ":1: column '" + col.name +
+                  "' is declared in `columns` but missing from the header (" +
+                  "the header has: " + join_names(cells_) + ")");
+    col.index = static_cast<size_t>(i);
+  }
+  id_index_ = find(id_column_);
+}
+
+bool TsvRead::read(Context& ctx, uint32_t max) {
+  uint32_t emitted = 0;
+  std::string_view line;
+  while (emitted < max) {
+    if (reader_ == nullptr) {
+      if (next_path_ == paths_.size()) return emitted > 0;
+      open_next();
+      continue;
+    }
+    if (!reader_->next(line)) {
+      reader_.reset();
+      continue;
+    }
+    if (line.empty()) continue;
+    if (convert_row(ctx, line)) ++emitted;
+  }
+  return true;
+}
+
+bool TsvRead::convert_row(Context& ctx, std::string_view line) {
+  const std::string where = reader_->path() + ":" + std::to_string(reader_->line_number());
+  split_tabs(line, cells_);
+  if (cells_.size() != expected_cells_) {
+    bad_input(ctx, where,
+              "expected " + std::to_string(expected_cells_) + " tab-separated columns, found " +
+                  std::to_string(cells_.size()) + (header_ ? " (the header has " : " (`columns` declares ") +
+                  std::to_string(expected_cells_) + ")");
+    return false;
+  }
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    std::string_view cell = cells_[col.index];
+    bool ok = true;
+    if (col.kind.type == SF_FIELD_INT) ok = parse_int(cell, ints_[c]);
+    else if (col.kind.type == SF_FIELD_FLOAT) ok = parse_double(cell, floats_[c]);
+    if (!ok) {
+      bad_input(ctx, where,
+                "column '" + col.name + "': cannot parse '" + std::string(cell) + "' as " +
+                    field_kind_name(col.kind));
+      return false;
+    }
+  }
+  Record r = ctx.emit();
+  if (id_index_ >= 0) r.set_string(id_slot_, tsv_unescape(cells_[static_cast<size_t>(id_index_)]));
+  else r.set_string(id_slot_, file_name_ + ":" + std::to_string(reader_->line_number()));
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    switch (col.kind.type) {
+      case SF_FIELD_INT: r.set_int(col.slot, ints_[c]); break;
+      case SF_FIELD_FLOAT: r.set_float(col.slot, floats_[c]); break;
+      default: r.set_string(col.slot, tsv_unescape(cells_[col.index]));
+    }
+  }
+  return true;
+}
+
+TsvWrite::TsvWrite(CreateContext& ctx)
+    : names_(ctx.param("fields").as_strings()),
+      out_(ctx.param("path").as_string(), has_gzip_suffix(ctx.param("path").as_string())) {
+  if (names_.empty()) throw Error("parameter 'fields' is empty: list the fields to write");
+  for (size_t i = 0; i < names_.size(); ++i) {
+    for (size_t k = 0; k < i; ++k)
+      if (names_[i] == names_[k])
+        throw Error("parameter 'fields': field '" + names_[i] + "' is listed twice");
+    slots_.push_back(ctx.field(names_[i]));
+  }
+  if (ctx.param("header").as_bool()) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (i > 0) line_ += '\t';
+      append_tsv_escaped(line_, names_[i]);
+    }
+    line_ += '\n';
+    out_.write(line_);
+  }
+}
+
+void TsvWrite::process(Context&, Record& r) {
+  line_.clear();
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (i > 0) line_ += '\t';
+    Slot s = slots_[i];
+    require_field(r, s, names_[i]);
+    switch (r.type(s)) {
+      case SF_FIELD_STRING: append_tsv_escaped(line_, r.string(s)); break;
+      case SF_FIELD_BYTES: line_ += base64_encode(r.string(s)); break;
+      case SF_FIELD_INT: append_int(line_, r.integer(s)); break;
+      case SF_FIELD_FLOAT: append_double(line_, r.real(s)); break;
+      default:
+        throw Error(
+            "field '" + names_[i] +
+            "' is a tensor, which a TSV cell cannot hold; write it with io.jsonl_write or io.npy_write");
+    }
+  }
+  line_ += '\n';
+  out_.write(line_);
+}
+
+void TsvWrite::finish(Context&) { out_.commit(); }
+
+}  // namespace seqflow::io
