@@ -931,3 +931,38 @@ TEST_CASE("--set overrides apply before validation", "[spec]") {
         "--set:1:1: error: [pipeline] threads must be an integer >= 0 (0 = all cores), got \"x\"");
   CHECK(f.error(around(enc), {"read.name.x=1"}) == "--set:1:1: error: 'read.name' is a string, not a table");
 }
+
+TEST_CASE("the io plugin's declarations resolve to typed fields", "[spec][io]") {
+  Fixture f;
+  PipelineSpec p = f.load(R"([[stage]]
+name = "read"
+plugin = "io.jsonl_read"
+paths = ["in/*.jsonl"]
+fields = { text = "string", label = "int", emb = "tensor:f32" }
+
+[[stage]]
+name = "write"
+plugin = "io.jsonl_write"
+path = "out.jsonl"
+fields = ["id", "label", "emb"]
+)");
+  CHECK(names_of(p.fields) ==
+        std::vector<std::string>{"id:string", "text:string", "label:int", "emb:tensor<f32>"});
+  CHECK(names_of(p.stages[1].reads) == std::vector<std::string>{"id:any", "label:any", "emb:any"});
+  CHECK(strings_of(param(p.stages[0], "paths")) == std::vector<std::string>{f.dir() + "/in/*.jsonl"});
+  CHECK(std::string(param(p.stages[1], "path").s) == f.dir() + "/out.jsonl");
+
+  CHECK(f.error(R"([[stage]]
+name = "read"
+plugin = "io.lines_read"
+paths = ["a.txt"]
+
+[[stage]]
+name = "write"
+plugin = "io.jsonl_write"
+path = "out.jsonl"
+fields = ["id", "txt"]
+)") == "p.toml:10:17: error: stage 'write' (io.jsonl_write) reads field 'txt', but no stage before it writes "
+       "it; "
+       "upstream: 'read' (io.lines_read) writes id, text (did you mean 'text'?)");
+}
