@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <queue>
-#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -199,7 +199,6 @@ struct StageDraft {
   std::vector<FieldSite> writes;
   bool check_length_field = false;
   SourcePos length_field_pos;
-  std::map<std::string, const toml::node*> given;
   sf_component_kind kind() const { return spec.component.component->kind; }
   uint32_t flags() const { return spec.component.component->flags; }
   std::string desc() const { return "'" + spec.name + "' (" + spec.plugin + ")"; }
@@ -292,7 +291,8 @@ class Loader {
       parent.insert_or_assign(key, toml::table{});
       n = parent.get(key);
     }
-    if (!n->is_table()) throw SpecError(pos, what + " is a " + type_name(*n) + ", not a table");
+    if (!n->is_table())
+      throw SpecError(pos, what + " must be a table to set keys in it, got " + type_name(*n));
     return *n->as_table();
   }
 
@@ -831,7 +831,6 @@ class Loader {
       const sf_component& c = *d.spec.component.component;
       const Owner owner{"stage " + d.desc(), d.spec.pos};
       CheckedParams params = check_params(t, c.params, c.num_params, owner, kStageKeys);
-      d.given = params.given;
       load_after(d);
       load_concurrency(d);
       load_batch(d, params);

@@ -929,7 +929,8 @@ TEST_CASE("--set overrides apply before validation", "[spec]") {
         "array");
   CHECK(f.error(around(enc), {"pipeline.threads=x"}) ==
         "--set:1:1: error: [pipeline] threads must be an integer >= 0 (0 = all cores), got \"x\"");
-  CHECK(f.error(around(enc), {"read.name.x=1"}) == "--set:1:1: error: 'read.name' is a string, not a table");
+  CHECK(f.error(around(enc), {"read.name.x=1"}) ==
+        "--set:1:1: error: 'read.name' must be a table to set keys in it, got string");
 }
 
 TEST_CASE("the io plugin's declarations resolve to typed fields", "[spec][io]") {
@@ -965,4 +966,49 @@ fields = ["id", "txt"]
 )") == "p.toml:10:17: error: stage 'write' (io.jsonl_write) reads field 'txt', but no stage before it writes "
        "it; "
        "upstream: 'read' (io.lines_read) writes id, text (did you mean 'text'?)");
+}
+
+TEST_CASE("less common mistakes", "[spec]") {
+  Fixture f;
+  try {
+    load_pipeline(f.dir(), {});
+    FAIL("no error");
+  } catch (const SpecError& e) {
+    CHECK(std::string(e.what()) == f.dir() + ":1:1: error: cannot read the pipeline file: it is a directory");
+  }
+  CHECK(f.error("[[stage]]\nname = 3\n") ==
+        "p.toml:2:8: error: the name of stage #1 must be a string, got integer");
+  CHECK(f.error("[[stage]]\nname = \"a\"\nplugin = 3\n") ==
+        "p.toml:3:10: error: plugin of stage 'a' must be a string, got integer");
+  CHECK(f.error("[resources.v]\nplugin = 3\n" + around("")) ==
+        "p.toml:2:10: error: plugin of resource 'v' must be a string, got integer");
+  CHECK(f.error("plugins = 3\n" + around("")) ==
+        "p.toml:1:11: error: [plugins] must be a table, got integer");
+  CHECK(f.error("resources = 3\n" + around("")) ==
+        "p.toml:1:13: error: [resources] must be a table, got integer");
+  CHECK(
+      f.error(around("") + "fields = [\"id\", \"\"]\n") ==
+      "p.toml:10:17: error: parameter 'fields' of stage 'write' (spectest.write) lists an empty field name");
+  CHECK(f.error("[[stage]]\nname = \"a\"\nplugin = \"spectest.zzzzzzzz\"\n") ==
+        "p.toml:3:10: error: stage 'a': module 'spectest' has no component 'zzzzzzzz'; it has: source, "
+        "table_source, params, encode, pack, embed, lookup, filter, split, ordered, int_writer, write, "
+        "bad_default, "
+        "bad_field");
+  CHECK(f.error("[resources.v]\nplugin = \"spectest.zzzzzzzz\"\n" + around("")) ==
+        "p.toml:2:10: error: resource 'v': module 'spectest' has no resource type 'zzzzzzzz'; it has: vocab, "
+        "other");
+  const std::string missing = f.error("[[stage]]\nname = \"a\"\nplugin = \"qqqqqqqq.x\"\n");
+  CHECK(missing.rfind(
+            "p.toml:3:10: error: stage 'a': plugin module 'qqqqqqqq' not found: no seqflow_qqqqqqqq.so in ",
+            0) == 0);
+  CHECK(missing.find(SEQFLOW_SPEC_PLUGIN_DIR) != std::string::npos);
+  CHECK(f.error(around("[[stage]]\nname = \"b\"\nplugin = \"spectest.bad_field\"\n")) ==
+        "p.toml:5:1: error: plugin bug: stage 'b' (spectest.bad_field) declares a field named by parameter "
+        "'missing', "
+        "which is not a FIELD, FIELD_LIST or FIELD_TABLE parameter");
+
+  // Dates and times in free-form tables reach the plugin as their TOML text.
+  PipelineSpec p = f.load(around(
+      "[[stage]]\nname = \"p\"\nplugin = \"spectest.params\"\nlevel = 1\noptions = { day = 2024-01-02 }\n"));
+  CHECK(std::string(param(p.stages[1], "options").items[0].s) == "2024-01-02");
 }

@@ -161,6 +161,15 @@ class BadDefault : public seqflow::Transform<BadDefault> {
   void process(seqflow::Context&, seqflow::Record&) {}
 };
 
+class BadField : public seqflow::Transform<BadField> {
+ public:
+  static constexpr Info info{"bad_field", "Declares a field named by a parameter it does not have.", "", 0,
+                             0};
+  static constexpr sf_field_decl fields[] = {Field::reads("missing", "x", SF_FIELD_STRING)};
+  explicit BadField(seqflow::CreateContext&) {}
+  void process(seqflow::Context&, seqflow::Record&) {}
+};
+
 class Vocab : public seqflow::Resource<Vocab> {
  public:
   static constexpr Info info{"vocab", "A vocabulary file.", ""};
@@ -181,6 +190,6 @@ class Other : public seqflow::Resource<Other> {
 }  // namespace
 
 using Components = seqflow::ComponentList<Source, TableSource, Params, Encode, Pack, Embed, Lookup, Filter,
-                                          Split, Ordered, IntWriter, Write, BadDefault>;
+                                          Split, Ordered, IntWriter, Write, BadDefault, BadField>;
 using Resources = seqflow::ResourceList<Vocab, Other>;
 SEQFLOW_MODULE("spectest", "0.1.0", "Declarations for the pipeline loader's tests", Components, Resources)
