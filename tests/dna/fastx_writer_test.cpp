@@ -108,6 +108,9 @@ TEST_CASE("Writer: nothing appears at the path until commit; an abandoned writer
   CHECK(std::filesystem::is_empty(dir.path()));
   CHECK_THROWS_WITH(FastxWriter(dir.path(), Format::kFasta, WriterOptions{}),
                     Catch::Contains("a folder of that name exists"));
+  CHECK_THROWS_WITH(FastxWriter("/dev/null", Format::kFasta, WriterOptions{}),
+                    Catch::Contains("'/dev/null': it exists and is not a regular file"));
+  CHECK(std::filesystem::is_character_file("/dev/null"));
   WriterOptions bad;
   bad.gzip = true;
   bad.level = 13;

@@ -9,10 +9,15 @@
 namespace seqflow::dna {
 namespace {
 
-// 1 if any byte is not allowed in a sequence line. An OR-reduction over a table load: no branch per base.
+// True if any byte is not allowed in a sequence line (seq_tables.hpp: kSeqInvalid). Written as byte
+// arithmetic that the compiler turns into SIMD compares: no branch and no table load per base.
 inline bool has_invalid_base(const char* p, size_t n) {
   uint8_t bad = 0;
-  for (size_t i = 0; i < n; ++i) bad |= kSeqInvalid[static_cast<uint8_t>(p[i])];
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t c = static_cast<uint8_t>(p[i]);
+    const uint8_t not_letter = static_cast<uint8_t>((c | 0x20) - 'a') > 25;
+    bad |= not_letter & (c != '-') & (c != '.') & (c != '*');
+  }
   return bad != 0;
 }
 
@@ -48,14 +53,10 @@ std::string first_bytes(const char* p, size_t n) {
 }  // namespace
 
 void split_header_text(std::string_view text, std::string_view& id, std::string_view& description) {
-  size_t sep = text.find_first_of(" \t");
-  if (sep == std::string_view::npos) {
-    id = text;
-    description = {};
-  } else {
-    id = text.substr(0, sep);
-    description = text.substr(sep + 1);
-  }
+  size_t sep = 0;
+  while (sep < text.size() && text[sep] != ' ' && text[sep] != '\t') ++sep;
+  id = text.substr(0, sep);
+  description = sep < text.size() ? text.substr(sep + 1) : std::string_view();
 }
 
 FastxReader::FastxReader(std::unique_ptr<ByteSource> source, std::string name, Format format,
@@ -152,6 +153,15 @@ bool FastxReader::read_line(Line& l) {
       return true;
     }
   }
+}
+
+bool FastxReader::take_line(Line& l, size_t len) {
+  if (end_ - cur_ <= len || buf_[cur_ + len] != '\n') return false;
+  l.off = cur_ - rec_;
+  l.len = len;
+  cur_ += len + 1;
+  ++line_;
+  return true;
 }
 
 int FastxReader::peek() {
@@ -334,7 +344,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
     read_line(more_seq);
     seq_.append(at(more_seq), more_seq.len);
   }
-  read_line(plus);
+  if (!take_line(plus, 1)) read_line(plus);
   const uint64_t plus_line = line_;
   const std::string_view seq = multi ? std::string_view(seq_) : std::string_view(at(s), s.len);
   if (has_invalid_base(seq.data(), seq.size())) {
@@ -347,9 +357,8 @@ bool FastxReader::next_fastq(FastxRecord& r) {
     split_header_text(full, id, description);
     if (repeated != full && repeated != id) {
       note(plus_line, "the '+' line repeats the name '" + std::string(repeated) +
-                          "', which differs from the "
-                          "header's '" +
-                          std::string(full) + "' (records out of step?)");
+                          "', which differs from the " + "header's '" + std::string(full) +
+                          "' (records out of step?)");
     }
   }
 
@@ -357,7 +366,14 @@ bool FastxReader::next_fastq(FastxRecord& r) {
   Line q{cur_ - rec_, 0};
   bool qmulti = false;
   size_t qlen = 0;
-  if (seq.empty()) {
+  const uint8_t qlo = static_cast<uint8_t>(opt_.quality_offset);
+  // Fast path: one quality line exactly as long as the sequence. Valid quality bytes exclude '\n', so a
+  // clean range followed by '\n' is that line, found without a scan.
+  bool qual_checked = false;
+  if (!seq.empty() && end_ - cur_ > seq.size() && !has_invalid_quality(buf_.data() + cur_, seq.size(), qlo) &&
+      take_line(q, seq.size())) {
+    qual_checked = true;
+  } else if (seq.empty()) {
     int c = peek();
     if (c == '\n' || c == '\r') read_line(q);
     if (q.len != 0)
@@ -404,7 +420,7 @@ bool FastxReader::next_fastq(FastxRecord& r) {
   }
   char* qp = qmulti ? qual_.data() : buf_.data() + rec_ + q.off;
   const size_t qn = qmulti ? qual_.size() : q.len;
-  if (has_invalid_quality(qp, qn, static_cast<uint8_t>(opt_.quality_offset))) {
+  if (!qual_checked && has_invalid_quality(qp, qn, qlo)) {
     note(plus_line + 1, invalid_quality(qp, qn));
   }
   if (!pending_.empty()) fail(pending_line_, pending_, true);

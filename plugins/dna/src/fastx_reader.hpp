@@ -88,6 +88,8 @@ class FastxReader {
   void check_start(char expected);
   bool more();
   bool read_line(Line& l);
+  /// Takes the next line if it is `len` bytes followed by '\n'; the caller knows it holds no '\n'.
+  bool take_line(Line& l, size_t len);
   int peek();
   void skip_blank_lines();
   void skip_until(char c);

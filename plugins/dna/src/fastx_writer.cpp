@@ -1,6 +1,7 @@
 #include "fastx_writer.hpp"
 
 #include <libdeflate.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -32,8 +33,25 @@ bool has_gzip_extension(std::string_view path) {
   return false;
 }
 
+namespace {
+
+// AtomicFile replaces its target by renaming a temporary onto it: right for files, wrong for /dev/null, a
+// FIFO or a terminal, which it would replace with a regular file.
+const std::string& regular_target(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    throw Error("cannot write '" + path +
+                    "': it exists and is not a regular file (a device or pipe); a writer "
+                    "replaces its target by renaming a finished file onto it. To drop records use io.discard",
+                SF_ERR_IO);
+  }
+  return path;
+}
+
+}  // namespace
+
 FastxWriter::FastxWriter(const std::string& path, Format format, WriterOptions options)
-    : format_(format), opt_(options), file_(path) {
+    : format_(format), opt_(options), file_(regular_target(path)) {
   if (opt_.gzip) {
     if (opt_.level < 1 || opt_.level > 12) {
       throw Error("compression level " + std::to_string(opt_.level) +

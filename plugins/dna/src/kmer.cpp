@@ -170,25 +170,41 @@ void KmerTokenizer::encode_impl(std::string_view seq, int32_t* out) const {
   size_t j = 0;
   if (opt_.add_cls_sep) out[j++] = v.cls;
   if (n >= k) {
-    uint32_t fw = 0;
+    // Rolling state kept short on the critical path: `fw * 4 + c` and `flags * 2 + is_bad` are one LEA
+    // each; masking to k bases happens off the chain. `flags` holds a bit per recent base that is not
+    // A/C/G/T/U: a k-mer is clean when its k bits are 0. Everything is arithmetic (no branch on the data):
+    // ambiguous bases come at random and would mispredict.
+    uint64_t fw = 0;
     uint32_t rc = 0;
-    // Index + 1 of the last byte that is not a base: a k-mer ending at i is clean when i + 1 - bad >= k.
-    size_t bad = 0;
+    uint64_t flags = 0;
+    const uint64_t kmask = (uint64_t{1} << k) - 1;
     auto step = [&](size_t i) {
       const uint32_t c = kBaseCode[p[i]];
-      fw = ((fw << 2) | (c & 3)) & mask;
+      fw = fw * 4 + (c & 3);
       if constexpr (kCanonical) rc = (rc >> 2) | ((3 - (c & 3)) << rc_shift);
-      bad = c > 3 ? i + 1 : bad;
+      flags = flags * 2 + (c >> 2);
+    };
+    auto emit = [&] {
+      const uint32_t f = static_cast<uint32_t>(fw) & mask;
+      const uint32_t code = kCanonical ? std::min(f, rc) : f;
+      const int32_t id = kTable ? table[code] : first + static_cast<int32_t>(code);
+      const int32_t clean = static_cast<int32_t>((flags & kmask) != 0) - 1;  // all ones when clean
+      out[j++] = unk + ((id - unk) & clean);
     };
     for (size_t i = 0; i + 1 < k; ++i) step(i);
-    size_t countdown = 1;
-    for (size_t i = k - 1; i < n; ++i) {
-      step(i);
-      if (--countdown != 0) continue;
-      countdown = stride;
-      const uint32_t code = kCanonical ? std::min(fw, rc) : fw;
-      const int32_t id = kTable ? table[code] : first + static_cast<int32_t>(code);
-      out[j++] = i + 1 - bad >= k ? id : unk;
+    if (stride == 1) {
+      for (size_t i = k - 1; i < n; ++i) {
+        step(i);
+        emit();
+      }
+    } else {
+      size_t countdown = 1;
+      for (size_t i = k - 1; i < n; ++i) {
+        step(i);
+        if (--countdown != 0) continue;
+        countdown = stride;
+        emit();
+      }
     }
   }
   if (opt_.add_cls_sep) out[j++] = v.sep;
