@@ -401,11 +401,12 @@ TEST_CASE("Malformed compressed input: truncated, corrupt and trailing garbage",
     const char* name;
     std::string bytes;
     const char* reason;
+    bool all_records = false;  // every record comes out before the error
   };
   const std::vector<Case> cases = {
       {"gzip cut short", gz.substr(0, gz.size() - 100), "is truncated: it ends inside a compressed member"},
       {"gzip damaged in the middle", corrupt, "is corrupt near byte"},
-      {"gzip with trailing garbage", gz + "garbage!", "has trailing data that is not gzip"},
+      {"gzip with trailing garbage", gz + "garbage!", "has trailing data that is not gzip", true},
       {"BGZF cut inside a block", bgzf.substr(0, bgzf.size() / 2),
        "is truncated (the file ends inside a compressed block)"},
       {"BGZF with a bad CRC", bad_crc, "fails its CRC check"},
@@ -416,15 +417,23 @@ TEST_CASE("Malformed compressed input: truncated, corrupt and trailing garbage",
     auto reader = FastxReader::open(dir / "bad.gz", Format::kFastq);
     FastxRecord r;
     size_t n = 0;
+    std::string where;
     try {
       while (reader->next(r)) ++n;
       FAIL("expected an error");
     } catch (const FormatError& e) {
       CHECK_FALSE(e.recoverable());
       CHECK_THAT(e.reason(), Catch::Contains(c.reason));
-      CHECK_THAT(e.where(), Catch::StartsWith(dir / "bad.gz" + ":record "));
+      where = e.where();
     }
-    CHECK(n < 20000);
+    // The records decoded before the damage all come out first; the error names the next one.
+    if (c.all_records) {
+      CHECK(n == 20000);
+    } else {
+      CHECK(n > 100);
+      CHECK(n < 20000);
+    }
+    CHECK(where.rfind(dir / "bad.gz" + ":record " + std::to_string(n + 1) + " (line ", 0) == 0);
   }
 }
 

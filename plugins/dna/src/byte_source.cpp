@@ -85,6 +85,30 @@ class File {
   size_t pushed_pos_ = 0;
 };
 
+// A source whose failure surfaces only after the bytes decoded before it: read() returns what it has and
+// throws on the next call (and every call after), so no good data is lost in front of an error.
+class DeferringSource : public ByteSource {
+ public:
+  size_t read(char* out, size_t capacity) final {
+    if (error_) std::rethrow_exception(error_);
+    size_t done = 0;
+    try {
+      fill(out, capacity, done);
+    } catch (...) {
+      error_ = std::current_exception();
+      if (done == 0) throw;
+    }
+    return done;
+  }
+
+ protected:
+  /// Decodes into `out`, keeping `done` up to date so that it is right when an exception leaves.
+  virtual void fill(char* out, size_t capacity, size_t& done) = 0;
+
+ private:
+  std::exception_ptr error_;
+};
+
 class PlainSource final : public ByteSource {
  public:
   explicit PlainSource(std::unique_ptr<File> f) : file_(std::move(f)) {}
@@ -96,7 +120,7 @@ class PlainSource final : public ByteSource {
 };
 
 // Streaming gzip with zlib. Accepts concatenated members (what `cat a.gz b.gz` and pigz produce).
-class GzipSource final : public ByteSource {
+class GzipSource final : public DeferringSource {
  public:
   explicit GzipSource(std::unique_ptr<File> f) : file_(std::move(f)), in_(kInSize) {
     std::memset(&zs_, 0, sizeof(zs_));
@@ -106,17 +130,14 @@ class GzipSource final : public ByteSource {
 
   uint64_t compressed_offset() const override { return file_->offset() - zs_.avail_in; }
 
-  size_t read(char* out, size_t capacity) override {
-    if (done_) return 0;
-    zs_.next_out = reinterpret_cast<Bytef*>(out);
-    zs_.avail_out = static_cast<uInt>(std::min<size_t>(capacity, 1u << 30));
-    while (zs_.avail_out > 0) {
+  // Inflates in slices of kSlice bytes: output is counted as done only once the slice decoded without an
+  // error, so the bytes decoded before a damaged spot come out and little after it does.
+  void fill(char* out, size_t capacity, size_t& done) override {
+    while (!done_ && done < capacity) {
       if (zs_.avail_in == 0 && !refill()) {
         if (in_member_) {
-          throw InputError("gzip stream of " + quoted(file_->path()) +
-                           " is truncated: it ends inside a "
-                           "compressed member at byte " +
-                           std::to_string(file_->offset()) +
+          throw InputError("gzip stream of " + quoted(file_->path()) + " is truncated: it ends inside a " +
+                           "compressed member at byte " + std::to_string(file_->offset()) +
                            "; the file is incomplete (re-download or re-compress it)");
         }
         done_ = true;
@@ -125,36 +146,37 @@ class GzipSource final : public ByteSource {
       if (!in_member_) {
         // Between members: another member must follow; anything else is not gzip data.
         if (zs_.avail_in < 2 && !refill_more()) {
-          throw InputError("gzip stream of " + quoted(file_->path()) +
-                           " has 1 stray byte after its last "
-                           "member at byte " +
-                           std::to_string(compressed_offset()) + "; the file is damaged (re-compress it)");
+          throw InputError("gzip stream of " + quoted(file_->path()) + " has 1 stray byte after its last " +
+                           "member at byte " + std::to_string(compressed_offset()) +
+                           "; the file is damaged (re-compress it)");
         }
         if (zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b) {
           throw InputError("gzip stream of " + quoted(file_->path()) +
-                           " has trailing data that is not gzip "
-                           "at byte " +
+                           " has trailing data that is not gzip " + "at byte " +
                            std::to_string(compressed_offset()) +
                            "; the file is damaged or two formats were concatenated");
         }
         inflateReset(&zs_);
         in_member_ = true;
       }
-      int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
-        in_member_ = false;
-      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      const size_t slice = std::min(capacity - done, kSlice);
+      zs_.next_out = reinterpret_cast<Bytef*>(out + done);
+      zs_.avail_out = static_cast<uInt>(slice);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) {
         throw InputError("gzip data of " + quoted(file_->path()) + " is corrupt near byte " +
                          std::to_string(compressed_offset()) +
                          " (zlib: " + (zs_.msg != nullptr ? zs_.msg : "error " + std::to_string(rc)) +
                          "); the file is damaged (re-download or re-compress it)");
       }
+      done += slice - zs_.avail_out;
+      if (rc == Z_STREAM_END) in_member_ = false;
     }
-    return capacity - zs_.avail_out;
   }
 
  private:
   static constexpr size_t kInSize = 1 << 18;
+  static constexpr size_t kSlice = 1 << 16;
 
   bool refill() {
     size_t n = file_->read(in_.data(), in_.size());
@@ -180,7 +202,7 @@ class GzipSource final : public ByteSource {
 };
 
 // BGZF: a series of gzip members of at most 64 KiB each, with the block size in the 'BC' extra field.
-class BgzfSource final : public ByteSource {
+class BgzfSource final : public DeferringSource {
  public:
   explicit BgzfSource(std::unique_ptr<File> f)
       : file_(std::move(f)), block_(kMaxBlock), out_(kMaxBlock), dec_(libdeflate_alloc_decompressor()) {
@@ -190,8 +212,7 @@ class BgzfSource final : public ByteSource {
 
   uint64_t compressed_offset() const override { return file_->offset(); }
 
-  size_t read(char* out, size_t capacity) override {
-    size_t done = 0;
+  void fill(char* out, size_t capacity, size_t& done) override {
     while (done < capacity) {
       if (pos_ == len_ && !next_block()) break;
       size_t n = std::min(capacity - done, len_ - pos_);
@@ -199,7 +220,6 @@ class BgzfSource final : public ByteSource {
       pos_ += n;
       done += n;
     }
-    return done;
   }
 
  private:
@@ -269,7 +289,7 @@ class BgzfSource final : public ByteSource {
 };
 
 // Reads `inner` ahead on a thread. The queue holds at most `depth` filled buffers.
-class PrefetchSource final : public ByteSource {
+class PrefetchSource final : public DeferringSource {
  public:
   PrefetchSource(std::unique_ptr<ByteSource> inner, size_t chunk, size_t depth)
       : inner_(std::move(inner)), chunk_(chunk), depth_(depth) {
@@ -286,8 +306,7 @@ class PrefetchSource final : public ByteSource {
 
   uint64_t compressed_offset() const override { return offset_; }
 
-  size_t read(char* out, size_t capacity) override {
-    size_t done = 0;
+  void fill(char* out, size_t capacity, size_t& done) override {
     while (done < capacity) {
       if (cur_pos_ == cur_.size()) {
         if (!take()) break;
@@ -298,7 +317,6 @@ class PrefetchSource final : public ByteSource {
       cur_pos_ += n;
       done += n;
     }
-    return done;
   }
 
  private:

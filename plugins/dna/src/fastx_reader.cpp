@@ -81,7 +81,7 @@ std::unique_ptr<FastxReader> FastxReader::open(const std::string& path, Format f
 }
 
 std::string FastxReader::where(uint64_t line) const {
-  return name_ + ":record " + std::to_string(std::max<uint64_t>(record_, 1)) + " (line " +
+  return name_ + ":record " + std::to_string(record_) + " (line " +
          std::to_string(line) + ")";
 }
 
@@ -96,8 +96,12 @@ void FastxReader::note(uint64_t line, const std::string& reason) {
   }
 }
 
-bool FastxReader::more() {
-  if (eof_) return false;
+bool FastxReader::more(bool speculative) {
+  if (eof_) {
+    // A damaged stream is reported where the parser runs out of good data, not where reading ahead hit it.
+    if (!stream_error_.empty()) fail(line_ + 1, stream_error_, false);
+    return false;
+  }
   if (rec_ > 0) {
     std::memmove(buf_.data(), buf_.data() + rec_, end_ - rec_);
     cur_ -= rec_;
@@ -118,7 +122,10 @@ bool FastxReader::more() {
   try {
     n = source_->read(buf_.data() + end_, buf_.size() - end_);
   } catch (const InputError& e) {
-    fail(line_ + 1, e.what(), false);
+    if (!speculative) fail(line_ + 1, e.what(), false);
+    stream_error_ = e.what();
+    eof_ = true;
+    return false;
   }
   if (n == 0) {
     eof_ = true;
@@ -200,7 +207,7 @@ void FastxReader::skip_until(char c) {
 // The start of the file decides whether it is this format at all; nothing after a wrong start is read.
 void FastxReader::check_start(char expected) {
   started_ = true;
-  while (end_ < buf_.size() && end_ - cur_ < 65536 && more()) {
+  while (end_ < buf_.size() && end_ - cur_ < 65536 && more(true)) {
   }
   const size_t avail = end_ - cur_;
   const char* p = buf_.data() + cur_;
@@ -252,11 +259,14 @@ bool FastxReader::next(FastxRecord& r) {
 }
 
 bool FastxReader::next_fasta(FastxRecord& r) {
+  ++record_;  // an error from here on is about this record, even one met before its header
   if (!started_) check_start('>');
   skip_blank_lines();
   Line h;
-  if (!read_line(h)) return false;
-  ++record_;
+  if (!read_line(h)) {
+    --record_;
+    return false;
+  }
   const uint64_t header_line = line_;
   const char* hp = at(h);
   if (hp[0] != '>') {
@@ -292,11 +302,14 @@ bool FastxReader::next_fasta(FastxRecord& r) {
 }
 
 bool FastxReader::next_fastq(FastxRecord& r) {
+  ++record_;  // an error from here on is about this record, even one met before its header
   if (!started_) check_start('@');
   skip_blank_lines();
   Line h;
-  if (!read_line(h)) return false;
-  ++record_;
+  if (!read_line(h)) {
+    --record_;
+    return false;
+  }
   const uint64_t header_line = line_;
   if (at(h)[0] != '@') {
     const uint8_t found = static_cast<uint8_t>(at(h)[0]);

@@ -86,7 +86,9 @@ class FastxReader {
   bool next_fasta(FastxRecord& r);
   bool next_fastq(FastxRecord& r);
   void check_start(char expected);
-  bool more();
+  /// Reads more input (compacting or growing the buffer); false at the end. A speculative read keeps a
+  /// stream error for when the parser actually needs the missing data.
+  bool more(bool speculative = false);
   bool read_line(Line& l);
   /// Takes the next line if it is `len` bytes followed by '\n'; the caller knows it holds no '\n'.
   bool take_line(Line& l, size_t len);
@@ -116,6 +118,7 @@ class FastxReader {
   std::string header_;
   std::string seq_;
   std::string qual_;
+  std::string stream_error_;
   // The first problem found in the current record; thrown once the record's end is known.
   uint64_t pending_line_ = 0;
   std::string pending_;
