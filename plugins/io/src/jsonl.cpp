@@ -79,16 +79,17 @@ bool JsonlRead::read(Context& ctx, uint32_t max) {
 }
 
 bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
-  const std::string where = reader_->path() + ":" + std::to_string(reader_->line_number());
+  // Built only when a line is bad: most lines never need it.
+  auto where = [&] { return reader_->path() + ":" + std::to_string(reader_->line_number()); };
   json j;
   try {
     j = json::parse(line.begin(), line.end());
   } catch (const json::parse_error& e) {
-    bad_input(ctx, where + ":" + std::to_string(e.byte), "invalid JSON: " + parse_reason(e));
+    bad_input(ctx, where() + ":" + std::to_string(e.byte), "invalid JSON: " + parse_reason(e));
     return false;
   }
   if (!j.is_object()) {
-    bad_input(ctx, where, std::string("the line is a JSON ") + json_type_name(j) + ", expected an object");
+    bad_input(ctx, where(), std::string("the line is a JSON ") + json_type_name(j) + ", expected an object");
     return false;
   }
   // Check everything first: a bad line must not leave a half-made record behind.
@@ -96,7 +97,7 @@ bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
     const Column& col = columns_[c];
     auto it = j.find(col.name);
     if (it == j.end()) {
-      bad_input(ctx, where, "field '" + col.name + "' is missing");
+      bad_input(ctx, where(), "field '" + col.name + "' is missing");
       return false;
     }
     const json& v = *it;
@@ -135,7 +136,7 @@ bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
       problem = std::string("expected ") + article_type(col.kind) + " (" + field_kind_name(col.kind) +
                 "), got " + json_type_name(v);
     if (!problem.empty()) {
-      bad_input(ctx, where, "field '" + col.name + "': " + problem);
+      bad_input(ctx, where(), "field '" + col.name + "': " + problem);
       return false;
     }
   }
@@ -149,7 +150,7 @@ bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
     id = id_it->dump();
   } else {
     bad_input(
-        ctx, where,
+        ctx, where(),
         "id key '" + id_field_ + "' is " + json_type_name(*id_it) + ", expected a string or an integer");
     return false;
   }

@@ -2,6 +2,7 @@
 
 #include "common.hpp"
 #include "io/glob.hpp"
+#include "io/text_format.hpp"
 
 namespace seqflow::io {
 
@@ -27,7 +28,7 @@ bool LinesRead::read(Context& ctx, uint32_t max) {
     }
     if (skip_empty_ && line.empty()) continue;
     id_.assign(id_prefix_);
-    id_ += std::to_string(reader_->line_number());
+    append_int(id_, static_cast<int64_t>(reader_->line_number()));
     Record r = ctx.emit();
     r.set_string(id_slot_, id_);
     r.set_string(out_slot_, line);

@@ -108,10 +108,11 @@ bool TsvRead::read(Context& ctx, uint32_t max) {
 }
 
 bool TsvRead::convert_row(Context& ctx, std::string_view line) {
-  const std::string where = reader_->path() + ":" + std::to_string(reader_->line_number());
+  // Built only when a line is bad: most lines never need it.
+  auto where = [&] { return reader_->path() + ":" + std::to_string(reader_->line_number()); };
   split_tabs(line, cells_);
   if (cells_.size() != expected_cells_) {
-    bad_input(ctx, where,
+    bad_input(ctx, where(),
               "expected " + std::to_string(expected_cells_) + " tab-separated columns, found " +
                   std::to_string(cells_.size()) + (header_ ? " (the header has " : " (`columns` declares ") +
                   std::to_string(expected_cells_) + ")");
@@ -124,7 +125,7 @@ bool TsvRead::convert_row(Context& ctx, std::string_view line) {
     if (col.kind.type == SF_FIELD_INT) ok = parse_int(cell, ints_[c]);
     else if (col.kind.type == SF_FIELD_FLOAT) ok = parse_double(cell, floats_[c]);
     if (!ok) {
-      bad_input(ctx, where,
+      bad_input(ctx, where(),
                 "column '" + col.name + "': cannot parse '" + std::string(cell) + "' as " +
                     field_kind_name(col.kind));
       return false;
