@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -150,7 +152,16 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
   auto it = by_path_.find(canonical);
   if (it != by_path_.end()) return *it->second;
 
-  // Leaked on purpose: a module is never unloaded while the process runs.
+  {
+    // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor".
+    char magic[4] = {};
+    std::ifstream in(canonical, std::ios::binary);
+    if (!in.read(magic, 4) || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+      throw PluginError("cannot load plugin " + path + ": it is not a shared library (no ELF header); " +
+                        "remove it from the plugin folder or rebuild it with seqflow_add_plugin");
+  }
+  // Never deleted, even for a file that turns out not to be a plugin: its static initialisers have
+  // run, and a module is never unloaded while the process runs.
   auto* lib = new boost::dll::shared_library();
   boost::system::error_code ec;
   lib->load(canonical, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);

@@ -233,8 +233,9 @@ void Runner::prepare() {
         if (it == run_.slots.end()) throw std::runtime_error("stage '" + s.name + "': unknown batch.length_field '" + lf + "'");
         st->length_slot = it->second;
       }
-      uint32_t window = s.batch.by_length ? s.batch.size * 8 : s.batch.size;
-      st->window = std::max(s.batch.size, std::min(window, spec_.max_in_flight / 2));
+      // Groups span whole chunks; the larger the group, the fewer short batches at group ends (and the
+      // better the length sorting), bounded by half the records allowed in flight.
+      st->window = std::max(s.batch.size, std::min(s.batch.size * 8, spec_.max_in_flight / 2));
     }
     sf_create_args a{};
     a.struct_size = sizeof(a);

@@ -78,7 +78,7 @@ sf_status guard(sf_error* err, F&& f) noexcept {
   } catch (const std::exception& e) {
     return fail(err, SF_ERR_INTERNAL, e.what());
   } catch (...) {
-    return fail(err, SF_ERR_INTERNAL, "unknown exception");
+    return fail(err, SF_ERR_INTERNAL, "an exception not derived from std::exception");
   }
 }
 }  // namespace detail
@@ -472,7 +472,7 @@ struct Adapter {
         } catch (const std::exception& e) {
           ctx.fail(r, e.what());
         } catch (...) {
-          ctx.fail(r, "unknown exception");
+          ctx.fail(r, "an exception not derived from std::exception");
         }
       }
       return SF_OK;
@@ -618,9 +618,11 @@ const sf_module* make_module(const char* name, const char* version, const char* 
 }  // namespace sdk_v1
 }  // namespace seqflow
 
-/// Defines the module's entry symbol. Example:
-///   SEQFLOW_MODULE("io", "0.1.0", "Text and tensor files",
-///                  seqflow::ComponentList<LinesRead, LinesWrite>, seqflow::ResourceList<>)
+/// Defines the module's entry symbol. The lists go through aliases (a bare comma would split the
+/// macro's arguments):
+///   using Components = seqflow::ComponentList<LinesRead, LinesWrite>;
+///   using Resources = seqflow::ResourceList<>;
+///   SEQFLOW_MODULE("io", "0.1.0", "Text and tensor files", Components, Resources)
 #define SEQFLOW_MODULE(NAME, VERSION, DOC, COMPONENTS, RESOURCES)                                  \
   SEQFLOW_EXPORT const sf_module* seqflow_plugin_entry(uint32_t, uint32_t) {                       \
     return ::seqflow::detail::make_module<COMPONENTS, RESOURCES>(NAME, VERSION, DOC);              \
