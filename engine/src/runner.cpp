@@ -143,13 +143,15 @@ class Runner {
   void release(Chunk* c);
   Chunk* merge(StageRuntime& st, std::vector<Chunk*>& parts);
   sf_context context(StageRuntime& st, std::vector<sf_record*>* emitted);
-  void fatal(StageRuntime& st, const std::string& reason);
+  // A failure of a whole call; `order` places it among record failures (the earliest is reported).
+  void fatal(StageRuntime& st, const std::string& reason, uint64_t order = UINT64_MAX);
   RunResult finish_run(double wall, double cpu0);
   void write_error_log(RunResult& result);
 
   const PipelineSpec& spec_;
   RunOptions options_;
   RunState run_;
+  sf_create_context create_ctx_;
   std::vector<std::unique_ptr<StageRuntime>> stages_;
   std::vector<std::unique_ptr<flow::graph_node>> nodes_;
   flow::limiter_node<Chunk*>* limiter_ = nullptr;
@@ -180,9 +182,9 @@ sf_context Runner::context(StageRuntime& st, std::vector<sf_record*>* emitted) {
   return ctx;
 }
 
-void Runner::fatal(StageRuntime& st, const std::string& reason) {
+void Runner::fatal(StageRuntime& st, const std::string& reason, uint64_t order) {
   ErrorEntry e;
-  e.order = next_order_;
+  e.order = order;
   e.stage = st.spec->name;
   e.plugin = st.spec->plugin;
   e.reason = reason;
@@ -200,13 +202,12 @@ void Runner::prepare() {
   for (size_t i = 0; i < spec_.fields.size(); ++i) run_.slots[spec_.fields[i].name] = static_cast<int32_t>(i);
   run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
 
-  static sf_create_context create_ctx;  // one run at a time per Runner; rebound below
-  create_ctx.run = &run_;
+  create_ctx_.run = &run_;
   for (const ResourceSpec& r : spec_.resources) {
     sf_create_args a{};
     a.struct_size = sizeof(a);
     a.params = r.params.root();
-    a.ctx = &create_ctx;
+    a.ctx = &create_ctx_;
     a.stage_name = r.name.c_str();
     a.pipeline_dir = spec_.dir.c_str();
     a.intra_op_threads = 1;
@@ -240,7 +241,7 @@ void Runner::prepare() {
     sf_create_args a{};
     a.struct_size = sizeof(a);
     a.params = s.params.root();
-    a.ctx = &create_ctx;
+    a.ctx = &create_ctx_;
     a.stage_name = s.name.c_str();
     a.pipeline_dir = spec_.dir.c_str();
     a.intra_op_threads = 1;
@@ -343,14 +344,14 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
       break;
     }
     if (s != SF_OK) {
-      fatal(st, err.message[0] != 0 ? err.message : "read() failed without a message");
+      fatal(st, err.message[0] != 0 ? err.message : "read() failed without a message", next_order_);
       source_done_ = true;
       break;
     }
     if (c->records.size() == before) {
       // A source that keeps returning nothing would spin for ever.
       if (++idle_reads_ > 100000) {
-        fatal(st, "the source returned no records and no end of input 100000 times in a row");
+        fatal(st, "the source returned no records and no end of input 100000 times in a row", next_order_);
         source_done_ = true;
       }
       break;
