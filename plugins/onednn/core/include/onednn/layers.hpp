@@ -1,0 +1,132 @@
+// Layers: the building blocks of a Model, each matching its PyTorch module in eval mode.
+//
+// What it is: an abstract Layer (build-time configuration and weights; forward over a padded batch;
+// optional one-step mode with per-session state) and the factory that makes one from a LayerConfig.
+// The builder (BuildCtx) fetches weights by PyTorch state_dict name and checks their shapes.
+// Lifecycle: layers are built once, then immutable and shared by all threads; per-call state lives
+// in the Workspace and per-session state in a LayerState. Errors at build: WeightsError naming the
+// layer and parameter; at run: std::runtime_error naming the record or step.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "onednn/exec.hpp"
+#include "onednn/layer_config.hpp"
+#include "onednn/safetensors.hpp"
+
+namespace seqflow::onednn {
+
+enum class Precision { kF32, kBF16, kInt8 };
+
+/// Build options that apply to every layer of a model.
+struct ModelOptions {
+  Precision precision = Precision::kF32;
+};
+
+/// What a layer builder needs: keys, weights, the incoming feature size.
+class BuildCtx {
+ public:
+  BuildCtx(const SafetensorsFile& weights, const ModelOptions& options, KeyReader& keys, int64_t in_dim,
+           size_t index);
+  KeyReader& keys;
+  const ModelOptions& options;
+  int64_t in_dim;  // -1 while no earlier layer fixed it
+  size_t index;
+
+  const std::string& where() const { return keys.where(); }
+  /// `prefix` key (required when `required`), without a trailing dot.
+  std::string prefix(bool required = true);
+  bool has(const std::string& name) const;
+  /// The shape of parameter `name`; throws naming it when absent.
+  std::vector<int64_t> shape_of(const std::string& name) const;
+  /// Parameter `name` as f32, checked against `expected` (dims of -1 match anything).
+  std::vector<float> get(const std::string& name, const std::vector<int64_t>& expected) const;
+  /// Throws unless the incoming feature size is unknown or equals `dim`.
+  void expect_in_dim(int64_t dim, const std::string& what) const;
+
+ private:
+  const SafetensorsFile& weights_;
+};
+
+/// Per-session state of a layer in one-step mode.
+struct LayerState {
+  virtual ~LayerState() = default;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  std::string where;
+  int64_t in_dim = -1;   // -1: any (shape-preserving layers before any weights)
+  int64_t out_dim = -1;  // -1: same as input
+
+  virtual bool takes_tokens() const { return false; }
+  /// Token-id layers: rows of `out` ([n, out_dim]) for `ids`; `what` names the record in errors.
+  virtual void embed(const int64_t* ids, int64_t n, float* out, const std::string& what) const;
+  /// Token-id layers: the number of ids (valid ids are 0 .. vocab_size() - 1).
+  virtual int64_t vocab_size() const { return 0; }
+  virtual bool uses_memory() const { return false; }
+  virtual int64_t memory_dim() const { return 0; }
+  /// Output length of a sequence of `len` steps (0 or less: too short for this layer).
+  virtual int64_t out_length(int64_t len) const { return len; }
+  /// `memory` is the decoder memory (cross-attention), null for models that use none.
+  virtual void forward(Workspace& ws, Act& x, const Act* memory) const = 0;
+
+  /// "" when the layer can run one step at a time, else why not.
+  virtual std::string step_unsupported() const { return ""; }
+  virtual std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const;
+  /// One step for each batch row: `x` has T = 1; `pos` is the step's position in the sequence.
+  virtual void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const;
+  /// Row i of the state becomes old row rows[i].
+  virtual void reorder(LayerState* state, std::span<const uint32_t> rows) const;
+};
+
+std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
+
+// Builders, one per family (layers_basic.cpp, layers_rnn.cpp, layers_transformer.cpp).
+std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
+std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
+std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
+std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
+std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
+std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
+std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
+std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
+
+/// The layer types make_layer knows.
+const std::vector<std::string>& layer_types();
+
+// Shared kernels (layers_basic.cpp).
+enum class Act1 { kRelu, kGeluErf, kGeluTanh, kSilu, kTanh, kSigmoid };
+void apply_activation(Act1 a, float* x, int64_t n);
+void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t C, const float* gamma, const float* beta,
+                     float eps);
+
+/// A fully connected layer y = x W^T + b over rows, on a oneDNN inner product whose weights were
+/// reordered once at build; `post` fuses an activation. Used by linear and the Transformer layers.
+class Dense {
+ public:
+  Dense() = default;
+  /// `w` is PyTorch's [out, in]; `b` may be empty.
+  Dense(std::vector<float> w, std::vector<float> b, int64_t out, int64_t in, Precision precision,
+        bool has_post = false, Act1 post = Act1::kRelu);
+  int64_t in() const { return in_; }
+  int64_t out() const { return out_; }
+  /// y[rows, out] = x[rows, in] W^T + b; `ldx`/`ldy` are row strides (0: dense).
+  void run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx = 0, int64_t ldy = 0) const;
+
+ private:
+  int64_t in_ = 0, out_ = 0;
+  Precision precision_ = Precision::kF32;
+  bool has_post_ = false;
+  Act1 post_ = Act1::kRelu;
+  dnnl::memory w_;  // prepared format
+  dnnl::memory b_;
+  std::vector<float> w_scales_;  // int8: per output channel
+};
+
+}  // namespace seqflow::onednn

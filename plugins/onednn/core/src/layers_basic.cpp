@@ -1,0 +1,648 @@
+// Row-wise and convolution layers: embedding, linear, conv1d, layer_norm, activations, (log-)softmax,
+// dropout, positional encodings; the layer factory and the weight look-up with shape checks.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "onednn/layers.hpp"
+
+namespace seqflow::onednn {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+// ---- build context ----
+
+BuildCtx::BuildCtx(const SafetensorsFile& weights, const ModelOptions& opts, KeyReader& k, int64_t in, size_t i)
+    : keys(k), options(opts), in_dim(in), index(i), weights_(weights) {}
+
+std::string BuildCtx::prefix(bool required) {
+  if (required && !keys.has("prefix"))
+    throw WeightsError(where() + ": needs key 'prefix', the layer's name in the PyTorch state_dict (\"rnn\" for "
+                                 "rnn.weight_ih_l0)");
+  std::string p = keys.get_string("prefix", "");
+  while (!p.empty() && p.back() == '.') p.pop_back();
+  return p;
+}
+
+bool BuildCtx::has(const std::string& name) const { return weights_.find(name) != nullptr; }
+
+std::vector<int64_t> BuildCtx::shape_of(const std::string& name) const {
+  const StTensor* t = weights_.find(name);
+  if (t == nullptr) {
+    // List what the file has under the same prefix: the usual mistake is the prefix.
+    std::string stem = name.substr(0, name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+    std::vector<std::string> near;
+    for (const StTensor& s : weights_.tensors())
+      if (!stem.empty() && s.name.compare(0, stem.size(), stem) == 0) near.push_back(s.name);
+    std::string msg = where() + ": parameter '" + name + "' is missing from " + weights_.label();
+    if (!near.empty()) {
+      msg += "; it has";
+      for (size_t i = 0; i < near.size() && i < 8; ++i) msg += (i ? ", '" : " '") + near[i] + "'";
+      if (near.size() > 8) msg += ", ...";
+    } else {
+      std::vector<std::string> all;
+      for (const StTensor& s : weights_.tensors()) all.push_back(s.name);
+      std::string guess = closest(name, all);
+      msg += guess.empty() ? "; check the layer's prefix" : " (did you mean '" + guess + "'?)";
+    }
+    throw WeightsError(msg);
+  }
+  return t->shape;
+}
+
+std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int64_t>& expected) const {
+  std::vector<int64_t> shape = shape_of(name);
+  bool ok = shape.size() == expected.size();
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = expected[i] < 0 || expected[i] == shape[i];
+  if (!ok) {
+    std::string e = "[";
+    for (size_t i = 0; i < expected.size(); ++i)
+      e += (i ? ", " : "") + (expected[i] < 0 ? std::string("*") : std::to_string(expected[i]));
+    throw WeightsError(where() + ": parameter '" + name + "' has shape " + shape_str(shape) + ", expected " + e +
+                       "]");
+  }
+  return weights_.to_f32(*weights_.find(name));
+}
+
+void BuildCtx::expect_in_dim(int64_t dim, const std::string& what) const {
+  if (in_dim >= 0 && in_dim != dim)
+    throw WeightsError(where() + ": " + what + " is " + std::to_string(dim) + ", but the previous layer outputs " +
+                       std::to_string(in_dim) + " features");
+}
+
+// ---- shared kernels ----
+
+void apply_activation(Act1 a, float* x, int64_t n) {
+  switch (a) {
+    case Act1::kRelu:
+#pragma omp parallel for simd if (n > 262144)
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.f ? x[i] : 0.f;
+      break;
+    case Act1::kGeluErf:
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; ++i) {
+        double v = x[i];
+        x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
+      }
+      break;
+    case Act1::kGeluTanh:
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; ++i) {
+        double v = x[i];
+        x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
+      }
+      break;
+    case Act1::kSilu:
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; ++i) {
+        double v = x[i];
+        x[i] = static_cast<float>(v / (1.0 + std::exp(-v)));
+      }
+      break;
+    case Act1::kTanh:
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+      break;
+    case Act1::kSigmoid:
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
+      break;
+  }
+}
+
+void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t C, const float* gamma, const float* beta,
+                     float eps) {
+#pragma omp parallel for if (rows * C > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < C; ++c) mean += xr[c];
+    mean /= static_cast<double>(C);
+    for (int64_t c = 0; c < C; ++c) var += (xr[c] - mean) * (xr[c] - mean);
+    var /= static_cast<double>(C);
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int64_t c = 0; c < C; ++c) {
+      float v = static_cast<float>((xr[c] - mean) * inv);
+      yr[c] = gamma ? v * gamma[c] + beta[c] : v;
+    }
+  }
+}
+
+// ---- Dense ----
+
+namespace {
+dnnl::algorithm post_alg(Act1 a) {
+  switch (a) {
+    case Act1::kRelu: return dnnl::algorithm::eltwise_relu;
+    case Act1::kGeluErf: return dnnl::algorithm::eltwise_gelu_erf;
+    case Act1::kGeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case Act1::kSilu: return dnnl::algorithm::eltwise_swish;
+    case Act1::kTanh: return dnnl::algorithm::eltwise_tanh;
+    case Act1::kSigmoid: return dnnl::algorithm::eltwise_logistic;
+  }
+  return dnnl::algorithm::eltwise_relu;
+}
+
+dt weight_dt(Precision p) { return p == Precision::kInt8 ? dt::s8 : p == Precision::kBF16 ? dt::bf16 : dt::f32; }
+
+dnnl::inner_product_forward::primitive_desc dense_pd(int64_t rows, int64_t in, int64_t out, int64_t ldx,
+                                                     int64_t ldy, Precision p, bool has_post, Act1 post,
+                                                     const dnnl::memory::desc& w) {
+  dt src_dt = p == Precision::kF32 ? dt::f32 : weight_dt(p);
+  dnnl::memory::desc src({rows, in}, src_dt, src_dt == dt::f32 ? dnnl::memory::dims{ldx, 1} : dnnl::memory::dims{in, 1});
+  dnnl::memory::desc dst({rows, out}, dt::f32, dnnl::memory::dims{ldy, 1});
+  dnnl::memory::desc bias({out}, dt::f32, tag::a);
+  dnnl::primitive_attr attr = base_attr();
+  if (p == Precision::kInt8) attr.set_output_scales(2, {DNNL_RUNTIME_F32_VAL});
+  if (has_post) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, post_alg(post), post == Act1::kSilu ? 1.f : 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src, w, bias, dst);
+  return dnnl::inner_product_forward::primitive_desc(d, attr, cpu_engine());
+}
+}  // namespace
+
+Dense::Dense(std::vector<float> w, std::vector<float> b, int64_t out, int64_t in, Precision precision,
+             bool has_post, Act1 post)
+    : in_(in), out_(out), precision_(precision), has_post_(has_post), post_(post) {
+  if (b.empty()) b.assign(static_cast<size_t>(out), 0.f);
+  dnnl::stream s(cpu_engine());
+  // The primitive's preferred weight format for a typical batch: reordered once, here.
+  dnnl::memory::desc any({out, in}, weight_dt(precision), tag::any);
+  auto pd = dense_pd(64, in, out, in, out, precision, has_post, post, any);
+  w_ = dnnl::memory(pd.weights_desc(), cpu_engine());
+  if (precision == Precision::kInt8) {
+    // Symmetric per-output-channel scales: w_q = round(w * 127 / max|w_row|).
+    w_scales_.resize(static_cast<size_t>(out));
+    std::vector<int8_t> q(w.size());
+    for (int64_t o = 0; o < out; ++o) {
+      float m = 0;
+      for (int64_t i = 0; i < in; ++i) m = std::max(m, std::fabs(w[o * in + i]));
+      float s = m > 0 ? 127.f / m : 1.f;
+      w_scales_[o] = s;
+      for (int64_t i = 0; i < in; ++i) q[o * in + i] = static_cast<int8_t>(std::lround(w[o * in + i] * s));
+    }
+    dnnl::memory plain({{out, in}, dt::s8, tag::ab}, cpu_engine(), q.data());
+    dnnl::reorder(plain, w_).execute(s, plain, w_);
+  } else {
+    dnnl::memory plain({{out, in}, dt::f32, tag::ab}, cpu_engine(), w.data());
+    dnnl::reorder(plain, w_).execute(s, plain, w_);
+  }
+  s.wait();
+  b_ = dnnl::memory({{out}, dt::f32, tag::a}, cpu_engine());
+  std::memcpy(b_.get_data_handle(), b.data(), b.size() * sizeof(float));
+}
+
+void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx, int64_t ldy) const {
+  if (rows == 0) return;
+  if (ldx == 0) ldx = in_;
+  if (ldy == 0) ldy = out_;
+  std::string key = prim_key("dense", this, {rows, ldx, ldy});
+  Workspace::Prim* p = ws.find(key);
+  if (p == nullptr) {
+    dnnl::memory::desc any({out_, in_}, weight_dt(precision_), tag::any);
+    auto pd = dense_pd(rows, in_, out_, ldx, ldy, precision_, has_post_, post_, any);
+    Workspace::Prim np;
+    np.prim = dnnl::inner_product_forward(pd);
+    np.weights = pd.weights_desc();
+    np.scratch = pd.scratchpad_desc().get_size();
+    p = &ws.put(key, std::move(np));
+  }
+  dnnl::memory w = ws.weights_as(w_, p->weights);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_WEIGHTS, w},
+      {DNNL_ARG_DST, mem({{rows, out_}, dt::f32, dnnl::memory::dims{ldy, 1}}, y)},
+      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
+  if (precision_ == Precision::kF32) {
+    args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::f32, dnnl::memory::dims{ldx, 1}}, x);
+    args[DNNL_ARG_BIAS] = b_;
+    p->prim.execute(ws.stream(), args);
+    return;
+  }
+  // bf16 / int8: the activations are converted per call (int8 with one dynamic scale per batch).
+  const size_t n = static_cast<size_t>(rows * in_);
+  float* tmp = ws.buf(kTmp5, n / 2 + 16 + static_cast<size_t>(out_) * 2);
+  if (precision_ == Precision::kBF16) {
+    uint16_t* q = reinterpret_cast<uint16_t*>(tmp);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < in_; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + r * ldx + i, 4);
+        bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
+        q[r * in_ + i] = static_cast<uint16_t>(bits >> 16);
+      }
+    args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::bf16, tag::ab}, q);
+    args[DNNL_ARG_BIAS] = b_;
+    p->prim.execute(ws.stream(), args);
+    return;
+  }
+  float m = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < in_; ++i) m = std::max(m, std::fabs(x[r * ldx + i]));
+  const float sx = m > 0 ? 127.f / m : 1.f;
+  int8_t* q = reinterpret_cast<int8_t*>(tmp);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < in_; ++i) q[r * in_ + i] = static_cast<int8_t>(std::lrint(x[r * ldx + i] * sx));
+  float* scales = tmp + (n + 63) / 4 + 16;
+  float* bias = scales + out_;
+  const float* b = static_cast<const float*>(b_.get_data_handle());
+  // oneDNN v2 applies the output scale after adding the bias: dst = scale * (acc + bias).
+  for (int64_t o = 0; o < out_; ++o) {
+    scales[o] = 1.f / (sx * w_scales_[o]);
+    bias[o] = b[o] * sx * w_scales_[o];
+  }
+  args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::s8, tag::ab}, q);
+  args[DNNL_ARG_BIAS] = mem({{out_}, dt::f32, tag::a}, bias);
+  args[DNNL_ARG_ATTR_OUTPUT_SCALES] = mem({{out_}, dt::f32, tag::a}, scales);
+  p->prim.execute(ws.stream(), args);
+}
+
+// ---- Layer defaults for one-step mode: row-wise layers run their forward on the single step ----
+
+void Layer::embed(const int64_t*, int64_t, float*, const std::string&) const {
+  throw std::logic_error(where + " does not read token ids");
+}
+std::unique_ptr<LayerState> Layer::begin(Workspace&, int64_t, const Act*) const { return nullptr; }
+void Layer::step(Workspace& ws, Act& x, LayerState*, int64_t) const { forward(ws, x, nullptr); }
+void Layer::reorder(LayerState*, std::span<const uint32_t>) const {}
+
+namespace {
+
+// ---- embedding ----
+
+class Embedding : public Layer {
+ public:
+  explicit Embedding(BuildCtx& ctx) {
+    std::string p = ctx.prefix();
+    if (ctx.index != 0) throw WeightsError(ctx.where() + ": an embedding must be the first layer (it reads token ids)");
+    std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+    if (s.size() != 2) throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                                          ", expected [num_embeddings, embedding_dim]");
+    num_ = ctx.keys.get_int("num_embeddings", s[0], 1);
+    dim_ = ctx.keys.get_int("embedding_dim", s[1], 1);
+    ctx.keys.ignore("padding_idx");  // affects training only
+    ctx.keys.ignore("max_norm");
+    ctx.keys.ignore("scale_grad_by_freq");
+    ctx.keys.ignore("sparse");
+    w_ = ctx.get(p + ".weight", {num_, dim_});
+    out_dim = dim_;
+  }
+  bool takes_tokens() const override { return true; }
+  int64_t vocab_size() const override { return num_; }
+  // The model gathers rows itself (it sees the token ids); nothing to do on activations.
+  void forward(Workspace&, Act&, const Act*) const override {}
+  void embed(const int64_t* ids, int64_t n, float* out, const std::string& what) const override {
+    for (int64_t i = 0; i < n; ++i) {
+      if (ids[i] < 0 || ids[i] >= num_)
+        throw std::runtime_error(what + " step " + std::to_string(i) + ": token id " + std::to_string(ids[i]) +
+                                 " is outside the embedding's range [0, " + std::to_string(num_) + ")");
+      std::memcpy(out + i * dim_, w_.data() + ids[i] * dim_, static_cast<size_t>(dim_) * sizeof(float));
+    }
+  }
+
+ private:
+  int64_t num_ = 0, dim_ = 0;
+  std::vector<float> w_;
+};
+
+// ---- linear ----
+
+class Linear : public Layer {
+ public:
+  explicit Linear(BuildCtx& ctx) {
+    std::string p = ctx.prefix();
+    std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+    if (s.size() != 2) throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                                          ", expected [out_features, in_features]");
+    int64_t in = ctx.keys.get_int("in_features", s[1], 1);
+    int64_t out = ctx.keys.get_int("out_features", s[0], 1);
+    ctx.expect_in_dim(in, "in_features");
+    bool bias = ctx.keys.get_bool("bias", true);
+    std::vector<float> w = ctx.get(p + ".weight", {out, in});
+    std::vector<float> b = bias ? ctx.get(p + ".bias", {out}) : std::vector<float>();
+    dense_ = Dense(std::move(w), std::move(b), out, in, ctx.options.precision);
+    in_dim = in;
+    out_dim = out;
+  }
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    Act y = ws.next(x, out_dim, x.layout);
+    dense_.run(ws, x.data, y.data, x.rows());
+    x = std::move(y);
+  }
+
+ private:
+  Dense dense_;
+};
+
+// ---- conv1d ----
+
+class Conv1d : public Layer {
+ public:
+  explicit Conv1d(BuildCtx& ctx) {
+    std::string p = ctx.prefix();
+    std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+    if (s.size() != 3)
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                         ", expected [out_channels, in_channels / groups, kernel_size]");
+    groups_ = ctx.keys.get_int("groups", 1, 1);
+    oc_ = ctx.keys.get_int("out_channels", s[0], 1);
+    ic_ = ctx.keys.get_int("in_channels", s[1] * groups_, 1);
+    k_ = ctx.keys.get_int("kernel_size", s[2], 1);
+    stride_ = ctx.keys.get_int("stride", 1, 1);
+    dilation_ = ctx.keys.get_int("dilation", 1, 1);
+    if (ic_ % groups_ != 0 || oc_ % groups_ != 0)
+      throw WeightsError(ctx.where() + ": in_channels " + std::to_string(ic_) + " and out_channels " +
+                         std::to_string(oc_) + " must both be divisible by groups " + std::to_string(groups_));
+    const int64_t span = dilation_ * (k_ - 1);
+    if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
+      if (pad->kind == ConfigValue::Kind::kInt && pad->i >= 0) {
+        pad_l_ = pad_r_ = pad->i;
+      } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "valid") {
+        pad_l_ = pad_r_ = 0;
+      } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "same") {
+        if (stride_ != 1) throw WeightsError(ctx.where() + ": padding = \"same\" needs stride 1 (as in PyTorch)");
+        pad_l_ = span / 2;  // PyTorch puts the odd extra step on the right
+        pad_r_ = span - pad_l_;
+      } else {
+        throw WeightsError(ctx.where() + ": key 'padding' must be a non-negative integer, \"same\" or \"valid\"");
+      }
+    }
+    std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros");
+    bool bias = ctx.keys.get_bool("bias", true);
+    ctx.expect_in_dim(ic_, "in_channels");
+    w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_});
+    b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);
+    in_dim = ic_;
+    out_dim = oc_;
+  }
+  int64_t out_length(int64_t len) const override {
+    int64_t span = dilation_ * (k_ - 1);
+    int64_t n = len + pad_l_ + pad_r_ - span - 1;
+    return n < 0 ? 0 : n / stride_ + 1;
+  }
+  std::string step_unsupported() const override { return where + " (conv1d) looks at several steps at once"; }
+
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    ws.to_layout(x, Layout::kNTC);
+    // Padding steps must read as zeros, as past the end of a sequence run alone.
+    for (int64_t b = 0; b < x.B; ++b)
+      if (x.len[b] < x.T) std::memset(x.row(b, x.len[b]), 0, static_cast<size_t>((x.T - x.len[b]) * x.C) * sizeof(float));
+    const int64_t T_out = out_length(x.T);
+    Act y;
+    y.layout = Layout::kNTC;
+    y.B = x.B;
+    y.T = T_out;
+    y.C = oc_;
+    y.slot = x.slot == kActA ? kActB : kActA;
+    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
+    for (int64_t l : x.len) y.len.push_back(out_length(l));
+
+    std::string key = prim_key("conv", this, {x.B, x.T});
+    dnnl::memory::desc src({x.B, ic_, x.T}, dt::f32, tag::nwc);
+    dnnl::memory::desc dst({x.B, oc_, T_out}, dt::f32, tag::nwc);
+    dnnl::memory::desc wplain = groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::oiw)
+                                             : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::goiw);
+    Workspace::Prim* p = ws.find(key);
+    if (p == nullptr) {
+      dnnl::memory::desc wany = groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::any)
+                                             : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::any);
+      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                        wany, dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_},
+                                        {dilation_ - 1}, {pad_l_}, {pad_r_});
+      dnnl::convolution_forward::primitive_desc pd(d, base_attr(), cpu_engine());
+      Workspace::Prim np;
+      np.prim = dnnl::convolution_forward(pd);
+      np.weights = pd.weights_desc();
+      np.scratch = pd.scratchpad_desc().get_size();
+      p = &ws.put(key, std::move(np));
+    }
+    dnnl::memory w = ws.weights_as(mem(wplain, w_.data()), p->weights);
+    p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(src, x.data)},
+                                  {DNNL_ARG_WEIGHTS, w},
+                                  {DNNL_ARG_BIAS, mem({{oc_}, dt::f32, tag::a}, b_.data())},
+                                  {DNNL_ARG_DST, mem(dst, y.data)},
+                                  {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+    x = std::move(y);
+  }
+
+ private:
+  int64_t ic_ = 0, oc_ = 0, k_ = 1, stride_ = 1, dilation_ = 1, groups_ = 1, pad_l_ = 0, pad_r_ = 0;
+  std::vector<float> w_, b_;
+};
+
+// ---- layer_norm ----
+
+class LayerNorm : public Layer {
+ public:
+  explicit LayerNorm(BuildCtx& ctx) {
+    affine_ = ctx.keys.get_bool("elementwise_affine", true);
+    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
+    int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
+    std::string p = ctx.prefix(affine_);
+    if (affine_) {
+      std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+      if (n < 0 && s.size() == 1) n = s[0];
+      if (n < 0) n = ctx.in_dim;
+      gamma_ = ctx.get(p + ".weight", {n});
+      beta_ = ctx.get(p + ".bias", {n});
+    } else if (n < 0) {
+      n = ctx.in_dim;
+      if (n < 0) throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
+    }
+    ctx.expect_in_dim(n, "normalized_shape");
+    in_dim = out_dim = n;
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    layer_norm_rows(x.data, x.data, x.rows(), x.C, affine_ ? gamma_.data() : nullptr, affine_ ? beta_.data() : nullptr,
+                    eps_);
+  }
+
+ private:
+  bool affine_ = true;
+  float eps_ = 1e-5f;
+  std::vector<float> gamma_, beta_;
+};
+
+// ---- activations, softmax, dropout ----
+
+class Activation : public Layer {
+ public:
+  Activation(Act1 a) : a_(a) {}
+  void forward(Workspace&, Act& x, const Act*) const override { apply_activation(a_, x.data, x.rows() * x.C); }
+
+ private:
+  Act1 a_;
+};
+
+class Softmax : public Layer {
+ public:
+  explicit Softmax(bool log) : log_(log) {}
+  void forward(Workspace&, Act& x, const Act*) const override {
+    const int64_t C = x.C;
+#pragma omp parallel for if (x.rows() * C > 65536)
+    for (int64_t r = 0; r < x.rows(); ++r) {
+      float* v = x.data + r * C;
+      float m = v[0];
+      for (int64_t c = 1; c < C; ++c) m = std::max(m, v[c]);
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) sum += std::exp(static_cast<double>(v[c]) - m);
+      if (log_) {
+        const double lse = m + std::log(sum);
+        for (int64_t c = 0; c < C; ++c) v[c] = static_cast<float>(v[c] - lse);
+      } else {
+        for (int64_t c = 0; c < C; ++c) v[c] = static_cast<float>(std::exp(static_cast<double>(v[c]) - m) / sum);
+      }
+    }
+  }
+
+ private:
+  bool log_;
+};
+
+class Identity : public Layer {
+ public:
+  void forward(Workspace&, Act&, const Act*) const override {}
+};
+
+// ---- positional encodings ----
+
+class Positional : public Layer {
+ public:
+  explicit Positional(BuildCtx& ctx) {
+    kind_ = ctx.keys.get_choice("kind", "sinusoidal", "sinusoidal|learned");
+    scale_ = static_cast<float>(ctx.keys.get_float("scale", 1.0));
+    if (kind_ == "learned") {
+      std::string p = ctx.prefix();
+      // An nn.Embedding ("pos" -> pos.weight) or a bare nn.Parameter named by the prefix itself.
+      std::string name = ctx.has(p) ? p : p + ".weight";
+      std::vector<int64_t> s = ctx.shape_of(name);
+      if (s.size() == 3 && s[0] == 1) s.erase(s.begin());
+      if (s.size() != 2)
+        throw WeightsError(ctx.where() + ": parameter '" + name + "' has shape " + shape_str(ctx.shape_of(name)) +
+                           ", expected [max_len, d_model] or [1, max_len, d_model]");
+      max_len_ = ctx.keys.get_int("max_len", s[0], 1);
+      d_ = s[1];
+      ctx.expect_in_dim(d_, "d_model");
+      std::vector<int64_t> expected = ctx.shape_of(name).size() == 3 ? std::vector<int64_t>{1, max_len_, d_}
+                                                                      : std::vector<int64_t>{max_len_, d_};
+      pe_ = ctx.get(name, expected);
+    } else {
+      max_len_ = ctx.keys.get_int("max_len", 5000, 1);
+      d_ = ctx.keys.get_int("d_model", ctx.in_dim, 1);
+      if (d_ < 0) throw WeightsError(ctx.where() + ": needs key 'd_model' (no earlier layer fixes the size)");
+      ctx.expect_in_dim(d_, "d_model");
+      if (d_ % 2 != 0) throw WeightsError(ctx.where() + ": sinusoidal encodings need an even d_model, got " + std::to_string(d_));
+      // The float32 arithmetic of the PyTorch tutorial's PositionalEncoding, so that large positions agree.
+      pe_.assign(static_cast<size_t>(max_len_ * d_), 0.f);
+      const float c = static_cast<float>(-std::log(10000.0) / static_cast<double>(d_));
+      for (int64_t i = 0; i < d_; i += 2) {
+        const float div = std::exp(static_cast<float>(i) * c);
+        for (int64_t pos = 0; pos < max_len_; ++pos) {
+          const float a = static_cast<float>(pos) * div;
+          pe_[pos * d_ + i] = std::sin(a);
+          pe_[pos * d_ + i + 1] = std::cos(a);
+        }
+      }
+    }
+    ctx.keys.ignore("dropout");
+    in_dim = out_dim = d_;
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    if (x.T > max_len_)
+      throw std::runtime_error(where + ": sequence of " + std::to_string(x.T) + " steps is longer than max_len " +
+                               std::to_string(max_len_));
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.len[b]; ++t) add(x.row(b, t), t);
+  }
+  void step(Workspace&, Act& x, LayerState*, int64_t pos) const override {
+    if (pos >= max_len_)
+      throw std::runtime_error(where + ": step " + std::to_string(pos) + " is past max_len " + std::to_string(max_len_));
+    for (int64_t b = 0; b < x.B; ++b) add(x.row(b, 0), pos);
+  }
+
+ private:
+  void add(float* r, int64_t t) const {
+    const float* pe = pe_.data() + t * d_;
+    for (int64_t c = 0; c < d_; ++c) r[c] = r[c] * scale_ + pe[c];
+  }
+  std::string kind_;
+  float scale_ = 1.f;
+  int64_t max_len_ = 0, d_ = 0;
+  std::vector<float> pe_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_embedding(BuildCtx& ctx) { return std::make_unique<Embedding>(ctx); }
+std::unique_ptr<Layer> make_linear(BuildCtx& ctx) { return std::make_unique<Linear>(ctx); }
+std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx) { return std::make_unique<Conv1d>(ctx); }
+std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx) { return std::make_unique<LayerNorm>(ctx); }
+std::unique_ptr<Layer> make_positional(BuildCtx& ctx) { return std::make_unique<Positional>(ctx); }
+
+std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx) {
+  if (type == "dropout") {
+    ctx.keys.ignore("p");
+    ctx.keys.ignore("inplace");
+    return std::make_unique<Identity>();
+  }
+  if (type == "softmax" || type == "log_softmax") {
+    int64_t dim = ctx.keys.get_int("dim", -1);
+    if (dim != -1 && dim != 1 && dim != 2)
+      throw WeightsError(ctx.where() + ": only the feature dim is supported (dim = -1, or 2 / 1 for batched / "
+                                       "unbatched [T, C] inputs), got " + std::to_string(dim));
+    return std::make_unique<Softmax>(type == "log_softmax");
+  }
+  ctx.keys.ignore("inplace");
+  if (type == "relu") return std::make_unique<Activation>(Act1::kRelu);
+  if (type == "gelu") {
+    std::string approx = ctx.keys.get_choice("approximate", "none", "none|tanh");
+    return std::make_unique<Activation>(approx == "tanh" ? Act1::kGeluTanh : Act1::kGeluErf);
+  }
+  if (type == "silu") return std::make_unique<Activation>(Act1::kSilu);
+  if (type == "tanh") return std::make_unique<Activation>(Act1::kTanh);
+  return std::make_unique<Activation>(Act1::kSigmoid);
+}
+
+const std::vector<std::string>& layer_types() {
+  static const std::vector<std::string> t = {
+      "embedding", "linear", "conv1d", "layer_norm", "lstm", "gru", "rnn", "transformer_encoder_layer",
+      "transformer_decoder_layer", "positional_encoding", "relu", "gelu", "silu", "tanh", "sigmoid", "softmax",
+      "log_softmax", "dropout"};
+  return t;
+}
+
+std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
+  const std::string& t = cfg.type;
+  std::unique_ptr<Layer> l;
+  if (t == "embedding") l = make_embedding(ctx);
+  else if (t == "linear") l = make_linear(ctx);
+  else if (t == "conv1d") l = make_conv1d(ctx);
+  else if (t == "layer_norm") l = make_layer_norm(ctx);
+  else if (t == "lstm" || t == "gru" || t == "rnn") l = make_rnn(t, ctx);
+  else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
+  else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);
+  else if (t == "positional_encoding") l = make_positional(ctx);
+  else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
+           t == "log_softmax" || t == "dropout")
+    l = make_activation(t, ctx);
+  else {
+    std::string guess = closest(t, layer_types());
+    std::string msg = "layer " + std::to_string(ctx.index) + ": unknown type '" + t + "'";
+    if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
+    std::string list;
+    for (const std::string& n : layer_types()) list += (list.empty() ? "" : ", ") + n;
+    throw WeightsError(msg + "; known types: " + list);
+  }
+  ctx.keys.finish();
+  l->where = ctx.where();
+  if (l->in_dim < 0) l->in_dim = ctx.in_dim;
+  if (l->out_dim < 0) l->out_dim = l->in_dim;
+  return l;
+}
+
+}  // namespace seqflow::onednn

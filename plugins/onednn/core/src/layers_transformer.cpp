@@ -1,0 +1,349 @@
+// nn.TransformerEncoderLayer and nn.TransformerDecoderLayer (eval mode), post-norm or norm_first,
+// relu or gelu, optional causal self-attention; the decoder cross-attends to a memory sequence.
+//
+// Full sequences: projections run on all rows of the batch at once (oneDNN inner products); the
+// attention itself runs per record over exactly its own length (oneDNN matmuls over strided views of
+// the projections, softmax on oneDNN), so padding never enters a softmax: this is PyTorch's key-padding
+// mask, exactly. One step at a time: keys and values of past steps stay in a per-session cache, so a
+// step projects only the new token and attends over the cache (O(1) new projection work per step).
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "onednn/layers.hpp"
+
+namespace seqflow::onednn {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using dims = dnnl::memory::dims;
+
+struct AttnState : LayerState {
+  int64_t B = 0, cap = 0, d = 0;
+  std::vector<float> k, v;    // [B, cap, d] self-attention cache
+  std::vector<float> mem_kv;  // decoder: [B, Tm, 2d] projected memory
+  std::vector<int64_t> mem_len;
+  int64_t Tm = 0;
+};
+
+// Runs (and caches) a matmul: dst = scale * src x wei, each a strided 3D view.
+void matmul3(Workspace& ws, const float* a, const dims& ad, const dims& as, const float* b, const dims& bd,
+             const dims& bs, float* c, const dims& cd, const dims& cs, float scale) {
+  int32_t scale_bits;
+  std::memcpy(&scale_bits, &scale, sizeof(scale_bits));
+  std::string key = prim_key("mm", nullptr, {ad[0], ad[1], ad[2], as[0], as[1], bd[2], bs[0], bs[1], bs[2], cs[0], cs[1], scale_bits});
+  dnnl::memory::desc amd(ad, dt::f32, as), bmd(bd, dt::f32, bs), cmd(cd, dt::f32, cs);
+  Workspace::Prim* p = ws.find(key);
+  if (p == nullptr) {
+    dnnl::primitive_attr attr = base_attr();
+    if (scale != 1.f) attr.set_output_scales(0, {scale});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(amd, bmd, cmd), attr, cpu_engine());
+    Workspace::Prim np;
+    np.prim = dnnl::matmul(pd);
+    np.scratch = pd.scratchpad_desc().get_size();
+    p = &ws.put(key, std::move(np));
+  }
+  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(amd, a)},
+                                {DNNL_ARG_WEIGHTS, mem(bmd, b)},
+                                {DNNL_ARG_DST, mem(cmd, c)},
+                                {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+}
+
+void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
+  std::string key = prim_key("softmax", nullptr, {rows, n});
+  dnnl::memory::desc md({rows, n}, dt::f32, tag::ab);
+  Workspace::Prim* p = ws.find(key);
+  if (p == nullptr) {
+    dnnl::softmax_forward::primitive_desc pd(dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1),
+                                             base_attr(), cpu_engine());
+    Workspace::Prim np;
+    np.prim = dnnl::softmax_forward(pd);
+    np.scratch = pd.scratchpad_desc().get_size();
+    p = &ws.put(key, std::move(np));
+  }
+  dnnl::memory m = mem(md, x);
+  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}, {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+}
+
+// Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
+// head h uses columns h*dh .. (h+1)*dh of each.
+void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv, float* ctx,
+            int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, bool causal) {
+  float* s = ws.buf(kTmp3, static_cast<size_t>(H * Lq * Lk));
+  const float scale = 1.f / std::sqrt(static_cast<float>(dh));
+  matmul3(ws, q, {H, Lq, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, scale);
+  if (causal)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < Lq; ++i)
+        for (int64_t j = i + 1; j < Lk; ++j) s[(h * Lq + i) * Lk + j] = -INFINITY;
+  softmax_rows(ws, s, H * Lq, Lk);
+  matmul3(ws, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx, {H, Lq, dh}, {dh, ldc, 1}, 1.f);
+}
+
+// One query row against `n` cached keys/values (rows of stride ld): ctx[d] for all heads.
+void attend_one(const float* q, const float* k, const float* v, int64_t ld, int64_t n, int64_t H, int64_t dh,
+                float* ctx, float* scores) {
+  const float scale = 1.f / std::sqrt(static_cast<float>(dh));
+  for (int64_t h = 0; h < H; ++h) {
+    const float* qh = q + h * dh;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) {
+      const float* kj = k + j * ld + h * dh;
+      float acc = 0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t c = 0; c < dh; ++c) acc += qh[c] * kj[c];
+      scores[j] = acc * scale;
+      m = std::max(m, scores[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      scores[j] = std::exp(scores[j] - m);
+      sum += scores[j];
+    }
+    float* out = ctx + h * dh;
+    std::memset(out, 0, static_cast<size_t>(dh) * sizeof(float));
+    for (int64_t j = 0; j < n; ++j) {
+      const float p = scores[j] / sum;
+      const float* vj = v + j * ld + h * dh;
+#pragma omp simd
+      for (int64_t c = 0; c < dh; ++c) out[c] += p * vj[c];
+    }
+  }
+}
+
+class Transformer : public Layer {
+ public:
+  Transformer(bool decoder, BuildCtx& ctx) : decoder_(decoder) {
+    std::string p = ctx.prefix();
+    std::vector<int64_t> s = ctx.shape_of(p + ".self_attn.in_proj_weight");
+    if (s.size() != 2 || s[0] != 3 * s[1])
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".self_attn.in_proj_weight' has shape " + shape_str(s) +
+                         ", expected [3 * d_model, d_model]");
+    d_ = ctx.keys.get_int("d_model", s[1], 1);
+    if (!ctx.keys.has("nhead")) throw WeightsError(ctx.where() + ": needs key 'nhead' (the number of attention heads)");
+    H_ = ctx.keys.get_int("nhead", 1, 1);
+    if (d_ % H_ != 0)
+      throw WeightsError(ctx.where() + ": d_model " + std::to_string(d_) + " is not divisible by nhead " + std::to_string(H_));
+    dh_ = d_ / H_;
+    std::vector<int64_t> f = ctx.shape_of(p + ".linear1.weight");
+    ff_ = ctx.keys.get_int("dim_feedforward", f.empty() ? 0 : f[0], 1);
+    std::string act = ctx.keys.get_choice("activation", "relu", "relu|gelu");
+    eps_ = static_cast<float>(ctx.keys.get_float("layer_norm_eps", 1e-5));
+    norm_first_ = ctx.keys.get_bool("norm_first", false);
+    causal_ = ctx.keys.get_bool("causal", decoder);
+    ctx.keys.ignore("dropout");
+    ctx.keys.ignore("batch_first");
+    ctx.expect_in_dim(d_, "d_model");
+    const Precision prec = ctx.options.precision;
+
+    auto attn = [&](const std::string& name, bool split) {
+      std::vector<float> w = ctx.get(p + "." + name + ".in_proj_weight", {3 * d_, d_});
+      std::vector<float> b = ctx.get(p + "." + name + ".in_proj_bias", {3 * d_});
+      std::vector<float> wo = ctx.get(p + "." + name + ".out_proj.weight", {d_, d_});
+      std::vector<float> bo = ctx.get(p + "." + name + ".out_proj.bias", {d_});
+      Dense out(std::move(wo), std::move(bo), d_, d_, prec);
+      if (!split) return std::make_tuple(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), Dense(), std::move(out));
+      const size_t dd = static_cast<size_t>(d_ * d_);
+      std::vector<float> wq(w.begin(), w.begin() + dd), wkv(w.begin() + dd, w.end());
+      std::vector<float> bq(b.begin(), b.begin() + d_), bkv(b.begin() + d_, b.end());
+      return std::make_tuple(Dense(std::move(wq), std::move(bq), d_, d_, prec),
+                             Dense(std::move(wkv), std::move(bkv), 2 * d_, d_, prec), std::move(out));
+    };
+    std::tie(qkv_, std::ignore, out_) = attn("self_attn", false);
+    if (decoder_) std::tie(cq_, ckv_, cout_) = attn("multihead_attn", true);
+    ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), ctx.get(p + ".linear1.bias", {ff_}), ff_, d_, prec, true,
+                 act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
+    ff2_ = Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), ctx.get(p + ".linear2.bias", {d_}), d_, ff_, prec);
+    for (int i = 1; i <= (decoder_ ? 3 : 2); ++i) {
+      std::string n = p + ".norm" + std::to_string(i);
+      norms_.push_back({ctx.get(n + ".weight", {d_}), ctx.get(n + ".bias", {d_})});
+    }
+    in_dim = out_dim = d_;
+  }
+
+  bool uses_memory() const override { return decoder_; }
+  int64_t memory_dim() const override { return decoder_ ? d_ : 0; }
+  std::string step_unsupported() const override {
+    return causal_ ? "" : where + " attends to future steps (set causal = true for a left-to-right model)";
+  }
+
+  void forward(Workspace& ws, Act& x, const Act* memory) const override {
+    ws.to_layout(x, Layout::kNTC);
+    if (decoder_ && memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
+    if (decoder_ && memory->C != d_)
+      throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) + " features, expected d_model " +
+                               std::to_string(d_));
+    block(ws, x, [&](const float* h, float* a) { self_full(ws, x, h, a); },
+          [&](const float* h, float* a) { cross_full(ws, x, *memory, h, a); });
+  }
+
+  std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const override {
+    auto s = std::make_unique<AttnState>();
+    s->B = batch;
+    s->d = d_;
+    s->cap = 64;
+    s->k.assign(static_cast<size_t>(batch * s->cap * d_), 0.f);
+    s->v = s->k;
+    if (decoder_) {
+      if (memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
+      if (memory->C != d_)
+        throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) + " features, expected d_model " +
+                                 std::to_string(d_));
+      Act m = *memory;
+      ws.to_layout(m, Layout::kNTC);
+      s->Tm = m.T;
+      s->mem_len = m.len;
+      s->mem_kv.resize(static_cast<size_t>(batch * m.T * 2 * d_));
+      ckv_.run(ws, m.data, s->mem_kv.data(), m.rows());
+    }
+    return s;
+  }
+
+  void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const override {
+    auto* s = static_cast<AttnState*>(state);
+    ws.to_layout(x, Layout::kNTC);
+    if (pos >= s->cap) grow(*s, std::max(2 * s->cap, pos + 1));
+    block(ws, x, [&](const float* h, float* a) { self_step(ws, *s, x.B, h, a, pos); },
+          [&](const float* h, float* a) { cross_step(ws, *s, x.B, h, a); });
+  }
+
+  void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
+    auto* s = static_cast<AttnState*>(state);
+    auto permute = [&](std::vector<float>& v, int64_t width) {
+      std::vector<float> out(rows.size() * static_cast<size_t>(width));
+      for (size_t i = 0; i < rows.size(); ++i)
+        std::memcpy(out.data() + i * width, v.data() + rows[i] * width, static_cast<size_t>(width) * sizeof(float));
+      v = std::move(out);
+    };
+    permute(s->k, s->cap * d_);
+    permute(s->v, s->cap * d_);
+    if (decoder_) {
+      permute(s->mem_kv, s->Tm * 2 * d_);
+      std::vector<int64_t> len;
+      for (uint32_t r : rows) len.push_back(s->mem_len[r]);
+      s->mem_len = std::move(len);
+    }
+    s->B = static_cast<int64_t>(rows.size());
+  }
+
+ private:
+  // The layer's residual structure; `self(h, a)` and `cross(h, a)` write attention outputs a for inputs h.
+  template <class Self, class Cross>
+  void block(Workspace& ws, Act& x, Self self, Cross cross) const {
+    const int64_t rows = x.rows();
+    float* h = ws.buf(kTmp0, static_cast<size_t>(rows * d_));
+    float* a = ws.buf(kTmp4, static_cast<size_t>(rows * std::max(d_, ff_)));
+    size_t norm = 0;
+    auto sublayer = [&](auto&& f) {
+      const Norm& n = norms_[norm++];
+      if (norm_first_) {
+        layer_norm_rows(x.data, h, rows, d_, n.g.data(), n.b.data(), eps_);
+        f(h, a);
+        add(x.data, a, rows * d_);
+      } else {
+        f(x.data, a);
+        add(x.data, a, rows * d_);
+        layer_norm_rows(x.data, x.data, rows, d_, n.g.data(), n.b.data(), eps_);
+      }
+    };
+    sublayer(self);
+    if (decoder_) sublayer(cross);
+    sublayer([&](const float* in, float* out) {
+      float* hidden = ws.buf(kTmp3, static_cast<size_t>(rows * ff_));
+      ff1_.run(ws, in, hidden, rows);
+      ff2_.run(ws, hidden, out, rows);
+    });
+  }
+
+  static void add(float* x, const float* a, int64_t n) {
+#pragma omp parallel for simd if (n > 262144)
+    for (int64_t i = 0; i < n; ++i) x[i] += a[i];
+  }
+
+  void self_full(Workspace& ws, const Act& x, const float* h, float* a) const {
+    const int64_t rows = x.rows();
+    float* qkv = ws.buf(kTmp1, static_cast<size_t>(rows * 3 * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
+    qkv_.run(ws, h, qkv, rows);
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b];
+      const float* base = qkv + b * x.T * 3 * d_;
+      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, L, causal_);
+      if (L < x.T) std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+    }
+    out_.run(ws, ctx, a, rows);
+  }
+
+  void cross_full(Workspace& ws, const Act& x, const Act& m, const float* h, float* a) const {
+    const int64_t rows = x.rows();
+    float* q = ws.buf(kTmp1, static_cast<size_t>(rows * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
+    float* kv = ws.buf(kMemTmp, static_cast<size_t>(m.rows() * 2 * d_));
+    cq_.run(ws, h, q, rows);
+    ckv_.run(ws, m.data, kv, m.rows());
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b];
+      const float* kvb = kv + b * m.T * 2 * d_;
+      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, m.len[b], false);
+      if (L < x.T) std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+    }
+    cout_.run(ws, ctx, a, rows);
+  }
+
+  void self_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a, int64_t pos) const {
+    float* qkv = ws.buf(kTmp1, static_cast<size_t>(B * 3 * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + pos + 1));
+    float* scores = ctx + B * d_;
+    qkv_.run(ws, h, qkv, B);
+    for (int64_t b = 0; b < B; ++b) {
+      float* kc = s.k.data() + b * s.cap * d_;
+      float* vc = s.v.data() + b * s.cap * d_;
+      std::memcpy(kc + pos * d_, qkv + b * 3 * d_ + d_, static_cast<size_t>(d_) * sizeof(float));
+      std::memcpy(vc + pos * d_, qkv + b * 3 * d_ + 2 * d_, static_cast<size_t>(d_) * sizeof(float));
+      attend_one(qkv + b * 3 * d_, kc, vc, d_, pos + 1, H_, dh_, ctx + b * d_, scores);
+    }
+    out_.run(ws, ctx, a, B);
+  }
+
+  void cross_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a) const {
+    float* q = ws.buf(kTmp1, static_cast<size_t>(B * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + s.Tm));
+    float* scores = ctx + B * d_;
+    cq_.run(ws, h, q, B);
+    for (int64_t b = 0; b < B; ++b) {
+      const float* kv = s.mem_kv.data() + b * s.Tm * 2 * d_;
+      attend_one(q + b * d_, kv, kv + d_, 2 * d_, s.mem_len[b], H_, dh_, ctx + b * d_, scores);
+    }
+    cout_.run(ws, ctx, a, B);
+  }
+
+  void grow(AttnState& s, int64_t cap) const {
+    auto regrow = [&](std::vector<float>& v) {
+      std::vector<float> out(static_cast<size_t>(s.B * cap * d_), 0.f);
+      for (int64_t b = 0; b < s.B; ++b)
+        std::memcpy(out.data() + b * cap * d_, v.data() + b * s.cap * d_, static_cast<size_t>(s.cap * d_) * sizeof(float));
+      v = std::move(out);
+    };
+    regrow(s.k);
+    regrow(s.v);
+    s.cap = cap;
+  }
+
+  struct Norm {
+    std::vector<float> g, b;
+  };
+  bool decoder_;
+  int64_t d_ = 0, H_ = 1, dh_ = 0, ff_ = 0;
+  float eps_ = 1e-5f;
+  bool norm_first_ = false, causal_ = false;
+  Dense qkv_, out_, cq_, ckv_, cout_, ff1_, ff2_;
+  std::vector<Norm> norms_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) { return std::make_unique<Transformer>(decoder, ctx); }
+
+}  // namespace seqflow::onednn

@@ -1,0 +1,238 @@
+#include "onednn/model.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace seqflow::onednn {
+
+void BatchOutput::copy(size_t i, float* dst) const {
+  const int64_t row = index_[i];
+  if (row < 0) return;
+  const size_t bytes = static_cast<size_t>(act_.C) * sizeof(float);
+  for (int64_t t = 0; t < lengths_[i]; ++t) std::memcpy(dst + t * act_.C, act_.row(row, t), bytes);
+}
+
+std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers, const SafetensorsFile& weights,
+                                          const ModelOptions& options) {
+  if (layers.empty()) throw WeightsError("the model has no layers");
+  std::shared_ptr<Model> m(new Model());
+  int64_t dim = -1;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    KeyReader keys(layers[i], i);
+    BuildCtx ctx(weights, options, keys, dim, i);
+    std::unique_ptr<Layer> l = make_layer(layers[i], ctx);
+    if (dim < 0 && l->in_dim >= 0 && !l->takes_tokens()) m->input_dim_ = l->in_dim;
+    dim = l->out_dim;
+    if (l->uses_memory()) {
+      if (m->memory_dim_ > 0 && m->memory_dim_ != l->memory_dim())
+        throw WeightsError(l->where + ": cross-attends to " + std::to_string(l->memory_dim()) +
+                           " memory features, an earlier layer to " + std::to_string(m->memory_dim_));
+      m->memory_dim_ = l->memory_dim();
+    }
+    if (m->step_unsupported_.empty()) m->step_unsupported_ = l->step_unsupported();
+    m->layers_.push_back(std::move(l));
+  }
+  m->output_dim_ = dim;
+  return m;
+}
+
+Model::~Model() = default;
+
+bool Model::takes_tokens() const { return layers_.front()->takes_tokens(); }
+
+int64_t Model::output_length(int64_t length) const {
+  for (const auto& l : layers_) length = l->out_length(length);
+  return length;
+}
+
+std::string Model::summary() const {
+  std::string s;
+  for (const auto& l : layers_)
+    s += l->where + ": " + (l->in_dim < 0 ? std::string("*") : std::to_string(l->in_dim)) + " -> " +
+         (l->out_dim < 0 ? std::string("*") : std::to_string(l->out_dim)) + "\n";
+  return s;
+}
+
+std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
+  if (takes_tokens()) {
+    if (in.tokens32 == nullptr && in.tokens64 == nullptr)
+      return "the model starts with an embedding and needs integer token ids";
+    const int64_t vocab = layers_.front()->vocab_size();
+    for (int64_t t = 0; t < in.length; ++t) {
+      const int64_t id = in.tokens64 ? in.tokens64[t] : in.tokens32[t];
+      if (id < 0 || id >= vocab)
+        return "step " + std::to_string(t) + ": token id " + std::to_string(id) + " is outside the embedding's range [0, " +
+               std::to_string(vocab) + ")";
+    }
+  } else {
+    if (in.features == nullptr) return "the model needs f32 features, not token ids";
+    if (input_dim_ > 0 && in.dim != input_dim_)
+      return "has " + std::to_string(in.dim) + " features per step, the model expects " + std::to_string(input_dim_);
+  }
+  if (in.length > 0 && output_length(in.length) <= 0)
+    return std::to_string(in.length) + " steps are too few for the model's convolutions";
+  if (needs_memory()) {
+    if (memory == nullptr || memory->features == nullptr) return "the model's decoder layers need an f32 memory sequence";
+    if (memory->length <= 0) return "the memory sequence is empty";
+    if (memory->dim != memory_dim_)
+      return "memory has " + std::to_string(memory->dim) + " features per step, the model expects " +
+             std::to_string(memory_dim_);
+  }
+  return "";
+}
+
+Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,
+                  int64_t dim, bool tokens, std::span<const std::string> names, const char* what) const {
+  auto name = [&](size_t i) {
+    return i < names.size() ? std::string(what) + " " + names[i] : std::string(what) + " " + std::to_string(i);
+  };
+  Act x;
+  x.layout = Layout::kNTC;
+  x.B = static_cast<int64_t>(rows.size());
+  x.T = 0;
+  for (size_t r : rows) x.T = std::max(x.T, in[r].length);
+  if (!tokens) {
+    x.C = dim;
+    for (size_t r : rows)
+      if (in[r].dim != dim && dim > 0)
+        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) + " features per step, the model expects " +
+                                 std::to_string(dim));
+    if (dim <= 0) x.C = in[rows[0]].dim;
+    for (size_t r : rows)
+      if (in[r].dim != x.C)
+        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) + " features per step, the batch's first record " +
+                                 std::to_string(x.C));
+  } else {
+    x.C = layers_.front()->out_dim;
+  }
+  x.slot = slot;
+  x.data = ws.buf(slot, static_cast<size_t>(x.B * x.T * x.C));
+  std::vector<int64_t> ids;
+  for (int64_t b = 0; b < x.B; ++b) {
+    const SeqInput& s = in[rows[static_cast<size_t>(b)]];
+    x.len.push_back(s.length);
+    if (tokens) {
+      ids.resize(static_cast<size_t>(s.length));
+      if (s.tokens64) std::copy(s.tokens64, s.tokens64 + s.length, ids.begin());
+      else if (s.tokens32) std::copy(s.tokens32, s.tokens32 + s.length, ids.begin());
+      else throw std::runtime_error(name(rows[b]) + ": the model starts with an embedding and needs integer token ids");
+      layers_.front()->embed(ids.data(), s.length, x.row(b, 0), name(rows[b]));
+    } else {
+      if (s.features == nullptr) throw std::runtime_error(name(rows[b]) + ": the model needs f32 features, not token ids");
+      std::memcpy(x.row(b, 0), s.features, static_cast<size_t>(s.length * x.C) * sizeof(float));
+    }
+    if (s.length < x.T) std::memset(x.row(b, s.length), 0, static_cast<size_t>((x.T - s.length) * x.C) * sizeof(float));
+  }
+  return x;
+}
+
+BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::span<const SeqInput> memory,
+                       std::span<const std::string> names) const {
+  ws.bind();
+  if (needs_memory() && memory.size() != inputs.size())
+    throw std::runtime_error("the model's decoder layers need a memory sequence for each record");
+  BatchOutput out;
+  out.index_.assign(inputs.size(), -1);
+  out.lengths_.assign(inputs.size(), 0);
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].length <= 0) continue;  // an empty sequence gives an empty output
+    std::string why = check(inputs[i], needs_memory() ? &memory[i] : nullptr);
+    if (!why.empty())
+      throw std::runtime_error((i < names.size() ? "record " + names[i] : "record " + std::to_string(i)) + ": " + why);
+    const int64_t len = output_length(inputs[i].length);
+    out.index_[i] = static_cast<int64_t>(rows.size());
+    out.lengths_[i] = len;
+    rows.push_back(i);
+  }
+  if (rows.empty()) {
+    out.act_.C = output_dim_ > 0 ? output_dim_ : 0;
+    return out;
+  }
+  Act mem_act;
+  if (needs_memory()) {
+    mem_act = gather(ws, memory, rows, kMemory, memory_dim_, false, names, "record");
+  }
+  Act x = gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record");
+  for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i)
+    layers_[i]->forward(ws, x, needs_memory() ? &mem_act : nullptr);
+  ws.stream().wait();
+  out.act_ = std::move(x);
+  return out;
+}
+
+std::unique_ptr<StepSession> Model::begin(int threads, int64_t batch, std::span<const SeqInput> memory) const {
+  if (!step_unsupported_.empty()) throw std::runtime_error("the model cannot run one step at a time: " + step_unsupported_);
+  if (batch <= 0) throw std::runtime_error("a step session needs at least one row");
+  if (needs_memory() && static_cast<int64_t>(memory.size()) != batch)
+    throw std::runtime_error("the model's decoder layers need one memory sequence per row (" + std::to_string(batch) +
+                             "), got " + std::to_string(memory.size()));
+  std::unique_ptr<StepSession> s(new StepSession(*this, threads));
+  s->ws_.bind();
+  s->batch_ = batch;
+  Act mem_act;
+  if (needs_memory()) {
+    std::vector<size_t> rows(static_cast<size_t>(batch));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i] = i;
+      if (memory[i].length <= 0) throw std::runtime_error("row " + std::to_string(i) + ": the memory sequence is empty");
+    }
+    mem_act = gather(s->ws_, memory, rows, kMemory, memory_dim_, false, {}, "row");
+  }
+  for (const auto& l : layers_) s->states_.push_back(l->begin(s->ws_, batch, needs_memory() ? &mem_act : nullptr));
+  return s;
+}
+
+StepSession::~StepSession() = default;
+
+void StepSession::run(Act& x, float* out) {
+  for (size_t i = model_.takes_tokens() ? 1 : 0; i < model_.layers_.size(); ++i)
+    model_.layers_[i]->step(ws_, x, states_[i].get(), pos_);
+  ws_.stream().wait();
+  ws_.to_layout(x, Layout::kNTC);
+  std::memcpy(out, x.data, static_cast<size_t>(x.B * x.C) * sizeof(float));
+  ++pos_;
+}
+
+void StepSession::step_tokens(const int64_t* tokens, float* out) {
+  if (!model_.takes_tokens()) throw std::runtime_error("the model reads features, not token ids");
+  ws_.bind();
+  Act x;
+  x.B = batch_;
+  x.T = 1;
+  x.C = model_.layers_.front()->out_dim;
+  x.len.assign(static_cast<size_t>(batch_), 1);
+  x.slot = kActA;
+  x.data = ws_.buf(kActA, static_cast<size_t>(x.B * x.C));
+  for (int64_t b = 0; b < batch_; ++b)
+    model_.layers_.front()->embed(tokens + b, 1, x.row(b, 0), "row " + std::to_string(b) + ", step " + std::to_string(pos_) + ",");
+  run(x, out);
+}
+
+void StepSession::step_features(const float* features, float* out) {
+  if (model_.takes_tokens()) throw std::runtime_error("the model reads token ids, not features");
+  if (model_.input_dim_ <= 0) throw std::runtime_error("the model does not fix its input size");
+  ws_.bind();
+  Act x;
+  x.B = batch_;
+  x.T = 1;
+  x.C = model_.input_dim_;
+  x.len.assign(static_cast<size_t>(batch_), 1);
+  x.slot = kActA;
+  x.data = ws_.buf(kActA, static_cast<size_t>(x.B * x.C));
+  std::memcpy(x.data, features, static_cast<size_t>(x.B * x.C) * sizeof(float));
+  run(x, out);
+}
+
+void StepSession::reorder(std::span<const uint32_t> rows) {
+  if (rows.empty()) throw std::runtime_error("reorder needs at least one row");
+  for (uint32_t r : rows)
+    if (r >= batch_)
+      throw std::runtime_error("reorder: row " + std::to_string(r) + " is outside the session's " +
+                               std::to_string(batch_) + " rows");
+  for (size_t i = 0; i < model_.layers_.size(); ++i) model_.layers_[i]->reorder(states_[i].get(), rows);
+  batch_ = static_cast<int64_t>(rows.size());
+}
+
+}  // namespace seqflow::onednn

@@ -1,0 +1,416 @@
+#!/usr/bin/python3
+"""Parity fixtures for the onednn module, computed with PyTorch (Debian's python3-torch 1.13).
+
+Run with /usr/bin/python3 (the interpreter that has torch):  /usr/bin/python3 tests/onednn/make_fixtures.py
+It rewrites tests/onednn/fixtures/<case>/ for every case below, deterministically (fixed seeds):
+  model.safetensors   the module's state_dict (written by hand: 8-byte header length + JSON + data)
+  pipeline.toml       [resources.model] with the layer list, and an io.npy_read -> onednn.run ->
+                      io.npy_write pipeline over inputs/ (the CLI parity check runs it)
+  fixture.toml        tolerance (max abs error vs PyTorch), and whether one-step decoding is checked
+  inputs/<id>.npy     one record per file: [T, F] float32 features or [T] int64 token ids
+  memory/<id>.npy     decoder memory [Tm, d] (decoder cases)
+  expected/<id>.npy   PyTorch's output for that record run ALONE (batch of one, no padding), so that
+                      a batched run that leaked padding across records would not match.
+CI never runs this script: the fixtures are committed.
+"""
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+torch.set_num_threads(1)
+
+
+def save_safetensors(path, tensors, dtype="F32"):
+    """The safetensors format: u64 little-endian header size, JSON header, raw little-endian data."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        if dtype == "F32":
+            data = t.float().numpy().astype("<f4").tobytes()
+        elif dtype == "F16":
+            data = t.half().numpy().astype("<f2").tobytes()
+        elif dtype == "BF16":
+            data = t.bfloat16().view(torch.int16).numpy().astype("<i2").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v + '"'
+    return repr(v)
+
+
+def toml_layers(layers):
+    rows = []
+    for layer in layers:
+        rows.append("  { " + ", ".join(f"{k} = {toml_value(v)}" for k, v in layer.items()) + " },")
+    return "layers = [\n" + "\n".join(rows) + "\n]"
+
+
+def round_weights(module, dtype):
+    """Rounds parameters to the stored dtype so that PyTorch computes with what the file holds."""
+    with torch.no_grad():
+        for p in module.parameters():
+            if dtype == "F16":
+                p.copy_(p.half().float())
+            elif dtype == "BF16":
+                p.copy_(p.bfloat16().float())
+
+
+class Case:
+    def __init__(self, name, layers, module, inputs, tolerance=1e-4, step=False, memory_layers=None, dtype="F32",
+                 description=""):
+        self.name, self.layers, self.module, self.inputs = name, layers, module, inputs
+        self.tolerance, self.step, self.memory_layers, self.dtype = tolerance, step, memory_layers, dtype
+        self.description = description
+
+
+def write_case(c):
+    d = os.path.join(ROOT, c.name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "inputs"))
+    os.makedirs(os.path.join(d, "expected"))
+    c.module.eval()
+    round_weights(c.module, c.dtype)
+    save_safetensors(os.path.join(d, "model.safetensors"), c.module.state_dict(), c.dtype)
+    if c.memory_layers is not None:
+        os.makedirs(os.path.join(d, "memory"))
+    for i, x in enumerate(c.inputs):
+        rid = f"r{i}"
+        with torch.no_grad():
+            y = c.module(x.unsqueeze(0)).squeeze(0)
+            if c.memory_layers is not None:
+                m = c.module.memory(x.unsqueeze(0)).squeeze(0)
+                np.save(os.path.join(d, "memory", rid + ".npy"), np.ascontiguousarray(m.numpy(), dtype=np.float32))
+        arr = x.numpy().astype(np.int64 if x.dtype == torch.int64 else np.float32)
+        np.save(os.path.join(d, "inputs", rid + ".npy"), np.ascontiguousarray(arr))
+        np.save(os.path.join(d, "expected", rid + ".npy"), np.ascontiguousarray(y.numpy(), dtype=np.float32))
+    memory_resource, memory_stage, memory_line = "", "", ""
+    if c.memory_layers is not None:
+        memory_resource = f"""
+[resources.memory_model]
+plugin = "onednn.model"
+weights = "model.safetensors"
+{toml_layers(c.memory_layers)}
+"""
+        memory_stage = """
+[[stage]]
+name = "memory"
+plugin = "onednn.run"
+model = "memory_model"
+input = "x"
+output = "memory"
+"""
+        memory_line = 'memory = "memory"\n'
+    with open(os.path.join(d, "pipeline.toml"), "w") as f:
+        f.write(f"""# Parity fixture '{c.name}' (generated by tests/onednn/make_fixtures.py; do not edit).
+# {c.description}
+[pipeline]
+name = "onednn-parity-{c.name}"
+
+[resources.model]
+plugin = "onednn.model"
+weights = "model.safetensors"
+{toml_layers(c.layers)}
+{memory_resource}
+[[stage]]
+name = "read"
+plugin = "io.npy_read"
+paths = ["inputs/*.npy"]
+output = "x"
+{memory_stage}
+[[stage]]
+name = "model"
+plugin = "onednn.run"
+model = "model"
+input = "x"
+output = "y"
+{memory_line}batch = {{ size = 3, by_length = true }}
+
+[[stage]]
+name = "write"
+plugin = "io.npy_write"
+dir = "out"
+input = "y"
+""")
+    with open(os.path.join(d, "fixture.toml"), "w") as f:
+        f.write(f"tolerance = {c.tolerance!r}\nstep = {toml_value(c.step)}\nmemory = {toml_value(c.memory_layers is not None)}\n")
+
+
+def feats(lengths, dim, scale=1.0):
+    return [torch.randn(t, dim) * scale for t in lengths]
+
+
+def tokens(lengths, vocab):
+    return [torch.randint(0, vocab, (t,), dtype=torch.int64) for t in lengths]
+
+
+LENGTHS = [7, 3, 11, 5]  # uneven on purpose: batches of 3 pad
+
+
+class Seq(nn.Module):
+    """Applies modules in order to a batch-first [1, T, F] tensor; the transposes around Conv1d and
+    the (output, state) tuples of RNNs are what seqflow implies."""
+
+    def __init__(self, **mods):
+        super().__init__()
+        for k, m in mods.items():
+            self.add_module(k, m)
+
+    def memory(self, x):
+        return self.memconv(x.transpose(1, 2)).transpose(1, 2)
+
+    def forward(self, x):
+        memory = self.memory(x) if hasattr(self, "memconv") else None
+        for name, m in self.named_children():
+            if name == "memconv":
+                continue
+            if isinstance(m, nn.Conv1d):
+                x = m(x.transpose(1, 2)).transpose(1, 2)
+            elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
+                x = m(x)[0]
+            elif isinstance(m, nn.TransformerDecoderLayer):
+                x = m(x, memory, tgt_mask=causal(x.shape[1]))
+            elif isinstance(m, CausalEncoder):
+                x = m(x)
+            else:
+                x = m(x)
+        return x
+
+
+def causal(n):
+    return torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
+
+
+class CausalEncoder(nn.TransformerEncoderLayer):
+    def forward(self, x):
+        return super().forward(x, src_mask=causal(x.shape[1]))
+
+
+class Sinusoidal(nn.Module):
+    """The PyTorch tutorial's PositionalEncoding (without its dropout), with x * scale first."""
+
+    def __init__(self, d, max_len=64, scale=1.0):
+        super().__init__()
+        position = torch.arange(max_len).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
+        pe = torch.zeros(max_len, d)
+        pe[:, 0::2] = torch.sin(position * div_term)
+        pe[:, 1::2] = torch.cos(position * div_term)
+        self.register_buffer("pe", pe, persistent=False)
+        self.scale = scale
+
+    def forward(self, x):
+        return x * self.scale + self.pe[: x.shape[1]]
+
+
+class Learned(nn.Module):
+    def __init__(self, max_len, d):
+        super().__init__()
+        self.emb = nn.Embedding(max_len, d)
+
+    def forward(self, x):
+        return x + self.emb.weight[: x.shape[1]]
+
+
+class Fn(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
+def cases():
+    out = []
+
+    def case(name, layers, build, inputs, **kw):
+        torch.manual_seed(sum(map(ord, name)))
+        module = build()
+        # Trained-looking norms: PyTorch initialises them to weight 1, bias 0, which would hide a mix-up.
+        with torch.no_grad():
+            for m in module.modules():
+                if isinstance(m, nn.LayerNorm):
+                    m.weight.normal_(1.0, 0.3)
+                    m.bias.normal_(0.0, 0.3)
+        out.append(Case(name, layers, module, inputs(), **kw))
+
+    # ---- row-wise layers ----
+    case("linear", [{"type": "linear", "prefix": "fc"}], lambda: Seq(fc=nn.Linear(12, 7)),
+         lambda: feats(LENGTHS, 12), description="nn.Linear(12, 7)")
+    case("linear_nobias", [{"type": "linear", "prefix": "fc", "bias": False}],
+         lambda: Seq(fc=nn.Linear(12, 5, bias=False)), lambda: feats(LENGTHS, 12),
+         description="nn.Linear(12, 5, bias=False)")
+    case("linear_f16", [{"type": "linear", "prefix": "fc"}], lambda: Seq(fc=nn.Linear(12, 7)),
+         lambda: feats(LENGTHS, 12), dtype="F16", description="nn.Linear(12, 7), F16 weights")
+    case("linear_bf16", [{"type": "linear", "prefix": "fc"}], lambda: Seq(fc=nn.Linear(12, 7)),
+         lambda: feats(LENGTHS, 12), dtype="BF16", description="nn.Linear(12, 7), BF16 weights")
+    case("embedding", [{"type": "embedding", "prefix": "emb"}], lambda: Seq(emb=nn.Embedding(20, 6)),
+         lambda: tokens(LENGTHS, 20), description="nn.Embedding(20, 6)")
+    case("layer_norm", [{"type": "layer_norm", "prefix": "ln", "eps": 1e-6}],
+         lambda: Seq(ln=nn.LayerNorm(10, eps=1e-6)), lambda: feats(LENGTHS, 10, 3.0),
+         description="nn.LayerNorm(10, eps=1e-6) with trained-looking affine weights")
+    acts = {
+        "relu": ({"type": "relu"}, nn.ReLU()),
+        "gelu": ({"type": "gelu"}, nn.GELU()),
+        "gelu_tanh": ({"type": "gelu", "approximate": "tanh"}, nn.GELU(approximate="tanh")),
+        "silu": ({"type": "silu"}, nn.SiLU()),
+        "tanh": ({"type": "tanh"}, nn.Tanh()),
+        "sigmoid": ({"type": "sigmoid"}, nn.Sigmoid()),
+        "softmax": ({"type": "softmax", "dim": -1}, nn.Softmax(dim=-1)),
+        "log_softmax": ({"type": "log_softmax", "dim": -1}, nn.LogSoftmax(dim=-1)),
+        "dropout": ({"type": "dropout", "p": 0.3}, nn.Dropout(0.3)),
+    }
+    for n, (cfg, m) in acts.items():
+        case("act_" + n, [cfg], lambda m=m: Seq(f=m), lambda: feats([6, 2, 9], 8, 3.0), description=str(m))
+
+    # ---- convolutions ----
+    convs = {
+        "conv1d": ({}, dict()),
+        "conv1d_stride_pad": ({"stride": 2, "padding": 2}, dict(stride=2, padding=2)),
+        "conv1d_dilation": ({"dilation": 2}, dict(dilation=2)),
+        "conv1d_groups": ({"groups": 2, "padding": 1}, dict(groups=2, padding=1)),
+        "conv1d_same": ({"padding": "same", "dilation": 2}, dict(padding="same", dilation=2)),
+    }
+    for n, (cfg, kw) in convs.items():
+        layer = {"type": "conv1d", "prefix": "conv", "kernel_size": 3}
+        layer.update(cfg)
+        case(n, [layer], lambda kw=kw: Seq(conv=nn.Conv1d(6, 8, 3, **kw)), lambda: feats([7, 5, 11, 6], 6),
+             description=f"nn.Conv1d(6, 8, 3, {kw})")
+
+    # ---- recurrent ----
+    rnns = {
+        "lstm": ({"type": "lstm"}, lambda: nn.LSTM(6, 8, batch_first=True)),
+        "lstm_bi2": ({"type": "lstm", "num_layers": 2, "bidirectional": True},
+                     lambda: nn.LSTM(6, 8, num_layers=2, bidirectional=True, batch_first=True)),
+        "lstm_proj": ({"type": "lstm", "num_layers": 2, "proj_size": 5},
+                      lambda: nn.LSTM(6, 8, num_layers=2, proj_size=5, batch_first=True)),
+        "lstm_nobias": ({"type": "lstm", "bias": False}, lambda: nn.LSTM(6, 8, bias=False, batch_first=True)),
+        "gru": ({"type": "gru"}, lambda: nn.GRU(6, 8, batch_first=True)),
+        "gru_bi2": ({"type": "gru", "num_layers": 2, "bidirectional": True},
+                    lambda: nn.GRU(6, 8, num_layers=2, bidirectional=True, batch_first=True)),
+        "rnn_tanh": ({"type": "rnn", "num_layers": 2}, lambda: nn.RNN(6, 8, num_layers=2, batch_first=True)),
+        "rnn_relu_bi": ({"type": "rnn", "nonlinearity": "relu", "bidirectional": True},
+                        lambda: nn.RNN(6, 8, nonlinearity="relu", bidirectional=True, batch_first=True)),
+        "lstm_bf16": ({"type": "lstm", "bidirectional": True},
+                      lambda: nn.LSTM(6, 8, bidirectional=True, batch_first=True)),
+    }
+    for n, (cfg, build) in rnns.items():
+        layer = {"prefix": "rnn"}
+        layer.update(cfg)
+        case(n, [layer], lambda build=build: Seq(rnn=build()), lambda: feats(LENGTHS, 6),
+             dtype="BF16" if n.endswith("bf16") else "F32", step=not cfg.get("bidirectional", False),
+             description=str(layer))
+
+    # ---- positional encodings ----
+    case("pos_sinusoidal",
+         [{"type": "positional_encoding", "kind": "sinusoidal", "d_model": 16, "max_len": 64, "scale": 2.0}],
+         lambda: Seq(pe=Sinusoidal(16, 64, 2.0)), lambda: feats([40, 12, 33], 16),
+         description="tutorial PositionalEncoding, x * 2 + pe")
+    case("pos_learned", [{"type": "positional_encoding", "kind": "learned", "prefix": "pe.emb"}],
+         lambda: Seq(pe=Learned(32, 16)), lambda: feats([20, 12, 31], 16), description="learned positions")
+
+    # ---- Transformer layers ----
+    def enc(norm_first=False, act="relu", causal_mask=False):
+        cls = CausalEncoder if causal_mask else nn.TransformerEncoderLayer
+        return cls(16, 4, 32, dropout=0.1, activation=act, batch_first=True, norm_first=norm_first)
+
+    for n, kw, cfg in [
+        ("encoder_post_relu", {}, {}),
+        ("encoder_pre_gelu", dict(norm_first=True, act="gelu"), {"norm_first": True, "activation": "gelu"}),
+        ("encoder_causal", dict(causal_mask=True), {"causal": True}),
+    ]:
+        layer = {"type": "transformer_encoder_layer", "prefix": "enc", "nhead": 4}
+        layer.update(cfg)
+        case(n, [layer], lambda kw=kw: Seq(enc=enc(**kw)), lambda: feats(LENGTHS, 16),
+             step=n == "encoder_causal", description=str(layer))
+    # Decoder memory: a strided convolution of the decoder's own input, so that memory and target
+    # lengths differ per record and the CLI pipeline can make it with a second onednn.run stage.
+    for n, nf in [("decoder_post", False), ("decoder_pre", True)]:
+        layer = {"type": "transformer_decoder_layer", "prefix": "dec", "nhead": 4, "norm_first": nf}
+        case(n, [layer],
+             lambda nf=nf: Seq(memconv=nn.Conv1d(16, 16, 3, stride=2, padding=1),
+                               dec=nn.TransformerDecoderLayer(16, 4, 32, batch_first=True, norm_first=nf)),
+             lambda: feats(LENGTHS, 16), step=True,
+             memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
+             description=str(layer) + ", memory = Conv1d(16, 16, 3, stride=2, padding=1)(x)")
+
+    # ---- composite models ----
+    case("acoustic",
+         [{"type": "conv1d", "prefix": "conv", "kernel_size": 3, "stride": 2, "padding": 1},
+          {"type": "relu"},
+          {"type": "lstm", "prefix": "rnn", "num_layers": 2, "bidirectional": True},
+          {"type": "linear", "prefix": "head"},
+          {"type": "log_softmax"}],
+         lambda: Seq(conv=nn.Conv1d(12, 16, 3, stride=2, padding=1), act=nn.ReLU(),
+                     rnn=nn.LSTM(16, 12, num_layers=2, bidirectional=True, batch_first=True),
+                     head=nn.Linear(24, 10), out=nn.LogSoftmax(dim=-1)),
+         lambda: feats([30, 17, 41, 8], 12),
+         description="Conv1d + BiLSTM + Linear acoustic model")
+    case("classifier",
+         [{"type": "embedding", "prefix": "emb"},
+          {"type": "positional_encoding", "kind": "sinusoidal", "max_len": 64, "scale": 4.0},
+          {"type": "transformer_encoder_layer", "prefix": "layers.0", "nhead": 4},
+          {"type": "transformer_encoder_layer", "prefix": "layers.1", "nhead": 4},
+          {"type": "linear", "prefix": "head"}],
+         lambda: Seq(emb=nn.Embedding(50, 16), pe=Sinusoidal(16, 64, 4.0),
+                     layers=nn.Sequential(enc(), enc()), head=nn.Linear(16, 3)),
+         lambda: tokens([12, 5, 20, 9], 50),
+         description="Embedding + positional + Transformer encoder classifier (per-step logits)")
+    case("lm",
+         [{"type": "embedding", "prefix": "emb"},
+          {"type": "positional_encoding", "kind": "sinusoidal", "max_len": 64},
+          {"type": "transformer_encoder_layer", "prefix": "blocks.0", "nhead": 4, "causal": True, "norm_first": True},
+          {"type": "transformer_encoder_layer", "prefix": "blocks.1", "nhead": 4, "causal": True, "norm_first": True},
+          {"type": "layer_norm", "prefix": "ln_f"},
+          {"type": "linear", "prefix": "head"},
+          {"type": "log_softmax"}],
+         lambda: Seq(emb=nn.Embedding(40, 16), pe=Sinusoidal(16, 64),
+                     blocks=nn.Sequential(CausalEncoder(16, 4, 32, batch_first=True, norm_first=True),
+                                          CausalEncoder(16, 4, 32, batch_first=True, norm_first=True)),
+                     ln_f=nn.LayerNorm(16), head=nn.Linear(16, 40), out=nn.LogSoftmax(dim=-1)),
+         lambda: tokens([10, 4, 16, 7], 40), step=True,
+         description="decoder-only Transformer LM (causal self-attention), checked step by step too")
+    case("lstm_lm",
+         [{"type": "embedding", "prefix": "emb"},
+          {"type": "lstm", "prefix": "rnn", "num_layers": 2},
+          {"type": "linear", "prefix": "head"},
+          {"type": "log_softmax"}],
+         lambda: Seq(emb=nn.Embedding(30, 8), rnn=nn.LSTM(8, 12, num_layers=2, batch_first=True),
+                     head=nn.Linear(12, 30), out=nn.LogSoftmax(dim=-1)),
+         lambda: tokens([9, 4, 14, 6], 30), step=True, description="LSTM language model")
+    return out
+
+
+def main():
+    only = set(sys.argv[1:])
+    for c in cases():
+        if only and c.name not in only:
+            continue
+        write_case(c)
+        print("wrote", c.name)
+
+
+if __name__ == "__main__":
+    main()

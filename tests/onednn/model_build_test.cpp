@@ -1,0 +1,206 @@
+// Model building and run-time errors, and small hand-computed models.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "onednn/model.hpp"
+
+using namespace seqflow::onednn;
+
+namespace {
+
+// A safetensors file (F32 tensors) built in memory.
+std::shared_ptr<const SafetensorsFile> weights(const std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>& t) {
+  std::string header = "{", data;
+  for (const auto& [name, sv] : t) {
+    std::string shape;
+    for (int64_t d : sv.first) {
+      if (!shape.empty()) shape += ',';
+      shape += std::to_string(d);
+    }
+    size_t begin = data.size();
+    data.append(reinterpret_cast<const char*>(sv.second.data()), sv.second.size() * 4);
+    if (header.size() > 1) header += ',';
+    header += '"';
+    header += name;
+    header += "\":{\"dtype\":\"F32\",\"shape\":[";
+    header += shape;
+    header += "],\"data_offsets\":[";
+    header += std::to_string(begin);
+    header += ',';
+    header += std::to_string(data.size());
+    header += "]}";
+  }
+  header += "}";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(header.size() >> (8 * i) & 0xff);
+  return SafetensorsFile::from_bytes(bytes + header + data, "m.safetensors");
+}
+
+std::vector<float> filled(size_t n, float v = 0.1f) { return std::vector<float>(n, v); }
+
+LayerConfig layer(const std::string& type, std::initializer_list<std::pair<const char*, ConfigValue>> keys = {}) {
+  LayerConfig c;
+  c.type = type;
+  for (const auto& [k, v] : keys) c.set(k, v);
+  return c;
+}
+ConfigValue S(const char* s) { return ConfigValue::string(s); }
+ConfigValue I(int64_t i) { return ConfigValue::integer(i); }
+ConfigValue B(bool b) { return ConfigValue::boolean(b); }
+
+auto lstm_weights(const std::string& p, int64_t in, int64_t h) {
+  return std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>{
+      {p + ".weight_ih_l0", {{4 * h, in}, filled(static_cast<size_t>(4 * h * in))}},
+      {p + ".weight_hh_l0", {{4 * h, h}, filled(static_cast<size_t>(4 * h * h))}},
+      {p + ".bias_ih_l0", {{4 * h}, filled(static_cast<size_t>(4 * h))}},
+      {p + ".bias_hh_l0", {{4 * h}, filled(static_cast<size_t>(4 * h))}}};
+}
+
+void expect_build_error(const std::vector<LayerConfig>& layers, const SafetensorsFile& w, const std::string& fragment) {
+  CHECK_THROWS_AS(Model::build(layers, w), WeightsError);
+  CHECK_THROWS_WITH(Model::build(layers, w), Catch::Matchers::Contains(fragment));
+}
+
+}  // namespace
+
+TEST_CASE("a hand-computed linear + relu + softmax model", "[onednn][model]") {
+  // y = relu(x W^T + b) with W = [[1, 2], [3, 4], [-1, -1]], b = [0.5, -1, 0].
+  auto w = weights({{"fc.weight", {{3, 2}, {1, 2, 3, 4, -1, -1}}}, {"fc.bias", {{3}, {0.5f, -1, 0}}}});
+  auto m = Model::build({layer("linear", {{"prefix", S("fc")}}), layer("relu")}, *w);
+  CHECK(m->input_dim() == 2);
+  CHECK(m->output_dim() == 3);
+  std::vector<float> x = {1, 1, 2, -1};  // two steps
+  SeqInput in;
+  in.features = x.data();
+  in.length = 2;
+  in.dim = 2;
+  Workspace ws;
+  BatchOutput out = m->run(ws, {&in, 1});
+  std::vector<float> y(6);
+  out.copy(0, y.data());
+  CHECK(y == std::vector<float>{3.5f, 6.0f, 0.0f, 0.5f, 1.0f, 0.0f});
+
+  auto sm = Model::build({layer("softmax")}, *w);
+  std::vector<float> z = {0.f, std::log(3.f)};
+  in.features = z.data();
+  in.length = 1;
+  BatchOutput o2 = sm->run(ws, {&in, 1});
+  std::vector<float> p(2);
+  o2.copy(0, p.data());
+  CHECK(p[0] == Approx(0.25f));
+  CHECK(p[1] == Approx(0.75f));
+}
+
+TEST_CASE("missing, misnamed and mis-shaped parameters are named with their shapes", "[onednn][model]") {
+  auto w = weights(lstm_weights("rnn", 6, 8));
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(2)}})}, *w,
+                     "layer 0 (lstm, prefix 'rnn'): parameter 'rnn.weight_ih_l1' is missing from m.safetensors; it has "
+                     "'rnn.bias_hh_l0'");
+  expect_build_error({layer("lstm", {{"prefix", S("rn")}})}, *w, "(did you mean 'rnn.weight_ih_l0'?)");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"hidden_size", I(9)}})}, *w,
+                     "parameter 'rnn.weight_ih_l0' has shape [32, 6], expected [36, 6]");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"bidirectional", B(true)}})}, *w,
+                     "parameter 'rnn.weight_ih_l0_reverse' is missing");
+  expect_build_error({layer("lstm")}, *w, "needs key 'prefix'");
+
+  auto lin = weights({{"a.weight", {{7, 4}, filled(28)}}, {"a.bias", {{7}, filled(7)}},
+                      {"b.weight", {{3, 5}, filled(15)}}, {"b.bias", {{3}, filled(3)}}});
+  expect_build_error({layer("linear", {{"prefix", S("a")}}), layer("linear", {{"prefix", S("b")}})}, *lin,
+                     "layer 1 (linear, prefix 'b'): in_features is 5, but the previous layer outputs 7 features");
+}
+
+TEST_CASE("unknown layer types, keys and values get suggestions", "[onednn][model]") {
+  auto w = weights(lstm_weights("rnn", 6, 8));
+  expect_build_error({layer("lstn", {{"prefix", S("rnn")}})}, *w, "layer 0: unknown type 'lstn' (did you mean 'lstm'?)");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layer", I(2)}})}, *w,
+                     "unknown key 'num_layer' (did you mean 'num_layers'?)");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", S("two")}})}, *w,
+                     "key 'num_layers' must be an integer");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(0)}})}, *w,
+                     "key 'num_layers' = 0 is out of range");
+  expect_build_error({layer("gelu", {{"approximate", S("tan")}})}, *w,
+                     "key 'approximate' must be one of \"none\" \"tanh\", got \"tan\" (did you mean \"tanh\"?)");
+  expect_build_error({layer("softmax", {{"dim", I(0)}})}, *w, "only the feature dim is supported");
+  expect_build_error({}, *w, "the model has no layers");
+}
+
+TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onednn][model]") {
+  auto w = weights({{"emb.weight", {{10, 4}, filled(40)}},
+                    {"fc.weight", {{4, 4}, filled(16)}},
+                    {"fc.bias", {{4}, filled(4)}},
+                    {"conv.weight", {{4, 4, 3}, filled(48)}},
+                    {"conv.bias", {{4}, filled(4)}}});
+  expect_build_error({layer("linear", {{"prefix", S("fc")}}), layer("embedding", {{"prefix", S("emb")}})}, *w,
+                     "an embedding must be the first layer");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", S("same")}, {"stride", I(2)}})}, *w,
+                     "padding = \"same\" needs stride 1");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding_mode", S("reflect")}})}, *w,
+                     "key 'padding_mode' must be one of \"zeros\"");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
+                     "key 'padding' must be a non-negative integer");
+}
+
+TEST_CASE("run-time input errors name the record", "[onednn][model]") {
+  auto w = weights({{"emb.weight", {{10, 4}, filled(40)}},
+                    {"conv.weight", {{4, 4, 3}, filled(48)}},
+                    {"conv.bias", {{4}, filled(4)}}});
+  Workspace ws;
+  auto emb = Model::build({layer("embedding", {{"prefix", S("emb")}})}, *w);
+  std::vector<int64_t> ids = {1, 2, 10};
+  SeqInput t;
+  t.tokens64 = ids.data();
+  t.length = 3;
+  std::string names[] = {"utt7"};
+  CHECK_THROWS_WITH(emb->run(ws, {&t, 1}, {}, names),
+                    "record utt7: step 2: token id 10 is outside the embedding's range [0, 10)");
+  std::vector<float> f(12, 1.f);
+  SeqInput x;
+  x.features = f.data();
+  x.length = 2;
+  x.dim = 6;
+  CHECK_THROWS_WITH(emb->run(ws, {&x, 1}), Catch::Contains("needs integer token ids"));
+
+  auto conv = Model::build({layer("conv1d", {{"prefix", S("conv")}})}, *w);
+  CHECK_THROWS_WITH(conv->run(ws, {&x, 1}), "record 0: has 6 features per step, the model expects 4");
+  x.dim = 4;
+  x.length = 2;
+  CHECK_THROWS_WITH(conv->run(ws, {&x, 1}), "record 0: 2 steps are too few for the model's convolutions");
+  CHECK(conv->step_unsupported().find("conv1d") != std::string::npos);
+  CHECK_THROWS_WITH(conv->begin(1, 1), Catch::Contains("cannot run one step at a time"));
+  // An empty record gives an empty output and does not disturb the others.
+  x.length = 0;
+  BatchOutput out = conv->run(ws, {&x, 1});
+  CHECK(out.length(0) == 0);
+}
+
+TEST_CASE("transformer configuration errors", "[onednn][model]") {
+  const int64_t d = 8, ff = 16;
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>> t = {
+      {"enc.self_attn.in_proj_weight", {{3 * d, d}, filled(3 * d * d)}},
+      {"enc.self_attn.in_proj_bias", {{3 * d}, filled(3 * d)}},
+      {"enc.self_attn.out_proj.weight", {{d, d}, filled(d * d)}},
+      {"enc.self_attn.out_proj.bias", {{d}, filled(d)}},
+      {"enc.linear1.weight", {{ff, d}, filled(ff * d)}},
+      {"enc.linear1.bias", {{ff}, filled(ff)}},
+      {"enc.linear2.weight", {{d, ff}, filled(ff * d)}},
+      {"enc.linear2.bias", {{d}, filled(d)}},
+      {"enc.norm1.weight", {{d}, filled(d)}},
+      {"enc.norm1.bias", {{d}, filled(d)}},
+      {"enc.norm2.weight", {{d}, filled(d)}},
+      {"enc.norm2.bias", {{d}, filled(d)}}};
+  auto w = weights(t);
+  expect_build_error({layer("transformer_encoder_layer", {{"prefix", S("enc")}})}, *w, "needs key 'nhead'");
+  expect_build_error({layer("transformer_encoder_layer", {{"prefix", S("enc")}, {"nhead", I(3)}})}, *w,
+                     "d_model 8 is not divisible by nhead 3");
+  expect_build_error({layer("transformer_decoder_layer", {{"prefix", S("enc")}, {"nhead", I(2)}})}, *w,
+                     "parameter 'enc.multihead_attn.in_proj_weight' is missing");
+  auto m = Model::build({layer("transformer_encoder_layer", {{"prefix", S("enc")}, {"nhead", I(2)}})}, *w);
+  CHECK(m->step_unsupported().find("set causal = true") != std::string::npos);
+  auto c = Model::build(
+      {layer("transformer_encoder_layer", {{"prefix", S("enc")}, {"nhead", I(2)}, {"causal", B(true)}})}, *w);
+  CHECK(c->step_unsupported().empty());
+}
