@@ -28,7 +28,6 @@ class StringSource : public seqflow::dna::ByteSource {
     pos_ += n;
     return n;
   }
-  uint64_t compressed_offset() const override { return pos_; }
 
  private:
   std::string data_;

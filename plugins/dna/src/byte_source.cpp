@@ -113,7 +113,6 @@ class PlainSource final : public ByteSource {
  public:
   explicit PlainSource(std::unique_ptr<File> f) : file_(std::move(f)) {}
   size_t read(char* out, size_t capacity) override { return file_->read(out, capacity); }
-  uint64_t compressed_offset() const override { return file_->offset(); }
 
  private:
   std::unique_ptr<File> file_;
@@ -128,7 +127,7 @@ class GzipSource final : public DeferringSource {
   }
   ~GzipSource() override { inflateEnd(&zs_); }
 
-  uint64_t compressed_offset() const override { return file_->offset() - zs_.avail_in; }
+  uint64_t compressed_offset() const { return file_->offset() - zs_.avail_in; }
 
   // Inflates in slices of kSlice bytes: output is counted as done only once the slice decoded without an
   // error, so the bytes decoded before a damaged spot come out and little after it does.
@@ -210,7 +209,6 @@ class BgzfSource final : public DeferringSource {
   }
   ~BgzfSource() override { libdeflate_free_decompressor(dec_); }
 
-  uint64_t compressed_offset() const override { return file_->offset(); }
 
   void fill(char* out, size_t capacity, size_t& done) override {
     while (done < capacity) {
@@ -304,8 +302,6 @@ class PrefetchSource final : public DeferringSource {
     thread_.join();
   }
 
-  uint64_t compressed_offset() const override { return offset_; }
-
   void fill(char* out, size_t capacity, size_t& done) override {
     while (done < capacity) {
       if (cur_pos_ == cur_.size()) {
@@ -320,11 +316,6 @@ class PrefetchSource final : public DeferringSource {
   }
 
  private:
-  struct Chunk {
-    std::vector<char> data;
-    uint64_t offset = 0;
-  };
-
   bool take() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return !full_.empty() || finished_; });
@@ -332,11 +323,10 @@ class PrefetchSource final : public DeferringSource {
       if (error_) std::rethrow_exception(error_);
       return false;
     }
-    Chunk c = std::move(full_.front());
+    std::vector<char> next = std::move(full_.front());
     full_.pop_front();
     free_.push_back(std::move(cur_));
-    cur_ = std::move(c.data);
-    offset_ = c.offset;
+    cur_ = std::move(next);
     cur_pos_ = 0;
     lock.unlock();
     cv_.notify_all();
@@ -365,7 +355,7 @@ class PrefetchSource final : public DeferringSource {
           cv_.notify_all();
           return;
         }
-        full_.push_back(Chunk{std::move(buf), inner_->compressed_offset()});
+        full_.push_back(std::move(buf));
         cv_.notify_all();
       }
     } catch (...) {
@@ -381,11 +371,10 @@ class PrefetchSource final : public DeferringSource {
   size_t depth_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Chunk> full_;
+  std::deque<std::vector<char>> full_;
   std::vector<std::vector<char>> free_;
   std::vector<char> cur_;
   size_t cur_pos_ = 0;
-  uint64_t offset_ = 0;
   bool stop_ = false;
   bool finished_ = false;
   std::exception_ptr error_;

@@ -32,8 +32,6 @@ class ByteSource {
   virtual ~ByteSource() = default;
   /// Fills up to `capacity` bytes; returns how many, 0 only at the end of the stream.
   virtual size_t read(char* out, size_t capacity) = 0;
-  /// Bytes of the underlying file consumed so far (for messages and progress).
-  virtual uint64_t compressed_offset() const = 0;
 };
 
 /// Opens `path` and detects its compression from the magic bytes. Throws InputError.

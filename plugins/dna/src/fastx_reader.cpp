@@ -296,8 +296,6 @@ bool FastxReader::next_fasta(FastxRecord& r) {
   split_header_text(header_, r.id, r.description);
   r.seq = seq_;
   r.qual = {};
-  r.number = record_;
-  r.line = header_line;
   return true;
 }
 
@@ -442,8 +440,6 @@ bool FastxReader::next_fastq(FastxRecord& r) {
   split_header_text(std::string_view(at(h) + 1, h.len - 1), r.id, r.description);
   r.seq = multi ? std::string_view(seq_) : std::string_view(at(s), s.len);
   r.qual = std::string_view(qp, qn);
-  r.number = record_;
-  r.line = header_line;
   return true;
 }
 

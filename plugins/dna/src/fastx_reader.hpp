@@ -42,8 +42,6 @@ struct FastxRecord {
   std::string_view description;
   std::string_view seq;
   std::string_view qual;  // FASTQ only, Phred+33
-  uint64_t number = 0;    // 1-based, within the file
-  uint64_t line = 0;      // line of the header
 };
 
 class FormatError : public std::runtime_error {
@@ -74,8 +72,6 @@ class FastxReader {
 
   /// The next record, or false at the end of the input. Throws FormatError.
   bool next(FastxRecord& record);
-
-  uint64_t records() const { return record_; }
 
  private:
   struct Line {

@@ -120,7 +120,6 @@ void FastxWriter::write(std::string_view id, std::string_view description, std::
     }
     buf_.push_back('\n');
   }
-  ++records_;
   if (buf_.size() >= kFlushBytes) flush(false);
 }
 

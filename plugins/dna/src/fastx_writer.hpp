@@ -46,8 +46,6 @@ class FastxWriter {
   /// Flushes everything and publishes the file.
   void commit();
 
-  uint64_t records() const { return records_; }
-
  private:
   void flush(bool all);
   void write_block(const char* data, size_t n);
@@ -58,7 +56,6 @@ class FastxWriter {
   std::string buf_;
   std::string block_;
   libdeflate_compressor* compressor_ = nullptr;
-  uint64_t records_ = 0;
 };
 
 /// True when `path` names a gzip file by its extension (.gz, .bgz, .bgzf).

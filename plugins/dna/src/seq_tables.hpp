@@ -46,11 +46,4 @@ inline constexpr std::array<uint8_t, 256> kSeqInvalid = [] {
   return t;
 }();
 
-/// 1 for 'N' and 'n'.
-inline constexpr std::array<uint8_t, 256> kIsN = [] {
-  std::array<uint8_t, 256> t{};
-  t['N'] = t['n'] = 1;
-  return t;
-}();
-
 }  // namespace seqflow::dna
