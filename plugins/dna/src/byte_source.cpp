@@ -209,7 +209,6 @@ class BgzfSource final : public DeferringSource {
   }
   ~BgzfSource() override { libdeflate_free_decompressor(dec_); }
 
-
   void fill(char* out, size_t capacity, size_t& done) override {
     while (done < capacity) {
       if (pos_ == len_ && !next_block()) break;
@@ -236,8 +235,8 @@ class BgzfSource final : public DeferringSource {
     if (got < 18) damaged(at, "is truncated (the file ends inside a block header); the file is incomplete");
     if (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || (b[3] & 4) == 0) {
       damaged(at,
-              "does not start with a BGZF header; the file is damaged or not BGZF throughout "
-              "(re-compress it with bgzip or gzip)");
+              "does not start with a BGZF header; the file is damaged or not BGZF throughout (re-compress it "
+              "with bgzip or gzip)");
     }
     const size_t xlen = b[10] | (b[11] << 8);
     if (xlen < 6 || 12 + xlen > kMaxBlock) damaged(at, "has an invalid extra field length");
@@ -256,8 +255,8 @@ class BgzfSource final : public DeferringSource {
     const size_t rest = bsize - (12 + xlen);
     if (file_->read_full(block_.data() + 12 + xlen, rest) != rest) {
       damaged(at,
-              "is truncated (the file ends inside a compressed block); the file is incomplete "
-              "(re-download or re-compress it)");
+              "is truncated (the file ends inside a compressed block); the file is incomplete (re-download "
+              "or re-compress it)");
     }
     const uint8_t* trailer = b + bsize - 8;
     const uint32_t crc = trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (uint32_t(trailer[3]) << 24);

@@ -30,10 +30,9 @@ class Kmer : public Transform<Kmer> {
       "kmer",
       "DNABERT-style k-mer tokens as an i32 tensor [T]. Ids: the special tokens in order (default [PAD]=0, "
       "[UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4), then the 4^k k-mers in lexicographic order (AAAAAA = 5 for k = "
-      "6), "
-      "or the line numbers of a vocabulary file. Case-insensitive; a k-mer with N or another ambiguity code "
-      "is "
-      "[UNK]. stride 1 gives overlapping k-mers, stride k non-overlapping ones; only complete k-mers count.",
+      "6), or the line numbers of a vocabulary file. Case-insensitive; a k-mer with N or another ambiguity "
+      "code is [UNK]. stride 1 gives overlapping k-mers, stride k non-overlapping ones; only complete k-mers "
+      "count.",
       "[[stage]]\nname = \"tokens\"\nplugin = \"dna.kmer\"\nk = 6\nstride = 1\nadd_cls_sep = true\n",
       SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {
@@ -50,10 +49,9 @@ class Kmer : public Transform<Kmer> {
                     "Token for k-mers with ambiguous bases (and ones a vocabulary lacks)."),
       Param::string("cls_token", "\"[CLS]\"", "Token put first by add_cls_sep."),
       Param::string("sep_token", "\"[SEP]\"", "Token put last by add_cls_sep."),
-      Param::path(
-          "vocab", "\"\"",
-          "Vocabulary file, one token per line, id = line number (DNABERT's vocab.txt); overrides the "
-          "implicit order. \"\" uses special_tokens then all 4^k k-mers."),
+      Param::path("vocab", "\"\"",
+                  "Vocabulary file, one token per line, id = line number (DNABERT's vocab.txt); overrides "
+                  "the implicit order. \"\" uses special_tokens then all 4^k k-mers."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::reads("input", "seq", SF_FIELD_STRING, SF_DTYPE_ANY, "the sequence"),
@@ -80,8 +78,7 @@ class Kmer : public Transform<Kmer> {
     if (k < 1 || k > 12) throw Error("k = " + std::to_string(k) + " is out of range; use 1 to 12");
     if (stride < 1) {
       throw Error("stride = " + std::to_string(stride) +
-                  " must be 1 or more (1: overlapping, k: "
-                  "non-overlapping)");
+                  " must be 1 or more (1: overlapping, k: non-overlapping)");
     }
     o.k = static_cast<int>(k);
     o.stride = static_cast<int>(std::min<int64_t>(stride, 1 << 30));
@@ -106,8 +103,7 @@ class OneHot : public Transform<OneHot> {
       "onehot",
       "One-hot encoding as a tensor [L, 4], channels A, C, G, T (U counts as T), either case. N and the "
       "other IUPAC codes are all zeros, or with ambiguous = \"uniform\" share 1 among the bases they stand "
-      "for "
-      "(N = 0.25 each, R = 0.5 A + 0.5 G; f32 only). Gaps and other bytes are all zeros.",
+      "for (N = 0.25 each, R = 0.5 A + 0.5 G; f32 only). Gaps and other bytes are all zeros.",
       "[[stage]]\nname = \"onehot\"\nplugin = \"dna.onehot\"\ndtype = \"f32\"\nambiguous = \"uniform\"\n",
       SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {
@@ -128,8 +124,8 @@ class OneHot : public Transform<OneHot> {
     ambiguous_ = ctx.param("ambiguous").as_string() == "uniform" ? Ambiguous::kUniform : Ambiguous::kZeros;
     if (u8_ && ambiguous_ == Ambiguous::kUniform) {
       throw Error(
-          "dtype \"u8\" cannot hold 0.25; use dtype = \"f32\" with "
-          "ambiguous = \"uniform\", or ambiguous = \"zeros\"");
+          "dtype \"u8\" cannot hold 0.25; use dtype = \"f32\" with ambiguous = \"uniform\", or ambiguous = "
+          "\"zeros\"");
     }
   }
 

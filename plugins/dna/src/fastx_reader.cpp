@@ -81,8 +81,7 @@ std::unique_ptr<FastxReader> FastxReader::open(const std::string& path, Format f
 }
 
 std::string FastxReader::where(uint64_t line) const {
-  return name_ + ":record " + std::to_string(record_) + " (line " +
-         std::to_string(line) + ")";
+  return name_ + ":record " + std::to_string(record_) + " (line " + std::to_string(line) + ")";
 }
 
 void FastxReader::fail(uint64_t line, const std::string& reason, bool recoverable) const {
@@ -330,8 +329,8 @@ bool FastxReader::next_fastq(FastxRecord& r) {
   }
   if (first == '@') {
     fail(header_line + 1,
-         "the line after the header starts with '@', not a sequence: the record has no "
-         "sequence, '+' or quality lines",
+         "the line after the header starts with '@', not a sequence: the record has no sequence, '+' or "
+         "quality lines",
          true);
   }
   read_line(s);

@@ -41,8 +41,8 @@ const std::string& regular_target(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
     throw Error("cannot write '" + path +
-                    "': it exists and is not a regular file (a device or pipe); a writer "
-                    "replaces its target by renaming a finished file onto it. To drop records use io.discard",
+                    "': it exists and is not a regular file (a device or pipe); a writer replaces its target "
+                    "by renaming a finished file onto it. To drop records use io.discard",
                 SF_ERR_IO);
   }
   return path;

@@ -43,10 +43,10 @@ inline std::vector<std::string> expand_paths(const std::vector<std::string>& pat
     }
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) {
-      throw Error("input file '" + p +
-                      "' does not exist; check the path (relative paths "
-                      "resolve against the pipeline file's folder)",
-                  SF_ERR_IO);
+      throw Error(
+          "input file '" + p +
+              "' does not exist; check the path (relative paths resolve against the pipeline file's folder)",
+          SF_ERR_IO);
     }
     files.push_back(p);
   }
@@ -95,8 +95,9 @@ class FastxSource : public Source<Self> {
         got = reader_->next(r);
       } catch (const FormatError& e) {
         if (!ctx.skip_errors()) {
-          throw Error(e.recoverable() ? std::string(e.what()) + " (on_error = \"skip\" would skip this record)"
-                                      : std::string(e.what()));
+          throw Error(e.recoverable()
+                          ? std::string(e.what()) + " (on_error = \"skip\" would skip this record)"
+                          : std::string(e.what()));
         }
         ctx.input_skipped(e.where(),
                           e.recoverable() ? e.reason() : e.reason() + " (the rest of the file is skipped)");
@@ -129,10 +130,10 @@ class FastxSource : public Source<Self> {
 };
 
 // Parameters both readers take.
-inline constexpr sf_param_decl kPathsParam = Param::paths(
-    "paths", nullptr,
-    "Files to read, in order; plain, gzip or BGZF (detected from the content). Glob patterns (*, ?, [..]) "
-    "expand in sorted order.");
+inline constexpr sf_param_decl kPathsParam =
+    Param::paths("paths", nullptr,
+                 "Files to read, in order; plain, gzip or BGZF (detected from the content). Glob patterns "
+                 "(*, ?, [..]) expand in sorted order.");
 inline constexpr sf_param_decl kDescriptionParam = Param::field(
     "description_field", "\"description\"",
     "Field for the header text after the name (\"\" when there is none); set it to \"\" to skip the field.");
@@ -167,8 +168,7 @@ class FastqRead : public FastxSource<FastqRead, Format::kFastq> {
   static constexpr Info info{
       "fastq_read",
       "Reads FASTQ files (single- or multi-line, CRLF, the name repeated on the '+' line, Phred+33 or +64) "
-      "in "
-      "bounded memory. Qualities reach the record as Phred+33 whatever the input offset.",
+      "in bounded memory. Qualities reach the record as Phred+33 whatever the input offset.",
       "[[stage]]\nname = \"read\"\nplugin = \"dna.fastq_read\"\npaths = [\"reads_1.fq.gz\"]\n",
       SF_FLAG_SERIAL, 1};
   static constexpr sf_param_decl params[] = {
@@ -176,10 +176,9 @@ class FastqRead : public FastxSource<FastqRead, Format::kFastq> {
       kDescriptionParam,
       kMaxRecordParam,
       kThreadParam,
-      Param::integer(
-          "quality_offset", "33",
-          "ASCII offset of the input qualities: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7); "
-          "64 is converted to Phred+33."),
+      Param::integer("quality_offset", "33",
+                     "ASCII offset of the input qualities: 33 (Sanger, Illumina 1.8+) or 64 (Illumina "
+                     "1.3-1.7); 64 is converted to Phred+33."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::writes(nullptr, "id", SF_FIELD_STRING, SF_DTYPE_ANY,

@@ -40,12 +40,11 @@ inline std::string_view checked_quality(const Record& r, Slot quality, std::stri
 
 class RevComp : public Transform<RevComp> {
  public:
-  static constexpr Info info{
-      "revcomp",
-      "Reverse complement with IUPAC codes (R<->Y, K<->M, B<->V, D<->H; S, W, N stay; U -> A; case kept; "
-      "other bytes such as gaps are kept in place in the reversed order). The quality, when present, is "
-      "reversed.",
-      "[[stage]]\nname = \"minus_strand\"\nplugin = \"dna.revcomp\"\n", 0, 0};
+  static constexpr Info info{"revcomp",
+                             "Reverse complement with IUPAC codes (R<->Y, K<->M, B<->V, D<->H; S, W, N stay; "
+                             "U -> A; case kept; other bytes such as gaps are kept in place in the reversed "
+                             "order). The quality, when present, is reversed.",
+                             "[[stage]]\nname = \"minus_strand\"\nplugin = \"dna.revcomp\"\n", 0, 0};
   static constexpr sf_param_decl params[] = {
       Param::field("input", "\"seq\"", "String field holding the sequence."),
       Param::field("output", "\"seq\"", "String field for the reverse complement; may equal input."),
@@ -85,9 +84,9 @@ class Window : public Transform<Window> {
   static constexpr Info info{
       "window",
       "Cuts each sequence into windows of `length` bases starting at 0, stride, 2*stride, ...; the windows "
-      "stop with the first one that reaches the end of the sequence (it may be shorter than `length`). "
-      "Each window becomes a record (other fields copied) with id '<source id>:<offset>', the 0-based offset "
-      "and the source id; the input record is replaced. An empty sequence gives no window.",
+      "stop with the first one that reaches the end of the sequence (it may be shorter than `length`). Each "
+      "window becomes a record (other fields copied) with id '<source id>:<offset>', the 0-based offset and "
+      "the source id; the input record is replaced. An empty sequence gives no window.",
       "[[stage]]\nname = \"tiles\"\nplugin = \"dna.window\"\nlength = 512\nstride = 256\n", SF_FLAG_SPLITS,
       0};
   static constexpr sf_param_decl params[] = {

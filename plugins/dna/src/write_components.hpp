@@ -20,11 +20,11 @@ namespace seqflow::dna {
 
 inline constexpr sf_param_decl kOutPathParam = Param::path(
     "path", nullptr, "Output file. Written under a temporary name and renamed when the run succeeds.");
-inline constexpr sf_param_decl kCompressionParam = Param::string(
-    "compression", "\"auto\"",
-    "\"gzip\" writes BGZF (gzip-compatible, 64 KiB blocks), \"none\" plain text, \"auto\" gzip when the path "
-    "ends in .gz/.bgz.",
-    "auto|none|gzip");
+inline constexpr sf_param_decl kCompressionParam =
+    Param::string("compression", "\"auto\"",
+                  "\"gzip\" writes BGZF (gzip-compatible, 64 KiB blocks), \"none\" plain text, \"auto\" gzip "
+                  "when the path ends in .gz/.bgz.",
+                  "auto|none|gzip");
 inline constexpr sf_param_decl kLevelParam =
     Param::integer("level", "6", "Compression level, 1 (fastest) to 12 (smallest); libdeflate's scale.");
 inline constexpr sf_param_decl kInputSeqParam =
@@ -55,8 +55,8 @@ class FastaWrite : public Sink<FastaWrite> {
  public:
   static constexpr Info info{
       "fasta_write",
-      "Writes FASTA: '>id description' then the sequence, on one line (line_width = 0, the bytes of "
-      "`seqtk seq -A`) or wrapped. Plain or BGZF-compressed.",
+      "Writes FASTA: '>id description' then the sequence, on one line (line_width = 0, the bytes of `seqtk "
+      "seq -A`) or wrapped. Plain or BGZF-compressed.",
       "[[stage]]\nname = \"write\"\nplugin = \"dna.fasta_write\"\npath = \"out/reads.fa\"\nline_width = 60\n",
       SF_FLAG_SERIAL, 1};
   static constexpr sf_param_decl params[] = {
