@@ -1,4 +1,5 @@
 // The io module: text lines, JSON Lines, TSV and .npy readers and writers, and a discarding sink.
+#include "discard.hpp"
 #include "jsonl.hpp"
 #include "lines.hpp"
 #include "npy_files.hpp"

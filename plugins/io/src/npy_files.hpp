@@ -1,4 +1,4 @@
-// io.npy_read and io.npy_write: one NumPy .npy file per record; io.discard.
+// io.npy_read and io.npy_write: one NumPy .npy file per record.
 #pragma once
 
 #include <seqflow/atomic_file.hpp>
@@ -81,22 +81,6 @@ input = "fbank"
   std::vector<AtomicFile> pending_;  // written and closed, renamed in finish()
   std::set<std::string> ids_;
   std::vector<float> widened_;
-};
-
-class Discard : public Sink<Discard> {
- public:
-  static constexpr Info info{
-      "discard",
-      "Drops every record it receives and reads none of its fields: an end for a pipeline run only for its "
-      "side effects or for timing. The run summary counts the records it consumed.",
-      R"([[stage]]
-name = "sink"
-plugin = "io.discard"
-)",
-      SF_FLAG_THREAD_SAFE, 0};
-
-  explicit Discard(CreateContext&) {}
-  void process(Context&, Record&) {}
 };
 
 }  // namespace seqflow::io
