@@ -111,6 +111,21 @@ TEST_CASE("truncated and corrupt gzip data are errors naming the file") {
   CHECK_THROWS_WITH(all_lines(trailing), Catch::Contains("corrupt gzip data"));
 }
 
+TEST_CASE("a line longer than the limit is an error, not a memory hog") {
+  TempDir dir;
+  std::string p = dir.write("binary.dat", "ok\n" + std::string(300, 'x') + "\nnext\n");
+  LineReader r(p, 64, 100);
+  std::string_view line;
+  REQUIRE(r.next(line));
+  CHECK(line == "ok");
+  CHECK_THROWS_WITH(r.next(line), p + ":2: line is longer than 100 bytes (is this a text file?)");
+  // Lines up to the limit are fine.
+  std::string q = dir.write("fine.txt", std::string(100, 'y') + "\n");
+  LineReader ok(q, 64, 100);
+  REQUIRE(ok.next(line));
+  CHECK(line.size() == 100);
+}
+
 TEST_CASE("a missing file is an error naming it") {
   TempDir dir;
   std::string p = dir.file("nope.txt");

@@ -19,8 +19,8 @@ struct LineReader::Inflater {
   uint64_t offset() const { return consumed_before + (zs.next_in - in.data()); }
 };
 
-LineReader::LineReader(std::string path, size_t chunk_size)
-    : path_(std::move(path)), chunk_(chunk_size < 64 ? 64 : chunk_size) {
+LineReader::LineReader(std::string path, size_t chunk_size, size_t max_line)
+    : path_(std::move(path)), chunk_(chunk_size < 64 ? 64 : chunk_size), max_line_(max_line) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) throw Error("cannot open '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
   try {
@@ -126,6 +126,9 @@ bool LineReader::next(std::string_view& line) {
         end_ -= begin_;
         begin_ = 0;
       }
+      if (end_ > max_line_)
+        throw Error(path_ + ":" + std::to_string(line_number_ + 1) + ": line is longer than " +
+                    std::to_string(max_line_) + " bytes (is this a text file?)");
       if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
       size_t n = fill(buf_.data() + end_, buf_.size() - end_);
       if (n == 0) eof_ = true;

@@ -10,8 +10,9 @@
 // Threading: one thread at a time per object.
 // Ownership: the view that next() returns points into the reader's buffer and is valid until the next
 // call to next() or the destructor.
-// Errors: seqflow::Error (SF_ERR_IO) naming the file: cannot open, read error, corrupt or truncated
-// gzip data (with the compressed byte offset).
+// Errors: seqflow::Error naming the file: cannot open, read error, corrupt or truncated gzip data (with
+// the compressed byte offset), all SF_ERR_IO; a line longer than the limit (1 GiB by default), which
+// stops a binary file from filling memory, is SF_ERR_INVALID.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,10 @@ namespace seqflow::io {
 class LineReader {
  public:
   static constexpr size_t kDefaultChunk = size_t{1} << 20;
+  static constexpr size_t kDefaultMaxLine = size_t{1} << 30;
 
-  explicit LineReader(std::string path, size_t chunk_size = kDefaultChunk);
+  /// A line longer than `max_line` bytes is an error: it guards against reading a binary file as text.
+  explicit LineReader(std::string path, size_t chunk_size = kDefaultChunk, size_t max_line = kDefaultMaxLine);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -48,6 +51,7 @@ class LineReader {
 
   std::string path_;
   size_t chunk_;
+  size_t max_line_;
   std::FILE* file_ = nullptr;
   std::unique_ptr<Inflater> inflater_;
   std::vector<char> buf_;
