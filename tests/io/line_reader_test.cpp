@@ -90,6 +90,10 @@ TEST_CASE("concatenated gzip members are read one after the other") {
   // The first member ends without a newline: its last line joins the next member's first, as `zcat` shows.
   CHECK(all_lines(p) == std::vector<std::string>{"a", "bc", "d"});
   CHECK(all_lines(p, 64) == std::vector<std::string>{"a", "bc", "d"});
+  // bgzip ends files with an empty member; empty members anywhere add nothing.
+  std::string q = dir.write("bgzf_like.gz", gzip_with_zlib(dir, "x\n") + gzip_with_zlib(dir, "") +
+                                                gzip_with_zlib(dir, "y\n") + gzip_with_zlib(dir, ""));
+  CHECK(all_lines(q) == std::vector<std::string>{"x", "y"});
 }
 
 TEST_CASE("truncated and corrupt gzip data are errors naming the file") {
