@@ -67,7 +67,10 @@ void print_params(uint32_t n, const sf_param_decl* params) {
 
 void print_fields(const sf_component* c) {
   std::printf("fields:\n");
-  if (c->kind == SF_SOURCE) std::printf("  writes id            string      record id\n");
+  bool declares_id = false;
+  for (uint32_t i = 0; i < c->num_fields; ++i)
+    declares_id = declares_id || (c->fields[i].param == nullptr && std::string_view(c->fields[i].name) == "id");
+  if (c->kind == SF_SOURCE && !declares_id) std::printf("  writes id                             string       record id (every source)\n");
   for (uint32_t i = 0; i < c->num_fields; ++i) {
     const sf_field_decl& f = c->fields[i];
     std::string type;
