@@ -116,13 +116,14 @@ kmer "$small" > "$work/kmer.toml"
 kmer "$big" > "$work/kmer_big.toml"
 
 # ---- measurement ----
-# measure LABEL BYTES COMMAND...: REPS runs; prints "LABEL<TAB>median_s<TAB>peak_rss_kb" to results.
+# measure LABEL BYTES COMMAND...: REPS runs; appends "LABEL BYTES median_wall_s peak_rss_kb load
+# median_cpu_s" (tab-separated) to the results. CPU = user + system time of the command and its children.
 results=$work/results.tsv
 : > "$results"
 measure() {
   local label=$1 bytes=$2
   shift 2
-  local times=() rss=0
+  local times=() cpus=() rss=0
   for ((r = 0; r < reps; r++)); do
     rm -f "$work"/out_*.fa
     sync
@@ -131,12 +132,14 @@ measure() {
     local wall kb
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/time.txt")
     kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
+    cpus+=("$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$work/time.txt")")
     times+=("$wall")
     if ((kb > rss)); then rss=$kb; fi
   done
-  local median
+  local median cpu
   median=$(printf "%s\n" "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  printf "%s\t%s\t%s\t%s\t%s\n" "$label" "$bytes" "$median" "$rss" "$(load)" | tee -a "$results" >&2
+  cpu=$(printf "%s\n" "${cpus[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$label" "$bytes" "$median" "$rss" "$(load)" "$cpu" | tee -a "$results" >&2
 }
 
 cat "$small" > /dev/null  # warm the page cache for everyone
@@ -179,20 +182,20 @@ import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 reps, cores = sys.argv[2], sys.argv[3]
 seqtk = {}
-for label, nbytes, wall, rss, load in rows:
+for label, nbytes, wall, rss, load, cpu in rows:
     if label.startswith("seqtk"):
         seqtk["gzip" in label] = float(wall)
-print(f"| command ({reps} runs, median; {cores} cores) | wall s | MB/s | vs seqtk | peak RSS MB | load avg |")
-print("|---|---:|---:|---:|---:|---|")
-for label, nbytes, wall, rss, load in rows:
+print(f"| command ({reps} runs, median; {cores} cores) | wall s | MB/s | vs seqtk | CPU s | peak RSS MB | load avg |")
+print("|---|---:|---:|---:|---:|---:|---|")
+for label, nbytes, wall, rss, load, cpu in rows:
     wall_s, mb = float(wall), int(nbytes) / 1e6
     ratio = ""
     if not label.startswith(("RSS", "cat")) and "kmer" not in label:
         base = seqtk.get("gzip" in label)
         ratio = f"{base / wall_s:.2f}x" if base and wall_s > 0 else ""
     mbps = f"{mb / wall_s:.0f}" if wall_s > 0 else "-"
-    print(f"| {label} | {wall_s:.2f} | {mbps} | {ratio} | {int(rss) / 1024:.0f} | {load} |")
-rss = {label: int(r) for label, _, _, r, _ in rows if label.startswith("RSS")}
+    print(f"| {label} | {wall_s:.2f} | {mbps} | {ratio} | {float(cpu):.2f} | {int(rss) / 1024:.0f} | {load} |")
+rss = {label: int(r) for label, _, _, r, _, _ in rows if label.startswith("RSS")}
 for kind in ("fasta_write", "kmer"):
     pair = [v for k, v in rss.items() if kind in k]
     if len(pair) == 2 and pair[0] > 0:
