@@ -152,8 +152,10 @@ TEST_CASE("CLI: Phred+64 input, converted or kept with the repeated name", "[dna
   r = run_pipeline(dir, convert("dna.fastq_read", data + "/ERR127302_1_subset.fastq.gz",
                                 "quality_offset = 64\n", "dna.fastq_write", dir / "x.fq", ""));
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err,
-             Catch::Contains("ERR127302_1_subset.fastq.gz:record 1 (line 4): invalid quality character '?' at column 26"));
+  CHECK_THAT(
+      r.err,
+      Catch::Contains(
+          "ERR127302_1_subset.fastq.gz:record 1 (line 4): invalid quality character '?' at column 26"));
   CHECK_THAT(r.err, Catch::Contains("set quality_offset = 33"));
 }
 
