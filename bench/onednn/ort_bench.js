@@ -1,0 +1,40 @@
+// ONNX Runtime (CPU, from the npm package onnxruntime-node) on one benchmark case: one JSON line out.
+//   node ort_bench.js MODEL_DIR THREADS REPEAT
+// MODEL_DIR is a case folder of make_models.py (model.onnx exported at the case's batch and length,
+// meta.json). intraOpNumThreads = THREADS, interOpNumThreads = 1, graph optimisations on (ORT's default
+// "all"), sequential execution: the same thread budget as the seqflow and oneDNN runs.
+// Needs NODE_PATH (or a node_modules beside the working folder) with onnxruntime-node installed by
+// `npm install --ignore-scripts onnxruntime-node`: the install script's download is not needed.
+const fs = require("fs");
+const path = require("path");
+const ort = require("onnxruntime-node");
+
+async function main() {
+  const [dir, threadsArg, repeatArg] = process.argv.slice(2);
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, "meta.json"), "utf8"));
+  const threads = Number(threadsArg || 1), repeat = Number(repeatArg || 3);
+  const session = await ort.InferenceSession.create(path.join(dir, "model.onnx"), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  });
+  const n = meta.B * meta.T * meta.features;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; ++i) data[i] = Math.sin(i * 0.37);
+  const feeds = { x: new ort.Tensor("float32", data, [meta.B, meta.T, meta.features]) };
+  await session.run(feeds);  // warm-up
+  const secs = [];
+  for (let r = 0; r < repeat; ++r) {
+    const t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    secs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  secs.sort((a, b) => a - b);
+  const best = secs[0];
+  console.log(JSON.stringify({ impl: "onnxruntime", precision: "f32", threads, batch: meta.B, steps: meta.T,
+                               best_s: best, median_s: secs[Math.floor(secs.length / 2)],
+                               frames_per_s: meta.B * meta.T / best, version: ort.env.versions.common }));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
