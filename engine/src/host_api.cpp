@@ -88,11 +88,16 @@ int32_t h_get_tensor(const sf_record* r, int32_t slot, sf_tensor_view* out) {
 char* set_blob(sf_record* r, int32_t slot, sf_field_type type, size_t size) {
   FieldValue* f = slot_of(r, slot);
   if (f == nullptr) return nullptr;
-  Blob* b = Blob::make(size);
-  f->reset();
+  // Reuse the slot's own buffer when no other record shares it (the common case for recycled records).
+  if (f->blob != nullptr && f->blob->capacity >= size && f->blob->refs.load(std::memory_order_acquire) == 1) {
+    f->blob->nbytes = size;
+  } else {
+    Blob* b = Blob::make(size);
+    f->reset();
+    f->blob = b;
+  }
   f->type = type;
-  f->blob = b;
-  return b->data();
+  return f->blob->data();
 }
 
 void h_set_string(sf_record* r, int32_t slot, const char* data, size_t size) {
@@ -152,7 +157,13 @@ void h_clear(sf_record* r, int32_t slot) {
 }
 
 sf_record* h_emit(sf_context* ctx, const sf_record* from) {
-  sf_record* r = ctx->run->new_record(from);
+  sf_record* r = nullptr;
+  if (from == nullptr && ctx->spare != nullptr && !ctx->spare->empty()) {
+    r = ctx->run->reuse_record(ctx->spare->back());
+    ctx->spare->pop_back();
+  } else {
+    r = ctx->run->new_record(from);
+  }
   if (from != nullptr) r->order = from->order;
   else if (ctx->source_order != nullptr) r->order = (*ctx->source_order)++;
   ctx->emitted->push_back(r);
@@ -240,6 +251,10 @@ const sf_host* PluginHost::host_table() { return make_host_table(); }
 
 sf_record* RunState::new_record(const sf_record* copy_from) {
   sf_record* r = copy_from != nullptr ? new sf_record(*copy_from) : new sf_record(num_slots);
+  return reuse_record(r);
+}
+
+sf_record* RunState::reuse_record(sf_record* r) {
   r->state = RecordState::kAlive;
   int64_t live = live_records.fetch_add(1, std::memory_order_relaxed) + 1;
   int64_t peak = peak_live_records.load(std::memory_order_relaxed);
@@ -251,6 +266,11 @@ sf_record* RunState::new_record(const sf_record* copy_from) {
 void RunState::delete_record(sf_record* r) {
   live_records.fetch_sub(1, std::memory_order_relaxed);
   delete r;
+}
+
+void RunState::retire_record(sf_record* r) {
+  live_records.fetch_sub(1, std::memory_order_relaxed);
+  for (FieldValue& f : r->fields) f.recycle();
 }
 
 std::string RunState::record_id(const sf_record* r) const {

@@ -27,6 +27,7 @@ struct Blob {
   static constexpr size_t kHeader = 128;
   std::atomic<int32_t> refs{1};
   size_t nbytes = 0;
+  size_t capacity = 0;
   sf_dtype dtype = SF_DTYPE_U8;
   uint32_t ndim = 0;
   int64_t shape[SF_MAX_DIMS] = {};
@@ -39,6 +40,7 @@ struct Blob {
     if (p == nullptr) throw std::bad_alloc();
     Blob* b = new (p) Blob();
     b->nbytes = nbytes;
+    b->capacity = total - kHeader;
     return b;
   }
   static void retain(Blob* b) {
@@ -53,6 +55,9 @@ struct Blob {
 };
 static_assert(sizeof(Blob) <= Blob::kHeader);
 
+// A field slot. An absent field (type SF_FIELD_ANY) may still hold a spare blob that only it owns:
+// recycled records keep their payload buffers so that the next record written into them allocates
+// nothing (see host_api.cpp set_blob).
 struct FieldValue {
   sf_field_type type = SF_FIELD_ANY;  // SF_FIELD_ANY: absent
   int64_t i = 0;
@@ -60,17 +65,28 @@ struct FieldValue {
   Blob* blob = nullptr;
 
   FieldValue() = default;
-  FieldValue(const FieldValue& o) : type(o.type), i(o.i), f(o.f), blob(o.blob) { Blob::retain(blob); }
+  FieldValue(const FieldValue& o) : type(o.type), i(o.i), f(o.f), blob(o.type == SF_FIELD_ANY ? nullptr : o.blob) {
+    Blob::retain(blob);
+  }
   FieldValue& operator=(const FieldValue& o) {
     if (this != &o) {
-      Blob::retain(o.blob);
+      Blob* keep = o.type == SF_FIELD_ANY ? nullptr : o.blob;
+      Blob::retain(keep);
       Blob::release(blob);
       type = o.type;
       i = o.i;
       f = o.f;
-      blob = o.blob;
+      blob = keep;
     }
     return *this;
+  }
+  /// Absent again, keeping the blob as a spare when no other record shares it.
+  void recycle() {
+    if (blob != nullptr && blob->refs.load(std::memory_order_acquire) != 1) {
+      Blob::release(blob);
+      blob = nullptr;
+    }
+    type = SF_FIELD_ANY;
   }
   ~FieldValue() { Blob::release(blob); }
   void reset() {

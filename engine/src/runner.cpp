@@ -42,6 +42,7 @@ struct Chunk {
   bool last = false;
   Ticket* ticket = nullptr;
   std::vector<sf_record*> records;
+  std::vector<sf_record*> spare;  // retired records that travel with a recycled chunk back to the source
 };
 
 struct Group {
@@ -161,10 +162,22 @@ class Runner {
   uint64_t next_order_ = 0;
   bool source_done_ = false;
   std::vector<std::vector<flow::receiver<Chunk*>*>> join_tags_;
+  // Sinks hand finished chunks back to the source with their records and payload buffers, so that
+  // steady-state reading allocates nothing. Bounded by the chunks the limiter lets live.
+  tbb::concurrent_queue<Chunk*> free_chunks_;
+  void destroy(Chunk* c);
   uint32_t idle_reads_ = 0;
 };
 
+void Runner::destroy(Chunk* c) {
+  for (sf_record* r : c->records) run_.delete_record(r);
+  for (sf_record* r : c->spare) delete r;  // retired: no longer counted as alive
+  delete c;
+}
+
 Runner::~Runner() {
+  Chunk* c = nullptr;
+  while (free_chunks_.try_pop(c)) destroy(c);
   stages_.clear();  // destroy stage instances (writers that did not finish discard their output)
   for (const ResourceInstance& r : run_.resources)
     if (r.object != nullptr) r.spec->type.type->destroy(r.object);
@@ -322,11 +335,14 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     return nullptr;
   }
   StageRuntime& st = *stages_[0];
-  auto* c = new Chunk();
+  Chunk* c = nullptr;
+  if (!free_chunks_.try_pop(c)) c = new Chunk();
   c->seq = next_seq_++;
+  c->last = false;
   c->ticket = new Ticket();
   sf_context ctx = context(st, &c->records);
   ctx.source_order = &next_order_;
+  ctx.spare = &c->spare;
   void* inst = st.pool.acquire();
   auto t0 = Clock::now();
   while (c->records.size() < chunk_size_) {
@@ -445,12 +461,19 @@ void Runner::consume(StageRuntime& st, Chunk* c) {
 }
 
 void Runner::release(Chunk* c) {
-  for (sf_record* r : c->records) run_.delete_record(r);
-  if (c->ticket->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    delete c->ticket;
+  for (sf_record* r : c->records) {
+    run_.retire_record(r);
+    c->spare.push_back(r);
+  }
+  c->records.clear();
+  Ticket* t = c->ticket;
+  c->ticket = nullptr;
+  // Recycle before returning the credit, so the source finds the chunk when it may produce again.
+  free_chunks_.push(c);
+  if (t->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    delete t;
     limiter_->decrementer().try_put(flow::continue_msg());
   }
-  delete c;
 }
 
 Chunk* Runner::merge(StageRuntime& st, std::vector<Chunk*>& parts) {
@@ -467,10 +490,8 @@ Chunk* Runner::merge(StageRuntime& st, std::vector<Chunk*>& parts) {
         if (is_alive(dst) && !is_alive(src)) dst->state = src->state;
       }
     }
-    for (sf_record* r : other->records) run_.delete_record(r);
-    other->records.clear();
     other->ticket->pending.fetch_sub(1, std::memory_order_acq_rel);  // base still holds the ticket
-    delete other;
+    destroy(other);
   }
   return base;
 }

@@ -53,6 +53,10 @@ struct RunState {
   std::vector<ResourceInstance> resources;
 
   sf_record* new_record(const sf_record* copy_from);
+  /// A recycled record (fields absent) becomes alive again.
+  sf_record* reuse_record(sf_record* r);
+  /// Counts a record as no longer alive and clears it for reuse.
+  void retire_record(sf_record* r);
   void delete_record(sf_record* r);
   std::string record_id(const sf_record* r) const;
   /// Records a failure (fail policy: cancels the run) or a skip (skip policy).
@@ -70,6 +74,7 @@ struct sf_context {
   const char* stage_name = "";
   const char* plugin = "";
   std::vector<sf_record*>* emitted = nullptr;
+  std::vector<sf_record*>* spare = nullptr;  // sources: recycled records to emit into
   bool splits = false;  // a splitting stage consumes its inputs: dropping one is not filtering
   uint64_t next_order = 0;      // sources: position given to the next emitted record
   uint64_t* source_order = nullptr;
