@@ -224,39 +224,51 @@ void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t l
     p->prim.execute(ws.stream(), args);
     return;
   }
-  // bf16 / int8: the activations are converted per call (int8 with one dynamic scale per batch).
+  // bf16 / int8: the activations are converted per call by a oneDNN reorder (int8 with one dynamic
+  // scale per batch: 127 / max|x|).
   const size_t n = static_cast<size_t>(rows * in_);
-  float* tmp = ws.buf(kTmp5, n / 2 + 16 + static_cast<size_t>(out_) * 2);
+  float* tmp = ws.buf(kTmp5, n / 2 + 64 + static_cast<size_t>(out_) * 2);
+  float* scales = tmp;
+  float* bias = scales + out_;
+  void* q = bias + out_ + 16;
+  const dt qdt = precision_ == Precision::kBF16 ? dt::bf16 : dt::s8;
+  float sx = 1.f;
+  if (precision_ == Precision::kInt8) {
+    float m = 0;
+#pragma omp parallel for reduction(max : m) if (n > 262144)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * ldx;
+#pragma omp simd reduction(max : m)
+      for (int64_t i = 0; i < in_; ++i) m = std::max(m, std::fabs(xr[i]));
+    }
+    sx = m > 0 ? 127.f / m : 1.f;
+  }
+  const dnnl::memory::desc src_f32({rows, in_}, dt::f32, dnnl::memory::dims{ldx, 1});
+  const dnnl::memory::desc src_q({rows, in_}, qdt, tag::ab);
+  std::string qkey = prim_key("quantize", this, {rows, ldx});
+  Workspace::Prim* qp = ws.find(qkey);
+  if (qp == nullptr) {
+    dnnl::primitive_attr a;
+    if (precision_ == Precision::kInt8) a.set_output_scales(0, {DNNL_RUNTIME_F32_VAL});
+    Workspace::Prim np;
+    np.prim = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), src_f32, cpu_engine(), src_q, a));
+    qp = &ws.put(qkey, std::move(np));
+  }
+  std::unordered_map<int, dnnl::memory> qargs{{DNNL_ARG_FROM, mem(src_f32, x)}, {DNNL_ARG_TO, mem(src_q, q)}};
+  if (precision_ == Precision::kInt8) qargs[DNNL_ARG_ATTR_OUTPUT_SCALES] = mem({{1}, dt::f32, tag::a}, &sx);
+  qp->prim.execute(ws.stream(), qargs);
+  args[DNNL_ARG_SRC] = mem(src_q, q);
   if (precision_ == Precision::kBF16) {
-    uint16_t* q = reinterpret_cast<uint16_t*>(tmp);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = 0; i < in_; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, x + r * ldx + i, 4);
-        bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
-        q[r * in_ + i] = static_cast<uint16_t>(bits >> 16);
-      }
-    args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::bf16, tag::ab}, q);
     args[DNNL_ARG_BIAS] = b_;
     p->prim.execute(ws.stream(), args);
     return;
   }
-  float m = 0;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < in_; ++i) m = std::max(m, std::fabs(x[r * ldx + i]));
-  const float sx = m > 0 ? 127.f / m : 1.f;
-  int8_t* q = reinterpret_cast<int8_t*>(tmp);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < in_; ++i) q[r * in_ + i] = static_cast<int8_t>(std::lrint(x[r * ldx + i] * sx));
-  float* scales = tmp + (n + 63) / 4 + 16;
-  float* bias = scales + out_;
   const float* b = static_cast<const float*>(b_.get_data_handle());
   // oneDNN v2 applies the output scale after adding the bias: dst = scale * (acc + bias).
   for (int64_t o = 0; o < out_; ++o) {
     scales[o] = 1.f / (sx * w_scales_[o]);
     bias[o] = b[o] * sx * w_scales_[o];
   }
-  args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::s8, tag::ab}, q);
   args[DNNL_ARG_BIAS] = mem({{out_}, dt::f32, tag::a}, bias);
   args[DNNL_ARG_ATTR_OUTPUT_SCALES] = mem({{out_}, dt::f32, tag::a}, scales);
   p->prim.execute(ws.stream(), args);
