@@ -208,12 +208,13 @@ TEST_CASE("a step session reorders rows like beam search", "[onednn][step]") {
 
 TEST_CASE("int8 and bf16 stay close to PyTorch's f32 outputs", "[onednn][precision]") {
   // Quantization error is measured, not hidden: max abs error against PyTorch's f32 output, and the
-  // same relative to the output's range. Recurrent layers and convolutions stay f32 at every precision.
+  // output's range. int8 covers Linear, Transformer projections and LSTMs without projection; bf16
+  // covers Linear and Transformer projections; convolutions, GRU and RNN stay f32 at every precision.
   std::printf("%-22s %10s %10s %10s %10s\n", "fixture", "range", "int8 err", "bf16 err", "f32 err");
   for (const fs::path& dir : fixture_dirs()) {
     const std::string name = dir.filename().string();
     if (name.rfind("linear", 0) != 0 && name.rfind("encoder", 0) != 0 && name.rfind("decoder", 0) != 0 &&
-        name != "classifier" && name != "lm" && name != "acoustic")
+        name.rfind("lstm", 0) != 0 && name != "classifier" && name != "lm" && name != "acoustic")
       continue;
     INFO("fixture " << name);
     double err[3] = {0, 0, 0}, range = 0;
@@ -228,7 +229,7 @@ TEST_CASE("int8 and bf16 stay close to PyTorch's f32 outputs", "[onednn][precisi
       }
     }
     std::printf("%-22s %10.3g %10.3g %10.3g %10.3g\n", name.c_str(), range, err[0], err[1], err[2]);
-    CHECK(err[0] <= 0.05 * range);
+    CHECK(err[0] <= std::max(0.05 * range, 0.03));  // LSTM: oneDNN quantizes h with the input's scale
     CHECK(err[1] <= 0.03 * range);
     CHECK(err[2] <= 1e-4);
   }

@@ -62,9 +62,10 @@ layers = [
                    "arguments (hidden_size, num_layers, bidirectional, nhead, norm_first, kernel_size, stride, "
                    "padding, ...); sizes the weights determine may be left out."),
       Param::string("precision", "\"f32\"",
-                    "Arithmetic of the matmul-heavy layers (linear and Transformer projections): f32 matches "
-                    "PyTorch; int8 quantizes weights per output channel and activations per batch (dynamic "
-                    "scales); bf16 rounds both to bfloat16. Recurrent layers and convolutions stay f32.",
+                    "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "
+                    "output channel and activations per batch (dynamic scales) in linear layers, Transformer "
+                    "projections and LSTMs without projection; bf16 rounds linear and Transformer projection "
+                    "inputs and weights to bfloat16. Convolutions, GRU and RNN layers stay f32.",
                     "f32|bf16|int8"),
   };
   static constexpr const char* interfaces[] = {SF_ONEDNN_STEP_INTERFACE, kModelInterface};

@@ -10,6 +10,8 @@
 // LSTM and (r, z, n) for GRU; oneDNN wants ldigo with gates (i, f, c, o) and (u, r, o). PyTorch's GRU
 // is oneDNN's linear-before-reset GRU (n = tanh(W_in x + b_in + r * (W_hn h + b_hn))), whose extra
 // bias gate is b_hn; the other biases are b_ih + b_hh.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -26,6 +28,7 @@ enum class Cell { kLstm, kGru, kRnnTanh, kRnnRelu };
 
 struct DirWeights {
   dnnl::memory wl, wi, wp, bias;  // prepared formats; wp only with a projection
+  std::vector<float> scales;      // int8: per (gate, channel), shared by wl and wi as oneDNN requires
 };
 
 struct RnnState : LayerState {
@@ -55,6 +58,7 @@ class Recurrent : public Layer {
     if (P_ >= H_ && P_ > 0) throw WeightsError(ctx.where() + ": proj_size must be smaller than hidden_size (as in PyTorch)");
     ctx.expect_in_dim(I_, "input_size");
     O_ = P_ > 0 ? P_ : H_;
+    int8_ = ctx.options.precision == Precision::kInt8 && cell_ == Cell::kLstm && P_ == 0;
     in_dim = I_;
     out_dim = D_ * O_;
 
@@ -160,18 +164,35 @@ class Recurrent : public Layer {
   // Debian's oneDNN 2.6 crashes (SIGFPE) running GRU on the packed weights it asks for, and computes
   // wrong LSTM-with-projection outputs on blocked weights: both keep plain ldigo (the fixtures catch it).
   tag weights_tag() const { return cell_ == Cell::kGru || P_ > 0 ? tag::ldigo : tag::any; }
-  dt wdt() const { return dt::f32; }
+  dt wdt() const { return int8_ ? dt::s8 : dt::f32; }
+
+  // int8: inputs (and, inside oneDNN, the hidden state, which |h| <= 1 bounds) become u8 = x * scale +
+  // 128. The scale is the largest power of two with scale * max|x| <= 127, so that a handful of
+  // primitives serve every batch (oneDNN bakes the scale into the primitive).
+  static float data_scale(const float* x, size_t n) {
+    float m = 1.f;
+#pragma omp simd reduction(max : m)
+    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+    return std::exp2(std::floor(std::log2(127.f / m)));
+  }
+  static void quantize(const float* x, size_t n, float scale, uint8_t* q) {
+    for (size_t i = 0; i < n; ++i) {
+      const float v = std::nearbyint(x[i] * scale) + 128.f;
+      q[i] = static_cast<uint8_t>(v < 0.f ? 0.f : v > 255.f ? 255.f : v);
+    }
+  }
 
   // A primitive descriptor for one direction; `src_iter` adds initial and final states (step mode).
   dnnl::primitive_desc make_pd(int64_t T, int64_t B, int64_t in, int64_t ld_dst, dnnl::rnn_direction dir,
                                bool with_iter, const dnnl::memory::desc& wl, const dnnl::memory::desc& wi,
-                               const dnnl::memory::desc& wp) const {
-    dnnl::memory::desc src({T, B, in}, dt::f32, tag::tnc);
+                               const dnnl::memory::desc& wp, float scale, const std::vector<float>* wscales) const {
+    dnnl::memory::desc src({T, B, in}, int8_ ? dt::u8 : dt::f32, tag::tnc);
     dnnl::memory::desc dst({T, B, O_}, dt::f32, dims{B * ld_dst, ld_dst, 1});
     dnnl::memory::desc bias({1, 1, bias_gates(), H_}, dt::f32, tag::ldgo);
     dnnl::memory::desc h = with_iter ? dnnl::memory::desc({1, 1, B, O_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
     dnnl::memory::desc c = with_iter ? dnnl::memory::desc({1, 1, B, H_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
     dnnl::primitive_attr attr = base_attr();
+    if (int8_) qparams(attr, scale, *wscales);
     const auto inf = dnnl::prop_kind::forward_inference;
     switch (cell_) {
       case Cell::kLstm: {
@@ -189,6 +210,11 @@ class Recurrent : public Layer {
         return dnnl::vanilla_rnn_forward::primitive_desc(d, attr, cpu_engine());
       }
     }
+  }
+
+  static void qparams(dnnl::primitive_attr& attr, float scale, const std::vector<float>& wscales) {
+    attr.set_rnn_data_qparams(scale, 128.f);
+    attr.set_rnn_weights_qparams((1 << 3) + (1 << 4), wscales);  // per gate and output channel of ldigo
   }
 
   DirWeights prepare(int64_t in, const std::vector<float>& wih, const std::vector<float>& whh,
@@ -222,37 +248,52 @@ class Recurrent : public Layer {
         for (int64_t q = 0; q < P_; ++q) wp[h * P_ + q] = whr[q * H_ + h];
     }
 
+    DirWeights w;
+    if (int8_) {
+      w.scales.assign(static_cast<size_t>(G_ * H_), 0.f);
+      for (const std::vector<float>* m : {&wl, &wi})
+        for (size_t i = 0; i < m->size(); ++i)
+          w.scales[i % w.scales.size()] = std::max(w.scales[i % w.scales.size()], std::fabs((*m)[i]));
+      for (float& v : w.scales) v = v > 0 ? 127.f / v : 1.f;
+    }
     // The formats the primitive picks for a typical shape; other shapes reorder on demand.
     dnnl::memory::desc wl_any({1, 1, in, G_, H_}, wdt(), weights_tag());
     dnnl::memory::desc wi_any({1, 1, O_, G_, H_}, wdt(), weights_tag());
     dnnl::memory::desc wp_any = P_ > 0 ? dnnl::memory::desc({1, 1, H_, P_}, dt::f32, tag::ldio) : dnnl::memory::desc();
-    auto pd = make_pd(16, 16, in, O_, dnnl::rnn_direction::unidirectional_left2right, false, wl_any, wi_any, wp_any);
-    DirWeights w;
-    w.wl = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_LAYER), wl, {1, 1, in, G_, H_});
-    w.wi = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_ITER), wi, {1, 1, O_, G_, H_});
-    if (P_ > 0) w.wp = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_PROJECTION), wp, {1, 1, H_, P_}, tag::ldio);
+    auto pd = make_pd(16, 16, in, O_, dnnl::rnn_direction::unidirectional_left2right, false, wl_any, wi_any, wp_any, 1.f,
+                      &w.scales);
+    w.wl = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_LAYER), wl, {1, 1, in, G_, H_}, w.scales);
+    w.wi = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_ITER), wi, {1, 1, O_, G_, H_}, w.scales);
+    if (P_ > 0)
+      w.wp = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_PROJECTION), wp, {1, 1, H_, P_}, w.scales,
+                  tag::ldio);
     w.bias = dnnl::memory({{1, 1, bias_gates(), H_}, dt::f32, tag::ldgo}, cpu_engine());
     std::memcpy(w.bias.get_data_handle(), b.data(), b.size() * sizeof(float));
     return w;
   }
 
+  // Reorders plain f32 weights into `want`; int8 quantizes them with the RNN's own qparams.
   dnnl::memory load(const dnnl::memory::desc& want, const std::vector<float>& v, const dims& d,
-                    tag plain = tag::ldigo) const {
+                    const std::vector<float>& wscales, tag plain = tag::ldigo) const {
     dnnl::stream st(cpu_engine());
     dnnl::memory m(want, cpu_engine());
     dnnl::memory src({d, dt::f32, plain}, cpu_engine(), const_cast<float*>(v.data()));
-    dnnl::reorder(src, m).execute(st, src, m);
+    dnnl::primitive_attr attr;
+    if (int8_) qparams(attr, 1.f, wscales);
+    dnnl::reorder(dnnl::reorder::primitive_desc(src, m, attr)).execute(st, src, m);
     st.wait();
     return m;
   }
 
   void run(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src,
            float* dst, int64_t ld_dst, dnnl::rnn_direction dir) const {
-    std::string key = prim_key("rnn", &w, {T, B, ld_dst, static_cast<int64_t>(dir)});
+    const size_t n = static_cast<size_t>(T * B * in);
+    const float scale = int8_ ? data_scale(src, n) : 1.f;
+    std::string key = prim_key("rnn", &w, {T, B, ld_dst, static_cast<int64_t>(dir), static_cast<int64_t>(std::log2(scale))});
     Workspace::Prim* p = ws.find(key);
-    if (p == nullptr) p = &build(ws, key, T, B, in, ld_dst, dir, false);
+    if (p == nullptr) p = &build(ws, key, T, B, in, ld_dst, dir, false, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
-    args[DNNL_ARG_SRC_LAYER] = mem({{T, B, in}, dt::f32, tag::tnc}, src);
+    args[DNNL_ARG_SRC_LAYER] = source(ws, src, n, scale, {T, B, in});
     args[DNNL_ARG_DST_LAYER] = mem({{T, B, O_}, dt::f32, dims{B * ld_dst, ld_dst, 1}}, dst);
     args[DNNL_ARG_SCRATCHPAD] = ws.scratchpad(p->scratch);
     p->prim.execute(ws.stream(), args);
@@ -260,12 +301,14 @@ class Recurrent : public Layer {
 
   void run_step(Workspace& ws, const DirWeights& w, int64_t B, int64_t in, const float* src, float* dst,
                 const float* h, float* h_new, const float* c, float* c_new) const {
-    std::string key = prim_key("rnnstep", &w, {B});
+    const size_t n = static_cast<size_t>(B * in);
+    const float scale = int8_ ? data_scale(src, n) : 1.f;
+    std::string key = prim_key("rnnstep", &w, {B, static_cast<int64_t>(std::log2(scale))});
     Workspace::Prim* p = ws.find(key);
-    if (p == nullptr) p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true);
+    if (p == nullptr) p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
     dnnl::memory::desc hd({1, 1, B, O_}, dt::f32, tag::ldnc), cd({1, 1, B, H_}, dt::f32, tag::ldnc);
-    args[DNNL_ARG_SRC_LAYER] = mem({{1, B, in}, dt::f32, tag::tnc}, src);
+    args[DNNL_ARG_SRC_LAYER] = source(ws, src, n, scale, {1, B, in});
     args[DNNL_ARG_DST_LAYER] = mem({{1, B, O_}, dt::f32, tag::tnc}, dst);
     args[DNNL_ARG_SRC_ITER] = mem(hd, h);
     args[DNNL_ARG_DST_ITER] = mem(hd, h_new);
@@ -277,12 +320,20 @@ class Recurrent : public Layer {
     p->prim.execute(ws.stream(), args);
   }
 
+  // The input as the primitive reads it: the f32 data itself, or its u8 quantization (in kTmp2).
+  dnnl::memory source(Workspace& ws, const float* src, size_t n, float scale, const dims& d) const {
+    if (!int8_) return mem({d, dt::f32, tag::tnc}, src);
+    auto* q = reinterpret_cast<uint8_t*>(ws.buf(kTmp2, n / 4 + 1));
+    quantize(src, n, scale, q);
+    return mem({d, dt::u8, tag::tnc}, q);
+  }
+
   Workspace::Prim& build(Workspace& ws, const std::string& key, int64_t T, int64_t B, int64_t in, int64_t ld_dst,
-                         dnnl::rnn_direction dir, bool with_iter) const {
+                         dnnl::rnn_direction dir, bool with_iter, float scale, const DirWeights& w) const {
     dnnl::memory::desc wl({1, 1, in, G_, H_}, wdt(), weights_tag());
     dnnl::memory::desc wi({1, 1, O_, G_, H_}, wdt(), weights_tag());
     dnnl::memory::desc wp = P_ > 0 ? dnnl::memory::desc({1, 1, H_, P_}, dt::f32, tag::ldio) : dnnl::memory::desc();
-    auto pd = make_pd(T, B, in, ld_dst, dir, with_iter, wl, wi, wp);
+    auto pd = make_pd(T, B, in, ld_dst, dir, with_iter, wl, wi, wp, scale, &w.scales);
     Workspace::Prim np;
     np.prim = dnnl::primitive(pd.get());
     np.weights = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_LAYER);
@@ -293,6 +344,10 @@ class Recurrent : public Layer {
   }
 
   std::unordered_map<int, dnnl::memory> weight_args(Workspace& ws, const Workspace::Prim& p, const DirWeights& w) const {
+    // int8 weights carry oneDNN's u8s8 compensation, which a plain reorder would not recompute.
+    if (int8_ && (p.weights != w.wl.get_desc() || p.weights2 != w.wi.get_desc()))
+      throw std::runtime_error(where + ": oneDNN wants another int8 weight format for this batch shape; use precision = "
+                                       "\"f32\" for this model");
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_WEIGHTS_LAYER, ws.weights_as(w.wl, p.weights)},
                                                {DNNL_ARG_WEIGHTS_ITER, ws.weights_as(w.wi, p.weights2)},
                                                {DNNL_ARG_BIAS, w.bias}};
@@ -302,6 +357,7 @@ class Recurrent : public Layer {
 
   Cell cell_ = Cell::kLstm;
   int64_t G_ = 4, L_ = 1, D_ = 1, H_ = 0, I_ = 0, P_ = 0, O_ = 0;
+  bool int8_ = false;  // LSTM without projection at Precision::kInt8
   std::vector<DirWeights> dirs_;
 };
 

@@ -205,8 +205,13 @@ void StepSession::step_tokens(const int64_t* tokens, float* out) {
   x.len.assign(static_cast<size_t>(batch_), 1);
   x.slot = kActA;
   x.data = ws_.buf(kActA, static_cast<size_t>(x.B * x.C));
+  const int64_t vocab = model_.layers_.front()->vocab_size();
   for (int64_t b = 0; b < batch_; ++b)
-    model_.layers_.front()->embed(tokens + b, 1, x.row(b, 0), "row " + std::to_string(b) + ", step " + std::to_string(pos_) + ",");
+    if (tokens[b] < 0 || tokens[b] >= vocab)
+      throw std::runtime_error("row " + std::to_string(b) + ", step " + std::to_string(pos_) + ": token id " +
+                               std::to_string(tokens[b]) + " is outside the embedding's range [0, " +
+                               std::to_string(vocab) + ")");
+  for (int64_t b = 0; b < batch_; ++b) model_.layers_.front()->embed(tokens + b, 1, x.row(b, 0), "row");
   run(x, out);
 }
 
