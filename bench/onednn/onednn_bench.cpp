@@ -138,8 +138,9 @@ Runner raw_rnn(const Meta& m, dnnl::stream& s) {
   dnnl::memory prev;
   for (auto [in, L] : groups) {
     dnnl::memory::desc src({m.T, m.B, in}, dt::f32, tag::tnc), dst({m.T, m.B, m.D * m.H}, dt::f32, tag::tnc);
-    // Each cell kind in the format that runs it fastest and correctly in oneDNN 2.6 (see layers_rnn.cpp).
-    const tag wt = m.kind == "lstm" ? tag::any : tag::ldigo;
+    // Each cell kind and batch size in the weight format that runs it fastest and correctly in oneDNN
+    // 2.6 (see layers_rnn.cpp): blocked (brgemm) for LSTM batches of 32 or more, else plain.
+    const tag wt = m.kind == "lstm" && m.B >= 32 ? tag::any : tag::ldigo;
     dnnl::memory::desc wl({L, m.D, in, G, m.H}, dt::f32, wt), wi({L, m.D, m.H, G, m.H}, dt::f32, wt);
     dnnl::memory::desc b({L, m.D, m.kind == "lstm" ? BG : 4, m.H}, dt::f32, tag::ldgo);
     dnnl::primitive_desc pd;
