@@ -4,35 +4,13 @@
 #include "io/glob.hpp"
 #include "io/text_format.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
-#include <limits>
+#include <optional>
 
 namespace seqflow::io {
 namespace {
 
-using nlohmann::json;
-
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
-
-// nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 9: REASON".
-std::string parse_reason(const json::parse_error& e) {
-  std::string_view what = e.what();
-  size_t col = what.find("column ");
-  size_t colon = col == std::string_view::npos ? col : what.find(": ", col);
-  return std::string(colon == std::string_view::npos ? what : what.substr(colon + 2));
-}
-
-const char* article_type(FieldKind kind) {
-  switch (kind.type) {
-    case SF_FIELD_STRING: return "a string";
-    case SF_FIELD_BYTES: return "a base64 string";
-    case SF_FIELD_INT: return "an integer";
-    case SF_FIELD_FLOAT: return "a number";
-    default: return "an array of numbers";
-  }
-}
 
 }  // namespace
 
@@ -54,8 +32,9 @@ JsonlRead::JsonlRead(CreateContext& ctx)
     }
     columns_.push_back({name, kind, ctx.field(name)});
   }
-  shapes_.resize(columns_.size());
-  decoded_.resize(columns_.size());
+  std::vector<JsonlColumn> parsed;
+  for (const Column& col : columns_) parsed.push_back({col.name, col.kind});
+  parser_ = std::make_unique<JsonlLineParser>(std::move(parsed), id_field_);
 }
 
 bool JsonlRead::read(Context& ctx, uint32_t max) {
@@ -79,93 +58,30 @@ bool JsonlRead::read(Context& ctx, uint32_t max) {
 }
 
 bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
-  // Built only when a line is bad: most lines never need it.
-  auto where = [&] { return reader_->path() + ":" + std::to_string(reader_->line_number()); };
-  json j;
-  try {
-    j = json::parse(line.begin(), line.end());
-  } catch (const json::parse_error& e) {
-    bad_input(ctx, where() + ":" + std::to_string(e.byte), "invalid JSON: " + parse_reason(e));
+  if (!parser_->parse(line)) {
+    // Built only when a line is bad: most lines never need it.
+    std::string where = reader_->path() + ":" + std::to_string(reader_->line_number());
+    if (std::optional<size_t> byte = parser_->error_byte()) where += ":" + std::to_string(*byte);
+    bad_input(ctx, where, parser_->error());
     return false;
   }
-  if (!j.is_object()) {
-    bad_input(ctx, where(), std::string("the line is a JSON ") + json_type_name(j) + ", expected an object");
-    return false;
-  }
-  // Check everything first: a bad line must not leave a half-made record behind.
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    const Column& col = columns_[c];
-    auto it = j.find(col.name);
-    if (it == j.end()) {
-      bad_input(ctx, where(), "field '" + col.name + "' is missing");
-      return false;
-    }
-    const json& v = *it;
-    std::string problem;
-    bool type_ok = true;
-    switch (col.kind.type) {
-      case SF_FIELD_STRING: type_ok = v.is_string(); break;
-      case SF_FIELD_BYTES:
-        type_ok = v.is_string();
-        if (type_ok) {
-          try {
-            decoded_[c] = base64_decode(v.get_ref<const std::string&>());
-          } catch (const Error& e) {
-            problem = e.what();
-          }
-        }
-        break;
-      case SF_FIELD_INT:
-        type_ok = v.is_number_integer();
-        if (v.is_number_unsigned() &&
-            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-          problem = "integer " + v.dump() + " is out of range for int (64-bit signed)";
-        break;
-      case SF_FIELD_FLOAT: type_ok = v.is_number(); break;
-      default:
-        type_ok = v.is_array() || v.is_number();
-        if (type_ok) {
-          try {
-            shapes_[c] = check_json_tensor(v, col.kind.dtype);
-          } catch (const Error& e) {
-            problem = e.what();
-          }
-        }
-    }
-    if (!type_ok)
-      problem = std::string("expected ") + article_type(col.kind) + " (" + field_kind_name(col.kind) +
-                "), got " + json_type_name(v);
-    if (!problem.empty()) {
-      bad_input(ctx, where(), "field '" + col.name + "': " + problem);
-      return false;
-    }
-  }
-  std::string id;
-  auto id_it = j.find(id_field_);
-  if (id_it == j.end()) {
-    id = file_name_ + ":" + std::to_string(reader_->line_number());
-  } else if (id_it->is_string()) {
-    id = id_it->get<std::string>();
-  } else if (id_it->is_number_integer()) {
-    id = id_it->dump();
-  } else {
-    bad_input(
-        ctx, where(),
-        "id key '" + id_field_ + "' is " + json_type_name(*id_it) + ", expected a string or an integer");
-    return false;
-  }
-
   Record r = ctx.emit();
-  r.set_string(id_slot_, id);
+  if (parser_->has_id()) {
+    r.set_string(id_slot_, parser_->id());
+  } else {
+    default_id_ = file_name_;
+    default_id_ += ':';
+    append_int(default_id_, static_cast<int64_t>(reader_->line_number()));
+    r.set_string(id_slot_, default_id_);
+  }
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Column& col = columns_[c];
-    const json& v = *j.find(col.name);
     switch (col.kind.type) {
-      case SF_FIELD_STRING: r.set_string(col.slot, v.get_ref<const std::string&>()); break;
-      case SF_FIELD_BYTES: r.set_bytes(col.slot, decoded_[c]); break;
-      case SF_FIELD_INT: r.set_int(col.slot, v.get<int64_t>()); break;
-      case SF_FIELD_FLOAT: r.set_float(col.slot, v.get<double>()); break;
-      default: fill_json_tensor(v, col.kind.dtype, r.make_tensor_raw(col.slot, col.kind.dtype, shapes_[c]));
+      case SF_FIELD_STRING: r.set_string(col.slot, parser_->text(c)); break;
+      case SF_FIELD_BYTES: r.set_bytes(col.slot, parser_->text(c)); break;
+      case SF_FIELD_INT: r.set_int(col.slot, parser_->integer(c)); break;
+      case SF_FIELD_FLOAT: r.set_float(col.slot, parser_->real(c)); break;
+      default: parser_->fill_tensor(c, r.make_tensor_raw(col.slot, col.kind.dtype, parser_->shape(c)));
     }
   }
   return true;

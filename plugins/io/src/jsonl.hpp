@@ -2,6 +2,7 @@
 #pragma once
 
 #include "io/json_fields.hpp"
+#include "io/jsonl_line.hpp"
 #include "io/line_reader.hpp"
 #include "io/output_file.hpp"
 
@@ -18,8 +19,8 @@ class JsonlRead : public Source<JsonlRead> {
   static constexpr Info info{
       "jsonl_read",
       "Reads JSON Lines files (plain or gzip): one JSON object per line becomes one record with the fields "
-      "listed in `fields`; other keys are ignored and blank lines are skipped. Types: string (a JSON "
-      "string), "
+      "listed in `fields`; other keys are ignored, a key given twice counts with its last value, and blank "
+      "lines are skipped. Types: string (a JSON string), "
       "bytes (a base64 string), int (a JSON integer), float (any JSON number), tensor:<dtype> (nested arrays "
       "of numbers, rectangular, up to 8 levels; dtypes f32 bf16 f16 i64 i32 u8 i8). A line that is not valid "
       "JSON, not an object, lacks a field or has a value of the wrong type is an error naming the file, line "
@@ -69,8 +70,8 @@ id_field = "id"
   std::vector<Column> columns_;
   std::string id_field_;
   Slot id_slot_;
-  std::vector<std::vector<int64_t>> shapes_;  // per column, reused between lines
-  std::vector<std::string> decoded_;          // per column: decoded bytes
+  std::unique_ptr<JsonlLineParser> parser_;  // columns_ in the same order
+  std::string default_id_;                   // "<file name>:<line>", reused between lines
 };
 
 class JsonlWrite : public Sink<JsonlWrite> {

@@ -22,37 +22,6 @@ std::string index_path(const std::vector<size_t>& idx) {
   return s.empty() ? "the value" : "element " + s;
 }
 
-// Smallest magnitude that rounds to infinity in each float dtype (half an ulp above the largest finite).
-double overflow_threshold(sf_dtype d) {
-  switch (d) {
-    case SF_DTYPE_F16: return 65520.0;
-    case SF_DTYPE_BF16: return 0x1.ffp+127;
-    default: return 0x1.ffffffp+127;
-  }
-}
-
-bool integer_range(sf_dtype d, int64_t& lo, int64_t& hi) {
-  switch (d) {
-    case SF_DTYPE_I64:
-      lo = std::numeric_limits<int64_t>::min();
-      hi = std::numeric_limits<int64_t>::max();
-      return true;
-    case SF_DTYPE_I32:
-      lo = std::numeric_limits<int32_t>::min();
-      hi = std::numeric_limits<int32_t>::max();
-      return true;
-    case SF_DTYPE_U8:
-      lo = 0;
-      hi = 255;
-      return true;
-    case SF_DTYPE_I8:
-      lo = -128;
-      hi = 127;
-      return true;
-    default: return false;
-  }
-}
-
 std::string number_text(const json& v) { return v.dump(); }
 
 void check_element(const json& v, sf_dtype dtype, const std::vector<size_t>& idx) {
@@ -60,7 +29,7 @@ void check_element(const json& v, sf_dtype dtype, const std::vector<size_t>& idx
     throw Error("ragged array: " + index_path(idx) + " is an array where a number was expected");
   if (!v.is_number()) throw Error(index_path(idx) + " is " + json_type_name(v) + ", expected a number");
   int64_t lo, hi;
-  if (integer_range(dtype, lo, hi)) {
+  if (dtype_integer_range(dtype, lo, hi)) {
     if (v.is_number_float())
       throw Error(index_path(idx) + " = " + number_text(v) + " is not an integer (dtype " +
                   dtype_name(dtype) + ")");
@@ -68,7 +37,7 @@ void check_element(const json& v, sf_dtype dtype, const std::vector<size_t>& idx
                                            : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
     if (!in_range)
       throw Error(index_path(idx) + " = " + number_text(v) + " is out of range for " + dtype_name(dtype));
-  } else if (std::fabs(v.get<double>()) >= overflow_threshold(dtype)) {
+  } else if (std::fabs(v.get<double>()) >= dtype_overflow_threshold(dtype)) {
     throw Error(index_path(idx) + " = " + number_text(v) + " is out of range for " + dtype_name(dtype));
   }
 }
@@ -196,6 +165,37 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 
 }  // namespace
 
+// Smallest magnitude that rounds to infinity in each float dtype (half an ulp above the largest finite).
+double dtype_overflow_threshold(sf_dtype dtype) {
+  switch (dtype) {
+    case SF_DTYPE_F16: return 65520.0;
+    case SF_DTYPE_BF16: return 0x1.ffp+127;
+    default: return 0x1.ffffffp+127;
+  }
+}
+
+bool dtype_integer_range(sf_dtype dtype, int64_t& lo, int64_t& hi) {
+  switch (dtype) {
+    case SF_DTYPE_I64:
+      lo = std::numeric_limits<int64_t>::min();
+      hi = std::numeric_limits<int64_t>::max();
+      return true;
+    case SF_DTYPE_I32:
+      lo = std::numeric_limits<int32_t>::min();
+      hi = std::numeric_limits<int32_t>::max();
+      return true;
+    case SF_DTYPE_U8:
+      lo = 0;
+      hi = 255;
+      return true;
+    case SF_DTYPE_I8:
+      lo = -128;
+      hi = 127;
+      return true;
+    default: return false;
+  }
+}
+
 bool parse_dtype(std::string_view name, sf_dtype& out) {
   static constexpr sf_dtype all[] = {SF_DTYPE_F32, SF_DTYPE_BF16, SF_DTYPE_F16, SF_DTYPE_I64,
                                      SF_DTYPE_I32, SF_DTYPE_U8,   SF_DTYPE_I8};
@@ -299,9 +299,15 @@ std::string base64_encode(std::string_view data) {
 }
 
 std::string base64_decode(std::string_view text) {
+  std::string out;
+  base64_decode(text, out);
+  return out;
+}
+
+void base64_decode(std::string_view text, std::string& out) {
   if (text.size() % 4 != 0)
     throw Error("invalid base64: length " + std::to_string(text.size()) + " is not a multiple of 4");
-  std::string out;
+  out.clear();
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
     bool last = i + 4 == text.size();
@@ -318,7 +324,6 @@ std::string base64_decode(std::string_view text) {
     if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
     if (pad < 1) out += static_cast<char>(n & 0xff);
   }
-  return out;
 }
 
 void append_json_string(std::string& out, std::string_view s) {

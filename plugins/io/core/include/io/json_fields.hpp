@@ -42,9 +42,16 @@ std::vector<int64_t> check_json_tensor(const nlohmann::json& v, sf_dtype dtype);
 /// Writes the elements of a `v` that check_json_tensor accepted into `dst`, row-major.
 void fill_json_tensor(const nlohmann::json& v, sf_dtype dtype, void* dst);
 
+/// The range of an integer dtype (i64 i32 u8 i8); false for float dtypes.
+bool dtype_integer_range(sf_dtype dtype, int64_t& lo, int64_t& hi);
+/// For a float dtype: the smallest magnitude that rounds to infinity in it (values must stay below).
+double dtype_overflow_threshold(sf_dtype dtype);
+
 std::string base64_encode(std::string_view data);
 /// Standard alphabet with '=' padding; throws when `text` is not that.
 std::string base64_decode(std::string_view text);
+/// The same into `out` (replacing its contents), which keeps its capacity from one call to the next.
+void base64_decode(std::string_view text, std::string& out);
 
 /// Appends `s` as a JSON string literal; throws when `s` is not valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
