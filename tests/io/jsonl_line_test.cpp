@@ -309,6 +309,11 @@ TEST_CASE("whole lines the fast path declines: syntax, non-objects, missing keys
   CHECK(p.error() ==
         "invalid JSON: syntax error while parsing object key - unexpected '}'; expected string literal");
   CHECK(p.error_byte() == 11);
+  // nlohmann-json reports a number beyond the double range apart from syntax errors, without a position.
+  only_checked(cols, R"({"s": "x", "n": 1e400})");
+  CHECK_FALSE(p.parse(R"({"s": "x", "n": -1.8e308})"));
+  CHECK(p.error() == "invalid JSON: number overflow parsing '-1.8e308'");
+  CHECK_FALSE(p.error_byte());
   CHECK_FALSE(p.parse("[1]"));
   CHECK(p.error() == "the line is a JSON array, expected an object");
   CHECK_FALSE(p.error_byte());

@@ -257,6 +257,12 @@ struct JsonlLineParser::Impl {
       doc = json::parse(line.begin(), line.end());
     } catch (const json::parse_error& e) {
       return fail("invalid JSON: " + parse_reason(e), e.byte);
+    } catch (const json::exception& e) {
+      // A number beyond the double range, e.g. 1e400 (out_of_range.406): no position, but the text.
+      std::string_view what = e.what();
+      size_t tag = what.find("] ");
+      return fail("invalid JSON: " +
+                  std::string(tag == std::string_view::npos ? what : what.substr(tag + 2)));
     }
     if (!doc.is_object())
       return fail(std::string("the line is a JSON ") + json_type_name(doc) + ", expected an object");
