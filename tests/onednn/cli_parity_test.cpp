@@ -25,7 +25,8 @@ int run(const std::string& cmd) {
 
 }  // namespace
 
-TEST_CASE("every fixture through io.npy_read -> onednn.run -> io.npy_write matches PyTorch", "[onednn][cli]") {
+TEST_CASE("every fixture through io.npy_read -> onednn.run -> io.npy_write matches PyTorch",
+          "[onednn][cli]") {
   fs::path tmp = fs::temp_directory_path() / ("seqflow_onednn_cli_" + std::to_string(::getpid()));
   int checked = 0;
   for (const auto& e : fs::directory_iterator(ONEDNN_FIXTURES)) {
@@ -39,8 +40,8 @@ TEST_CASE("every fixture through io.npy_read -> onednn.run -> io.npy_write match
     fs::path log = tmp / (dir.filename().string() + ".log");
     fs::create_directories(tmp);
     std::string cmd = std::string(SEQFLOW_BIN) + " run '" + (dir / "pipeline.toml").string() +
-                      "' --threads 2 --no-progress --set write.dir='" + out.string() + "' > '" + log.string() +
-                      "' 2>&1";
+                      "' --threads 2 --no-progress --set write.dir='" + out.string() + "' > '" +
+                      log.string() + "' 2>&1";
     int rc = run(cmd);
     if (rc != 0) {
       std::string text;
@@ -59,7 +60,8 @@ TEST_CASE("every fixture through io.npy_read -> onednn.run -> io.npy_write match
       fixture::Npy got = fixture::read_npy(out / (id + ".npy"));
       REQUIRE(got.shape == want.shape);
       double err = 0;
-      for (size_t i = 0; i < want.f.size(); ++i) err = std::max(err, static_cast<double>(std::fabs(got.f[i] - want.f[i])));
+      for (size_t i = 0; i < want.f.size(); ++i)
+        err = std::max(err, static_cast<double>(std::fabs(got.f[i] - want.f[i])));
       CHECK(err <= tol);
     }
     ++checked;

@@ -32,7 +32,8 @@ inline Npy read_npy(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   std::string b = ss.str();
-  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) throw std::runtime_error(p.string() + ": not an npy file");
+  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0)
+    throw std::runtime_error(p.string() + ": not an npy file");
   size_t hl = static_cast<uint8_t>(b[8]) | static_cast<size_t>(static_cast<uint8_t>(b[9])) << 8;
   std::string h = b.substr(10, hl);
   Npy n;
@@ -89,7 +90,8 @@ inline std::vector<seqflow::onednn::LayerConfig> layers_of(const std::filesystem
 /// Record ids (file stems) of a fixture, sorted.
 inline std::vector<std::string> record_ids(const std::filesystem::path& dir) {
   std::vector<std::string> ids;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "inputs")) ids.push_back(e.path().stem().string());
+  for (const auto& e : std::filesystem::directory_iterator(dir / "inputs"))
+    ids.push_back(e.path().stem().string());
   std::sort(ids.begin(), ids.end());
   return ids;
 }

@@ -13,7 +13,8 @@ using namespace seqflow::onednn;
 namespace {
 
 // A safetensors file (F32 tensors) built in memory.
-std::shared_ptr<const SafetensorsFile> weights(const std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>& t) {
+std::shared_ptr<const SafetensorsFile> weights(
+    const std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>& t) {
   std::string header = "{", data;
   for (const auto& [name, sv] : t) {
     std::string shape;
@@ -42,7 +43,8 @@ std::shared_ptr<const SafetensorsFile> weights(const std::map<std::string, std::
 
 std::vector<float> filled(size_t n, float v = 0.1f) { return std::vector<float>(n, v); }
 
-LayerConfig layer(const std::string& type, std::initializer_list<std::pair<const char*, ConfigValue>> keys = {}) {
+LayerConfig layer(const std::string& type,
+                  std::initializer_list<std::pair<const char*, ConfigValue>> keys = {}) {
   LayerConfig c;
   c.type = type;
   for (const auto& [k, v] : keys) c.set(k, v);
@@ -60,7 +62,8 @@ auto lstm_weights(const std::string& p, int64_t in, int64_t h) {
       {p + ".bias_hh_l0", {{4 * h}, filled(static_cast<size_t>(4 * h))}}};
 }
 
-void expect_build_error(const std::vector<LayerConfig>& layers, const SafetensorsFile& w, const std::string& fragment) {
+void expect_build_error(const std::vector<LayerConfig>& layers, const SafetensorsFile& w,
+                        const std::string& fragment) {
   CHECK_THROWS_AS(Model::build(layers, w), WeightsError);
   CHECK_THROWS_WITH(Model::build(layers, w), Catch::Matchers::Contains(fragment));
 }
@@ -97,9 +100,10 @@ TEST_CASE("a hand-computed linear + relu + softmax model", "[onednn][model]") {
 
 TEST_CASE("missing, misnamed and mis-shaped parameters are named with their shapes", "[onednn][model]") {
   auto w = weights(lstm_weights("rnn", 6, 8));
-  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(2)}})}, *w,
-                     "layer 0 (lstm, prefix 'rnn'): parameter 'rnn.weight_ih_l1' is missing from m.safetensors; it has "
-                     "'rnn.bias_hh_l0'");
+  expect_build_error(
+      {layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(2)}})}, *w,
+      "layer 0 (lstm, prefix 'rnn'): parameter 'rnn.weight_ih_l1' is missing from m.safetensors; it has "
+      "'rnn.bias_hh_l0'");
   expect_build_error({layer("lstm", {{"prefix", S("rn")}})}, *w, "(did you mean 'rnn.weight_ih_l0'?)");
   expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"hidden_size", I(9)}})}, *w,
                      "parameter 'rnn.weight_ih_l0' has shape [32, 6], expected [36, 6]");
@@ -107,23 +111,28 @@ TEST_CASE("missing, misnamed and mis-shaped parameters are named with their shap
                      "parameter 'rnn.weight_ih_l0_reverse' is missing");
   expect_build_error({layer("lstm")}, *w, "needs key 'prefix'");
 
-  auto lin = weights({{"a.weight", {{7, 4}, filled(28)}}, {"a.bias", {{7}, filled(7)}},
-                      {"b.weight", {{3, 5}, filled(15)}}, {"b.bias", {{3}, filled(3)}}});
-  expect_build_error({layer("linear", {{"prefix", S("a")}}), layer("linear", {{"prefix", S("b")}})}, *lin,
-                     "layer 1 (linear, prefix 'b'): in_features is 5, but the previous layer outputs 7 features");
+  auto lin = weights({{"a.weight", {{7, 4}, filled(28)}},
+                      {"a.bias", {{7}, filled(7)}},
+                      {"b.weight", {{3, 5}, filled(15)}},
+                      {"b.bias", {{3}, filled(3)}}});
+  expect_build_error(
+      {layer("linear", {{"prefix", S("a")}}), layer("linear", {{"prefix", S("b")}})}, *lin,
+      "layer 1 (linear, prefix 'b'): in_features is 5, but the previous layer outputs 7 features");
 }
 
 TEST_CASE("unknown layer types, keys and values get suggestions", "[onednn][model]") {
   auto w = weights(lstm_weights("rnn", 6, 8));
-  expect_build_error({layer("lstn", {{"prefix", S("rnn")}})}, *w, "layer 0: unknown type 'lstn' (did you mean 'lstm'?)");
+  expect_build_error({layer("lstn", {{"prefix", S("rnn")}})}, *w,
+                     "layer 0: unknown type 'lstn' (did you mean 'lstm'?)");
   expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layer", I(2)}})}, *w,
                      "unknown key 'num_layer' (did you mean 'num_layers'?)");
   expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", S("two")}})}, *w,
                      "key 'num_layers' must be an integer");
   expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(0)}})}, *w,
                      "key 'num_layers' = 0 is out of range");
-  expect_build_error({layer("gelu", {{"approximate", S("tan")}})}, *w,
-                     "key 'approximate' must be one of \"none\" \"tanh\", got \"tan\" (did you mean \"tanh\"?)");
+  expect_build_error(
+      {layer("gelu", {{"approximate", S("tan")}})}, *w,
+      "key 'approximate' must be one of \"none\" \"tanh\", got \"tan\" (did you mean \"tanh\"?)");
   expect_build_error({layer("softmax", {{"dim", I(0)}})}, *w, "only the feature dim is supported");
   expect_build_error({}, *w, "the model has no layers");
 }

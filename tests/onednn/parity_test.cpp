@@ -141,7 +141,8 @@ TEST_CASE("every fixture matches PyTorch alone, batched and step by step", "[one
 
 TEST_CASE("batching records of very different lengths equals running them alone", "[onednn][batching]") {
   // Bidirectional recurrences and attention are where padding could leak; lengths 1 .. 11 in one batch.
-  for (const char* name : {"lstm_bi2", "gru_bi2", "rnn_relu_bi", "encoder_post_relu", "acoustic", "decoder_pre"}) {
+  for (const char* name :
+       {"lstm_bi2", "gru_bi2", "rnn_relu_bi", "encoder_post_relu", "acoustic", "decoder_pre"}) {
     Fixture f = load(fs::path(ONEDNN_FIXTURES) / name);
     INFO("fixture " << name);
     Workspace ws(1);
@@ -149,7 +150,8 @@ TEST_CASE("batching records of very different lengths equals running them alone"
     std::vector<fixture::Npy> cut;
     for (size_t r = 0; r < f.inputs.size(); ++r) {
       fixture::Npy c = f.inputs[r];
-      const int64_t len = std::max<int64_t>(f.name == "acoustic" ? 2 : 1, c.rows() - static_cast<int64_t>(r) * 3);
+      const int64_t len =
+          std::max<int64_t>(f.name == "acoustic" ? 2 : 1, c.rows() - static_cast<int64_t>(r) * 3);
       c.shape[0] = len;
       if (!c.f.empty()) c.f.resize(static_cast<size_t>(len * c.cols()));
       if (!c.i.empty()) c.i.resize(static_cast<size_t>(len));
@@ -199,7 +201,8 @@ TEST_CASE("a step session reorders rows like beam search", "[onednn][step]") {
     for (int64_t t = 2; t < 4; ++t) {
       feed(t, 0, 0);
       for (size_t row = 0; row < 2; ++row)
-        CHECK(max_diff(out.data() + row * C, f.expected[0].f.data() + t * C, static_cast<size_t>(C)) <= f.tolerance);
+        CHECK(max_diff(out.data() + row * C, f.expected[0].f.data() + t * C, static_cast<size_t>(C)) <=
+              f.tolerance);
     }
     const uint32_t bad[1] = {5};
     CHECK_THROWS_WITH(s->reorder(bad), Catch::Contains("outside the session's 2 rows"));

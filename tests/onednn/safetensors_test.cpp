@@ -21,7 +21,9 @@ std::string le64(uint64_t n) {
   return s;
 }
 
-std::string file(const std::string& header, const std::string& data) { return le64(header.size()) + header + data; }
+std::string file(const std::string& header, const std::string& data) {
+  return le64(header.size()) + header + data;
+}
 
 std::string floats(std::initializer_list<float> v) {
   std::string s(v.size() * 4, '\0');
@@ -41,11 +43,10 @@ TEST_CASE("a well-formed file is read with names, shapes and values", "[onednn][
   // F32 [2, 2] = 1 2 3 4; F16 [3] = 1.0, -2.0, 0.5 (0x3c00, 0xc000, 0x3800); BF16 [2] = 1.0, -3.0.
   std::string f16("\x00\x3c\x00\xc0\x00\x38", 6);
   std::string bf16("\x80\x3f\x40\xc0", 4);
-  std::string header =
-      R"({"a.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-      R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
-      R"("c":{"dtype":"BF16","shape":[2],"data_offsets":[22,26]},)"
-      R"("__metadata__":{"format":"pt"}})";
+  std::string header = R"({"a.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                       R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
+                       R"("c":{"dtype":"BF16","shape":[2],"data_offsets":[22,26]},)"
+                       R"("__metadata__":{"format":"pt"}})";
   auto st = SafetensorsFile::from_bytes(file(header, floats({1, 2, 3, 4}) + f16 + bf16), "w.safetensors");
   REQUIRE(st->tensors().size() == 3);
   CHECK(st->metadata().at("format") == "pt");
@@ -71,7 +72,8 @@ TEST_CASE("f16 subnormals, infinities and a zero-size tensor convert exactly", "
   CHECK(st->to_f32(*st->find("e")).empty());
 }
 
-TEST_CASE("truncated and hostile files are clear errors, never out-of-bounds reads", "[onednn][safetensors]") {
+TEST_CASE("truncated and hostile files are clear errors, never out-of-bounds reads",
+          "[onednn][safetensors]") {
   const std::string ok_header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   expect_error("", "shorter than the 8-byte header length");
   expect_error(std::string("\x10\x00\x00", 3), "shorter than the 8-byte header length");
@@ -88,26 +90,34 @@ TEST_CASE("truncated and hostile files are clear errors, never out-of-bounds rea
                "has begin after end");
   expect_error(file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", floats({1, 2})),
                "data_offsets are not non-negative integers");
-  expect_error(file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551615]}})", floats({1, 2})),
-               "data_offsets are not non-negative integers");
+  expect_error(
+      file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551615]}})", floats({1, 2})),
+      "data_offsets are not non-negative integers");
   expect_error(file(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}})", floats({1, 2})),
                "not a non-negative integer");
   // numel * 4 overflows 64 bits: must be refused before any multiplication wraps around.
-  expect_error(file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", floats({1, 2})),
-               "byte size overflows");
-  expect_error(file(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", floats({1, 2})), "unknown dtype 'Q4'");
+  expect_error(
+      file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", floats({1, 2})),
+      "byte size overflows");
+  expect_error(file(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", floats({1, 2})),
+               "unknown dtype 'Q4'");
   expect_error(file(R"({"w":{"shape":[2],"data_offsets":[0,8]}})", floats({1, 2})), "missing string 'dtype'");
-  expect_error(file(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", floats({1, 2})), "missing array 'shape'");
+  expect_error(file(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", floats({1, 2})),
+               "missing array 'shape'");
   expect_error(file(R"({"w":{"dtype":"F32","shape":[2]}})", floats({1, 2})), "missing 'data_offsets'");
-  expect_error(file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", floats({1, 2})), "missing 'data_offsets'");
+  expect_error(file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", floats({1, 2})),
+               "missing 'data_offsets'");
   expect_error(file(R"({"w":3})", ""), "entry is not a JSON object");
   expect_error(file(R"({"__metadata__":{"a":1}})", ""), "__metadata__ value 'a' is not a string");
-  expect_error(file(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,2],"data_offsets":[0,8]}})", floats({1, 2})),
-               "more than 8 dims");
+  expect_error(
+      file(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,2],"data_offsets":[0,8]}})", floats({1, 2})),
+      "more than 8 dims");
   // Two entries sharing bytes would alias weights.
-  expect_error(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
-                    floats({1, 2})),
-               "overlap in the data section");
+  expect_error(
+      file(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+          floats({1, 2})),
+      "overlap in the data section");
 }
 
 TEST_CASE("integer tensors are listed but refused as weights", "[onednn][safetensors]") {
@@ -118,7 +128,8 @@ TEST_CASE("integer tensors are listed but refused as weights", "[onednn][safeten
   CHECK_THROWS_WITH(st->to_f32(*st->find("steps")), Catch::Contains("tensor 'steps' has dtype I64"));
 }
 
-TEST_CASE("files are memory-mapped from disk; missing files and folders are errors", "[onednn][safetensors]") {
+TEST_CASE("files are memory-mapped from disk; missing files and folders are errors",
+          "[onednn][safetensors]") {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / "seqflow_onednn_st_test";
   fs::create_directories(dir);
@@ -132,9 +143,7 @@ TEST_CASE("files are memory-mapped from disk; missing files and folders are erro
   CHECK_THROWS_WITH(SafetensorsFile::open((dir / "nope.safetensors").string()),
                     Catch::Contains("nope.safetensors: cannot open weights file"));
   CHECK_THROWS_WITH(SafetensorsFile::open(dir.string()), Catch::Contains("not a regular file"));
-  {
-    std::ofstream o(p, std::ios::binary | std::ios::trunc);
-  }
+  { std::ofstream o(p, std::ios::binary | std::ios::trunc); }
   CHECK_THROWS_WITH(SafetensorsFile::open(p.string()), Catch::Contains("file is 0 bytes"));
   fs::remove_all(dir);
 }

@@ -1,9 +1,9 @@
 // The step interface as a decoder module sees it: load seqflow_onednn.so, create an onednn.model
 // resource through the C ABI (sf_resource_type.create with a parameter tree), ask it for
 // seqflow.onednn.step v1, and decode the `lm` fixture row by row, with a beam-style reorder.
-#include <catch2/catch.hpp>
 #include <seqflow/onednn_step.h>
 #include <seqflow/plugin_abi.h>
+#include <catch2/catch.hpp>
 
 #include <dlfcn.h>
 
@@ -82,15 +82,18 @@ TEST_CASE("seqflow.onednn.step v1 through the module's C ABI decodes like PyTorc
   const char* pe_k[] = {"type", "kind", "max_len"};
   sf_value pe_v[] = {str("positional_encoding"), str("sinusoidal"), integer(64)};
   const char* blk_k[] = {"type", "prefix", "nhead", "causal", "norm_first"};
-  sf_value b0_v[] = {str("transformer_encoder_layer"), str("blocks.0"), integer(4), boolean(true), boolean(true)};
-  sf_value b1_v[] = {str("transformer_encoder_layer"), str("blocks.1"), integer(4), boolean(true), boolean(true)};
+  sf_value b0_v[] = {str("transformer_encoder_layer"), str("blocks.0"), integer(4), boolean(true),
+                     boolean(true)};
+  sf_value b1_v[] = {str("transformer_encoder_layer"), str("blocks.1"), integer(4), boolean(true),
+                     boolean(true)};
   const char* pre_k[] = {"type", "prefix"};
   sf_value ln_v[] = {str("layer_norm"), str("ln_f")};
   sf_value head_v[] = {str("linear"), str("head")};
   const char* t_k[] = {"type"};
   sf_value ls_v[] = {str("log_softmax")};
-  sf_value layers[] = {table(emb_k, emb_v, 2), table(pe_k, pe_v, 3),     table(blk_k, b0_v, 5), table(blk_k, b1_v, 5),
-                       table(pre_k, ln_v, 2),  table(pre_k, head_v, 2), table(t_k, ls_v, 1)};
+  sf_value layers[] = {table(emb_k, emb_v, 2), table(pe_k, pe_v, 3),  table(blk_k, b0_v, 5),
+                       table(blk_k, b1_v, 5),  table(pre_k, ln_v, 2), table(pre_k, head_v, 2),
+                       table(t_k, ls_v, 1)};
   sf_value layers_v{};
   layers_v.kind = SF_VALUE_ARRAY;
   layers_v.items = layers;
@@ -122,8 +125,10 @@ TEST_CASE("seqflow.onednn.step v1 through the module's C ABI decodes like PyTorc
   CHECK(info.can_step == 1);
 
   // Rows 0 and 1 decode records 0 and 2; after 3 steps the beam keeps row 1 twice.
-  fixture::Npy x0 = fixture::read_npy(dir / "inputs" / "r0.npy"), x2 = fixture::read_npy(dir / "inputs" / "r2.npy");
-  fixture::Npy e0 = fixture::read_npy(dir / "expected" / "r0.npy"), e2 = fixture::read_npy(dir / "expected" / "r2.npy");
+  fixture::Npy x0 = fixture::read_npy(dir / "inputs" / "r0.npy"),
+               x2 = fixture::read_npy(dir / "inputs" / "r2.npy");
+  fixture::Npy e0 = fixture::read_npy(dir / "expected" / "r0.npy"),
+               e2 = fixture::read_npy(dir / "expected" / "r2.npy");
   sf_onednn_session* s = nullptr;
   REQUIRE(step->begin(object, 2, nullptr, 1, &s, &err) == SF_OK);
   std::vector<float> out(2 * 40);
@@ -137,7 +142,8 @@ TEST_CASE("seqflow.onednn.step v1 through the module's C ABI decodes like PyTorc
     REQUIRE(step->step(s, tok, nullptr, out.data(), &err) == SF_OK);
     for (int row = 0; row < 2; ++row) {
       const fixture::Npy& e = (row == 0 && t < 3) ? e0 : e2;
-      for (int c = 0; c < 40; ++c) worst = std::max(worst, static_cast<double>(std::fabs(out[row * 40 + c] - e.f[t * 40 + c])));
+      for (int c = 0; c < 40; ++c)
+        worst = std::max(worst, static_cast<double>(std::fabs(out[row * 40 + c] - e.f[t * 40 + c])));
     }
   }
   CHECK(worst <= 1e-4);
@@ -148,7 +154,8 @@ TEST_CASE("seqflow.onednn.step v1 through the module's C ABI decodes like PyTorc
   CHECK(pos == 6);
   int64_t bad[2] = {0, 40};
   CHECK(step->step(s, bad, nullptr, out.data(), &err) == SF_ERR_INVALID);
-  CHECK(std::string(err.message).find("token id 40 is outside the embedding's range [0, 40)") != std::string::npos);
+  CHECK(std::string(err.message).find("token id 40 is outside the embedding's range [0, 40)") !=
+        std::string::npos);
   const uint32_t oob[1] = {7};
   CHECK(step->reorder(s, oob, 1, &err) == SF_ERR_INVALID);
   step->end(s);

@@ -83,8 +83,9 @@ struct Usage {
 
 Usage run(const fs::path& dir, const std::string& extra) {
   fs::path stats = dir / "stats.json";
-  std::string cmd = std::string(SEQFLOW_BIN) + " run '" + (dir / "pipeline.toml").string() + "' --no-progress --stats '" +
-                    stats.string() + "' " + extra + " > '" + (dir / "log.txt").string() + "' 2>&1";
+  std::string cmd = std::string(SEQFLOW_BIN) + " run '" + (dir / "pipeline.toml").string() +
+                    "' --no-progress --stats '" + stats.string() + "' " + extra + " > '" +
+                    (dir / "log.txt").string() + "' 2>&1";
   int rc = std::system(cmd.c_str());
   REQUIRE(WIFEXITED(rc));
   REQUIRE(WEXITSTATUS(rc) == 0);

@@ -38,11 +38,14 @@ class ModelResource : public Resource<ModelResource> {
   static constexpr Info info{
       "model",
       "A PyTorch-compatible sequence model on oneDNN: `layers` applied in order, as PyTorch would with "
-      "batch_first=True, with weights from a safetensors file (safetensors.torch.save_file(model.state_dict())). "
-      "Each layer is a table with `type` and the PyTorch constructor arguments of its module; `prefix` is its "
+      "batch_first=True, with weights from a safetensors file "
+      "(safetensors.torch.save_file(model.state_dict())). "
+      "Each layer is a table with `type` and the PyTorch constructor arguments of its module; `prefix` is "
+      "its "
       "name in the state_dict. Types: embedding, linear, conv1d, layer_norm, lstm, gru, rnn, "
       "transformer_encoder_layer, transformer_decoder_layer, positional_encoding (kind = \"sinusoidal\" | "
-      "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, softmax, log_softmax, dropout. Every parameter is "
+      "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, softmax, log_softmax, dropout. Every parameter "
+      "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
       R"([resources.acoustic]
@@ -56,11 +59,13 @@ layers = [
 ]
 )"};
   static constexpr sf_param_decl params[] = {
-      Param::path("weights", nullptr, "The safetensors file with the model's state_dict (F32, F16 or BF16 tensors)."),
-      Param::array("layers", nullptr,
-                   "The layers, in order: tables with `type`, `prefix` and the layer's PyTorch constructor "
-                   "arguments (hidden_size, num_layers, bidirectional, nhead, norm_first, kernel_size, stride, "
-                   "padding, ...); sizes the weights determine may be left out."),
+      Param::path("weights", nullptr,
+                  "The safetensors file with the model's state_dict (F32, F16 or BF16 tensors)."),
+      Param::array(
+          "layers", nullptr,
+          "The layers, in order: tables with `type`, `prefix` and the layer's PyTorch constructor "
+          "arguments (hidden_size, num_layers, bidirectional, nhead, norm_first, kernel_size, stride, "
+          "padding, ...); sizes the weights determine may be left out."),
       Param::string("precision", "\"f32\"",
                     "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "
                     "output channel and activations per batch (dynamic scales) in linear layers, Transformer "
@@ -89,7 +94,8 @@ layers = [
           c.set(key, to_config(t.item(k), where + "." + key));
         }
       }
-      if (c.type.empty()) throw Error(where + " has no `type` (linear, lstm, transformer_encoder_layer, ...)");
+      if (c.type.empty())
+        throw Error(where + " has no `type` (linear, lstm, transformer_encoder_layer, ...)");
       cfg.push_back(std::move(c));
     }
     std::string p = ctx.param("precision").as_string();
@@ -164,7 +170,8 @@ layers = [
       const Model& m = static_cast<const ModelResource*>(object)->model();
       std::vector<SeqInput> mem;
       if (m.needs_memory()) {
-        if (memory == nullptr) throw std::runtime_error("the model's decoder layers need a memory sequence per row");
+        if (memory == nullptr)
+          throw std::runtime_error("the model's decoder layers need a memory sequence per row");
         for (uint32_t i = 0; i < rows; ++i) {
           const sf_tensor_view& v = memory[i];
           if (v.dtype != SF_DTYPE_F32 || v.ndim != 2)
@@ -184,8 +191,8 @@ layers = [
       *out = reinterpret_cast<sf_onednn_session*>(s);
     });
   }
-  static sf_status step_fn(sf_onednn_session* session, const int64_t* tokens, const float* features, float* out,
-                           sf_error* err) {
+  static sf_status step_fn(sf_onednn_session* session, const int64_t* tokens, const float* features,
+                           float* out, sf_error* err) {
     return guarded(err, [&] {
       auto* s = reinterpret_cast<Session*>(session);
       if (tokens != nullptr) s->s->step_tokens(tokens, out);
@@ -193,7 +200,8 @@ layers = [
       else throw std::runtime_error("step needs tokens or features");
     });
   }
-  static sf_status reorder_fn(sf_onednn_session* session, const uint32_t* rows, uint32_t count, sf_error* err) {
+  static sf_status reorder_fn(sf_onednn_session* session, const uint32_t* rows, uint32_t count,
+                              sf_error* err) {
     return guarded(err, [&] { reinterpret_cast<Session*>(session)->s->reorder({rows, count}); });
   }
   static void shape_fn(const sf_onednn_session* session, uint32_t* rows, int64_t* position) {
@@ -202,10 +210,12 @@ layers = [
     if (position != nullptr) *position = s->s->position();
   }
   static void end_fn(sf_onednn_session* session) { delete reinterpret_cast<Session*>(session); }
-  static const Model* model_fn(const void* object) { return &static_cast<const ModelResource*>(object)->model(); }
+  static const Model* model_fn(const void* object) {
+    return &static_cast<const ModelResource*>(object)->model();
+  }
 
-  static constexpr sf_onednn_step_v1 kStep{sizeof(sf_onednn_step_v1), &info_fn, &begin_fn, &step_fn,
-                                           &reorder_fn, &shape_fn, &end_fn};
+  static constexpr sf_onednn_step_v1 kStep{
+      sizeof(sf_onednn_step_v1), &info_fn, &begin_fn, &step_fn, &reorder_fn, &shape_fn, &end_fn};
   static constexpr ModelHandleV1 kHandle{sizeof(ModelHandleV1), &model_fn};
 
   std::shared_ptr<const Model> model_;
@@ -218,7 +228,8 @@ class Run : public Transform<Run> {
       "run",
       "Runs an onednn.model on a tensor field of each record: [T, F] f32 features, or [T] i32/i64 token ids "
       "when the model starts with an embedding; writes [T', C] f32 (T' = T unless a convolution changes it). "
-      "With `batch = { size = N, by_length = true }` the engine groups records of similar length; each record's "
+      "With `batch = { size = N, by_length = true }` the engine groups records of similar length; each "
+      "record's "
       "output equals running it alone (padding never reaches another record, also in bidirectional RNNs and "
       "attention). A record with the wrong dtype, feature size or token range fails alone, naming its id.",
       R"([[stage]]
@@ -231,14 +242,17 @@ batch = { size = 16, by_length = true }
 )"};
   static constexpr sf_param_decl params[] = {
       Param::resource("model", kModelInterface, "The [resources.X] entry of plugin onednn.model to run."),
-      Param::field("input", "\"features\"", "Tensor field with the sequence: [T, F] f32, or [T] i32/i64 token ids."),
+      Param::field("input", "\"features\"",
+                   "Tensor field with the sequence: [T, F] f32, or [T] i32/i64 token ids."),
       Param::field("output", "\"logits\"", "Tensor field that receives the model's output [T', C] f32."),
-      Param::field("memory", "\"\"",
-                   "For models with transformer_decoder_layer: the f32 field [Tm, d_model] they cross-attend to "
-                   "(an encoder's output); \"\" for other models."),
-      Param::integer("threads", "1",
-                     "oneDNN (OpenMP) threads inside each call. The engine already runs one call per worker "
-                     "thread, so 1 uses every core without oversubscribing; raise it for few, large batches."),
+      Param::field(
+          "memory", "\"\"",
+          "For models with transformer_decoder_layer: the f32 field [Tm, d_model] they cross-attend to "
+          "(an encoder's output); \"\" for other models."),
+      Param::integer(
+          "threads", "1",
+          "oneDNN (OpenMP) threads inside each call. The engine already runs one call per worker "
+          "thread, so 1 uses every core without oversubscribing; raise it for few, large batches."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::reads("input", "features", SF_FIELD_TENSOR, SF_DTYPE_ANY, "The input sequence."),
@@ -269,7 +283,8 @@ batch = { size = 16, by_length = true }
     std::vector<Record> ok;
     std::vector<std::string> names;
     for (Record& r : records) {
-      std::string name = id_ && r.has(id_) && r.type(id_) == SF_FIELD_STRING ? std::string(r.string(id_)) : "";
+      std::string name =
+          id_ && r.has(id_) && r.type(id_) == SF_FIELD_STRING ? std::string(r.string(id_)) : "";
       std::string why;
       SeqInput s = input(r, in_, why);
       SeqInput m;
@@ -330,7 +345,8 @@ batch = { size = 16, by_length = true }
 }  // namespace
 }  // namespace seqflow::onednn
 
-SEQFLOW_MODULE("onednn", "0.1.0",
-               "PyTorch-compatible sequence models (RNNs, Transformers, convolutions) on oneDNN with safetensors "
-               "weights, variable-length batching and a step interface for decoders",
-               seqflow::ComponentList<seqflow::onednn::Run>, seqflow::ResourceList<seqflow::onednn::ModelResource>)
+SEQFLOW_MODULE(
+    "onednn", "0.1.0",
+    "PyTorch-compatible sequence models (RNNs, Transformers, convolutions) on oneDNN with safetensors "
+    "weights, variable-length batching and a step interface for decoders",
+    seqflow::ComponentList<seqflow::onednn::Run>, seqflow::ResourceList<seqflow::onednn::ModelResource>)

@@ -88,8 +88,9 @@ Workspace::Prim& Workspace::put(const std::string& key, Prim p) {
 
 dnnl::memory Workspace::scratchpad(size_t bytes) {
   float* p = scratch_.ensure(bytes / sizeof(float) + 1);
-  return dnnl::memory({{static_cast<int64_t>(bytes)}, dnnl::memory::data_type::u8, dnnl::memory::format_tag::a},
-                      cpu_engine(), p);
+  return dnnl::memory(
+      {{static_cast<int64_t>(bytes)}, dnnl::memory::data_type::u8, dnnl::memory::format_tag::a}, cpu_engine(),
+      p);
 }
 
 dnnl::memory Workspace::weights_as(const dnnl::memory& prepared, const dnnl::memory::desc& want) {

@@ -93,8 +93,8 @@ int64_t KeyReader::get_int(const std::string& key, int64_t def, int64_t min, int
   if (!v) return def;
   if (v->i < min || v->i > max)
     throw WeightsError(where_ + ": key '" + key + "' = " + std::to_string(v->i) + " is out of range [" +
-                       std::to_string(min) + ", " + (max == INT64_MAX ? std::string("...") : std::to_string(max)) +
-                       "]");
+                       std::to_string(min) + ", " +
+                       (max == INT64_MAX ? std::string("...") : std::to_string(max)) + "]");
   return v->i;
 }
 
@@ -109,7 +109,8 @@ std::string KeyReader::get_string(const std::string& key, const std::string& def
   return v ? v->s : def;
 }
 
-std::string KeyReader::get_choice(const std::string& key, const std::string& def, const std::string& choices) {
+std::string KeyReader::get_choice(const std::string& key, const std::string& def,
+                                  const std::string& choices) {
   std::string s = get_string(key, def);
   std::vector<std::string> options;
   size_t start = 0;

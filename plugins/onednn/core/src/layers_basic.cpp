@@ -14,13 +14,15 @@ using tag = dnnl::memory::format_tag;
 
 // ---- build context ----
 
-BuildCtx::BuildCtx(const SafetensorsFile& weights, const ModelOptions& opts, KeyReader& k, int64_t in, size_t i)
+BuildCtx::BuildCtx(const SafetensorsFile& weights, const ModelOptions& opts, KeyReader& k, int64_t in,
+                   size_t i)
     : keys(k), options(opts), in_dim(in), index(i), weights_(weights) {}
 
 std::string BuildCtx::prefix(bool required) {
   if (required && !keys.has("prefix"))
-    throw WeightsError(where() + ": needs key 'prefix', the layer's name in the PyTorch state_dict (\"rnn\" for "
-                                 "rnn.weight_ih_l0)");
+    throw WeightsError(where() +
+                       ": needs key 'prefix', the layer's name in the PyTorch state_dict (\"rnn\" for "
+                       "rnn.weight_ih_l0)");
   std::string p = keys.get_string("prefix", "");
   while (!p.empty() && p.back() == '.') p.pop_back();
   return p;
@@ -60,16 +62,16 @@ std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int6
     std::string e = "[";
     for (size_t i = 0; i < expected.size(); ++i)
       e += (i ? ", " : "") + (expected[i] < 0 ? std::string("*") : std::to_string(expected[i]));
-    throw WeightsError(where() + ": parameter '" + name + "' has shape " + shape_str(shape) + ", expected " + e +
-                       "]");
+    throw WeightsError(where() + ": parameter '" + name + "' has shape " + shape_str(shape) + ", expected " +
+                       e + "]");
   }
   return weights_.to_f32(*weights_.find(name));
 }
 
 void BuildCtx::expect_in_dim(int64_t dim, const std::string& what) const {
   if (in_dim >= 0 && in_dim != dim)
-    throw WeightsError(where() + ": " + what + " is " + std::to_string(dim) + ", but the previous layer outputs " +
-                       std::to_string(in_dim) + " features");
+    throw WeightsError(where() + ": " + what + " is " + std::to_string(dim) +
+                       ", but the previous layer outputs " + std::to_string(in_dim) + " features");
 }
 
 // ---- shared kernels ----
@@ -91,7 +93,8 @@ void apply_activation(Act1 a, float* x, int64_t n) {
 #pragma omp parallel for if (n > 65536)
       for (int64_t i = 0; i < n; ++i) {
         double v = x[i];
-        x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
+        x[i] = static_cast<float>(0.5 * v *
+                                  (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
       }
       break;
     case Act1::kSilu:
@@ -107,7 +110,8 @@ void apply_activation(Act1 a, float* x, int64_t n) {
       break;
     case Act1::kSigmoid:
 #pragma omp parallel for if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
+      for (int64_t i = 0; i < n; ++i)
+        x[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
       break;
   }
 }
@@ -146,13 +150,16 @@ dnnl::algorithm post_alg(Act1 a) {
   return dnnl::algorithm::eltwise_relu;
 }
 
-dt weight_dt(Precision p) { return p == Precision::kInt8 ? dt::s8 : p == Precision::kBF16 ? dt::bf16 : dt::f32; }
+dt weight_dt(Precision p) {
+  return p == Precision::kInt8 ? dt::s8 : p == Precision::kBF16 ? dt::bf16 : dt::f32;
+}
 
 dnnl::inner_product_forward::primitive_desc dense_pd(int64_t rows, int64_t in, int64_t out, int64_t ldx,
                                                      int64_t ldy, Precision p, bool has_post, Act1 post,
                                                      const dnnl::memory::desc& w) {
   dt src_dt = p == Precision::kF32 ? dt::f32 : weight_dt(p);
-  dnnl::memory::desc src({rows, in}, src_dt, src_dt == dt::f32 ? dnnl::memory::dims{ldx, 1} : dnnl::memory::dims{in, 1});
+  dnnl::memory::desc src({rows, in}, src_dt,
+                         src_dt == dt::f32 ? dnnl::memory::dims{ldx, 1} : dnnl::memory::dims{in, 1});
   dnnl::memory::desc dst({rows, out}, dt::f32, dnnl::memory::dims{ldy, 1});
   dnnl::memory::desc bias({out}, dt::f32, tag::a);
   dnnl::primitive_attr attr = base_attr();
@@ -291,10 +298,12 @@ class Embedding : public Layer {
  public:
   explicit Embedding(BuildCtx& ctx) {
     std::string p = ctx.prefix();
-    if (ctx.index != 0) throw WeightsError(ctx.where() + ": an embedding must be the first layer (it reads token ids)");
+    if (ctx.index != 0)
+      throw WeightsError(ctx.where() + ": an embedding must be the first layer (it reads token ids)");
     std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-    if (s.size() != 2) throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
-                                          ", expected [num_embeddings, embedding_dim]");
+    if (s.size() != 2)
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                         ", expected [num_embeddings, embedding_dim]");
     num_ = ctx.keys.get_int("num_embeddings", s[0], 1);
     dim_ = ctx.keys.get_int("embedding_dim", s[1], 1);
     ctx.keys.ignore("padding_idx");  // affects training only
@@ -311,8 +320,9 @@ class Embedding : public Layer {
   void embed(const int64_t* ids, int64_t n, float* out, const std::string& what) const override {
     for (int64_t i = 0; i < n; ++i) {
       if (ids[i] < 0 || ids[i] >= num_)
-        throw std::runtime_error(what + " step " + std::to_string(i) + ": token id " + std::to_string(ids[i]) +
-                                 " is outside the embedding's range [0, " + std::to_string(num_) + ")");
+        throw std::runtime_error(what + " step " + std::to_string(i) + ": token id " +
+                                 std::to_string(ids[i]) + " is outside the embedding's range [0, " +
+                                 std::to_string(num_) + ")");
       std::memcpy(out + i * dim_, w_.data() + ids[i] * dim_, static_cast<size_t>(dim_) * sizeof(float));
     }
   }
@@ -329,8 +339,9 @@ class Linear : public Layer {
   explicit Linear(BuildCtx& ctx) {
     std::string p = ctx.prefix();
     std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-    if (s.size() != 2) throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
-                                          ", expected [out_features, in_features]");
+    if (s.size() != 2)
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                         ", expected [out_features, in_features]");
     int64_t in = ctx.keys.get_int("in_features", s[1], 1);
     int64_t out = ctx.keys.get_int("out_features", s[0], 1);
     ctx.expect_in_dim(in, "in_features");
@@ -369,7 +380,8 @@ class Conv1d : public Layer {
     dilation_ = ctx.keys.get_int("dilation", 1, 1);
     if (ic_ % groups_ != 0 || oc_ % groups_ != 0)
       throw WeightsError(ctx.where() + ": in_channels " + std::to_string(ic_) + " and out_channels " +
-                         std::to_string(oc_) + " must both be divisible by groups " + std::to_string(groups_));
+                         std::to_string(oc_) + " must both be divisible by groups " +
+                         std::to_string(groups_));
     const int64_t span = dilation_ * (k_ - 1);
     if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
       if (pad->kind == ConfigValue::Kind::kInt && pad->i >= 0) {
@@ -377,11 +389,13 @@ class Conv1d : public Layer {
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "valid") {
         pad_l_ = pad_r_ = 0;
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "same") {
-        if (stride_ != 1) throw WeightsError(ctx.where() + ": padding = \"same\" needs stride 1 (as in PyTorch)");
+        if (stride_ != 1)
+          throw WeightsError(ctx.where() + ": padding = \"same\" needs stride 1 (as in PyTorch)");
         pad_l_ = span / 2;  // PyTorch puts the odd extra step on the right
         pad_r_ = span - pad_l_;
       } else {
-        throw WeightsError(ctx.where() + ": key 'padding' must be a non-negative integer, \"same\" or \"valid\"");
+        throw WeightsError(ctx.where() +
+                           ": key 'padding' must be a non-negative integer, \"same\" or \"valid\"");
       }
     }
     std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros");
@@ -403,7 +417,8 @@ class Conv1d : public Layer {
     ws.to_layout(x, Layout::kNTC);
     // Padding steps must read as zeros, as past the end of a sequence run alone.
     for (int64_t b = 0; b < x.B; ++b)
-      if (x.len[b] < x.T) std::memset(x.row(b, x.len[b]), 0, static_cast<size_t>((x.T - x.len[b]) * x.C) * sizeof(float));
+      if (x.len[b] < x.T)
+        std::memset(x.row(b, x.len[b]), 0, static_cast<size_t>((x.T - x.len[b]) * x.C) * sizeof(float));
     const int64_t T_out = out_length(x.T);
     Act y;
     y.layout = Layout::kNTC;
@@ -417,15 +432,17 @@ class Conv1d : public Layer {
     std::string key = prim_key("conv", this, {x.B, x.T});
     dnnl::memory::desc src({x.B, ic_, x.T}, dt::f32, tag::nwc);
     dnnl::memory::desc dst({x.B, oc_, T_out}, dt::f32, tag::nwc);
-    dnnl::memory::desc wplain = groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::oiw)
-                                             : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::goiw);
+    dnnl::memory::desc wplain =
+        groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::oiw)
+                     : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::goiw);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr) {
-      dnnl::memory::desc wany = groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::any)
-                                             : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::any);
-      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                        wany, dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_},
-                                        {dilation_ - 1}, {pad_l_}, {pad_r_});
+      dnnl::memory::desc wany =
+          groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::any)
+                       : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::any);
+      dnnl::convolution_forward::desc d(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wany,
+          dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_}, {dilation_ - 1}, {pad_l_}, {pad_r_});
       dnnl::convolution_forward::primitive_desc pd(d, base_attr(), cpu_engine());
       Workspace::Prim np;
       np.prim = dnnl::convolution_forward(pd);
@@ -464,14 +481,15 @@ class LayerNorm : public Layer {
       beta_ = ctx.get(p + ".bias", {n});
     } else if (n < 0) {
       n = ctx.in_dim;
-      if (n < 0) throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
+      if (n < 0)
+        throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
     }
     ctx.expect_in_dim(n, "normalized_shape");
     in_dim = out_dim = n;
   }
   void forward(Workspace&, Act& x, const Act*) const override {
-    layer_norm_rows(x.data, x.data, x.rows(), x.C, affine_ ? gamma_.data() : nullptr, affine_ ? beta_.data() : nullptr,
-                    eps_);
+    layer_norm_rows(x.data, x.data, x.rows(), x.C, affine_ ? gamma_.data() : nullptr,
+                    affine_ ? beta_.data() : nullptr, eps_);
   }
 
  private:
@@ -485,7 +503,9 @@ class LayerNorm : public Layer {
 class Activation : public Layer {
  public:
   Activation(Act1 a) : a_(a) {}
-  void forward(Workspace&, Act& x, const Act*) const override { apply_activation(a_, x.data, x.rows() * x.C); }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    apply_activation(a_, x.data, x.rows() * x.C);
+  }
 
  private:
   Act1 a_;
@@ -507,7 +527,8 @@ class Softmax : public Layer {
         const double lse = m + std::log(sum);
         for (int64_t c = 0; c < C; ++c) v[c] = static_cast<float>(v[c] - lse);
       } else {
-        for (int64_t c = 0; c < C; ++c) v[c] = static_cast<float>(std::exp(static_cast<double>(v[c]) - m) / sum);
+        for (int64_t c = 0; c < C; ++c)
+          v[c] = static_cast<float>(std::exp(static_cast<double>(v[c]) - m) / sum);
       }
     }
   }
@@ -535,20 +556,23 @@ class Positional : public Layer {
       std::vector<int64_t> s = ctx.shape_of(name);
       if (s.size() == 3 && s[0] == 1) s.erase(s.begin());
       if (s.size() != 2)
-        throw WeightsError(ctx.where() + ": parameter '" + name + "' has shape " + shape_str(ctx.shape_of(name)) +
+        throw WeightsError(ctx.where() + ": parameter '" + name + "' has shape " +
+                           shape_str(ctx.shape_of(name)) +
                            ", expected [max_len, d_model] or [1, max_len, d_model]");
       max_len_ = ctx.keys.get_int("max_len", s[0], 1);
       d_ = s[1];
       ctx.expect_in_dim(d_, "d_model");
       std::vector<int64_t> expected = ctx.shape_of(name).size() == 3 ? std::vector<int64_t>{1, max_len_, d_}
-                                                                      : std::vector<int64_t>{max_len_, d_};
+                                                                     : std::vector<int64_t>{max_len_, d_};
       pe_ = ctx.get(name, expected);
     } else {
       max_len_ = ctx.keys.get_int("max_len", 5000, 1);
       d_ = ctx.keys.get_int("d_model", ctx.in_dim, 1);
       if (d_ < 0) throw WeightsError(ctx.where() + ": needs key 'd_model' (no earlier layer fixes the size)");
       ctx.expect_in_dim(d_, "d_model");
-      if (d_ % 2 != 0) throw WeightsError(ctx.where() + ": sinusoidal encodings need an even d_model, got " + std::to_string(d_));
+      if (d_ % 2 != 0)
+        throw WeightsError(ctx.where() + ": sinusoidal encodings need an even d_model, got " +
+                           std::to_string(d_));
       // The float32 arithmetic of the PyTorch tutorial's PositionalEncoding, so that large positions agree.
       pe_.assign(static_cast<size_t>(max_len_ * d_), 0.f);
       const float c = static_cast<float>(-std::log(10000.0) / static_cast<double>(d_));
@@ -566,14 +590,15 @@ class Positional : public Layer {
   }
   void forward(Workspace&, Act& x, const Act*) const override {
     if (x.T > max_len_)
-      throw std::runtime_error(where + ": sequence of " + std::to_string(x.T) + " steps is longer than max_len " +
-                               std::to_string(max_len_));
+      throw std::runtime_error(where + ": sequence of " + std::to_string(x.T) +
+                               " steps is longer than max_len " + std::to_string(max_len_));
     for (int64_t b = 0; b < x.B; ++b)
       for (int64_t t = 0; t < x.len[b]; ++t) add(x.row(b, t), t);
   }
   void step(Workspace&, Act& x, LayerState*, int64_t pos) const override {
     if (pos >= max_len_)
-      throw std::runtime_error(where + ": step " + std::to_string(pos) + " is past max_len " + std::to_string(max_len_));
+      throw std::runtime_error(where + ": step " + std::to_string(pos) + " is past max_len " +
+                               std::to_string(max_len_));
     for (int64_t b = 0; b < x.B; ++b) add(x.row(b, 0), pos);
   }
 
@@ -605,8 +630,10 @@ std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx) {
   if (type == "softmax" || type == "log_softmax") {
     int64_t dim = ctx.keys.get_int("dim", -1);
     if (dim != -1 && dim != 1 && dim != 2)
-      throw WeightsError(ctx.where() + ": only the feature dim is supported (dim = -1, or 2 / 1 for batched / "
-                                       "unbatched [T, C] inputs), got " + std::to_string(dim));
+      throw WeightsError(ctx.where() +
+                         ": only the feature dim is supported (dim = -1, or 2 / 1 for batched / "
+                         "unbatched [T, C] inputs), got " +
+                         std::to_string(dim));
     return std::make_unique<Softmax>(type == "log_softmax");
   }
   ctx.keys.ignore("inplace");
@@ -621,10 +648,24 @@ std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx) {
 }
 
 const std::vector<std::string>& layer_types() {
-  static const std::vector<std::string> t = {
-      "embedding", "linear", "conv1d", "layer_norm", "lstm", "gru", "rnn", "transformer_encoder_layer",
-      "transformer_decoder_layer", "positional_encoding", "relu", "gelu", "silu", "tanh", "sigmoid", "softmax",
-      "log_softmax", "dropout"};
+  static const std::vector<std::string> t = {"embedding",
+                                             "linear",
+                                             "conv1d",
+                                             "layer_norm",
+                                             "lstm",
+                                             "gru",
+                                             "rnn",
+                                             "transformer_encoder_layer",
+                                             "transformer_decoder_layer",
+                                             "positional_encoding",
+                                             "relu",
+                                             "gelu",
+                                             "silu",
+                                             "tanh",
+                                             "sigmoid",
+                                             "softmax",
+                                             "log_softmax",
+                                             "dropout"};
   return t;
 }
 

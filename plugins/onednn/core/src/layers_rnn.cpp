@@ -42,7 +42,10 @@ class Recurrent : public Layer {
   Recurrent(const std::string& type, BuildCtx& ctx) {
     std::string p = ctx.prefix();
     std::string nonlin = type == "rnn" ? ctx.keys.get_choice("nonlinearity", "tanh", "tanh|relu") : "tanh";
-    cell_ = type == "lstm" ? Cell::kLstm : type == "gru" ? Cell::kGru : nonlin == "relu" ? Cell::kRnnRelu : Cell::kRnnTanh;
+    cell_ = type == "lstm"     ? Cell::kLstm
+            : type == "gru"    ? Cell::kGru
+            : nonlin == "relu" ? Cell::kRnnRelu
+                               : Cell::kRnnTanh;
     G_ = cell_ == Cell::kLstm ? 4 : cell_ == Cell::kGru ? 3 : 1;
     L_ = ctx.keys.get_int("num_layers", 1, 1, 64);
     D_ = ctx.keys.get_bool("bidirectional", false) ? 2 : 1;
@@ -51,12 +54,13 @@ class Recurrent : public Layer {
     ctx.keys.ignore("batch_first");  // records are one sequence each, time first: the layout is the engine's
     std::vector<int64_t> s = ctx.shape_of(p + ".weight_ih_l0");
     if (s.size() != 2 || s[0] % G_ != 0)
-      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight_ih_l0' has shape " + shape_str(s) + ", expected [" +
-                         std::to_string(G_) + " * hidden_size, input_size]");
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight_ih_l0' has shape " + shape_str(s) +
+                         ", expected [" + std::to_string(G_) + " * hidden_size, input_size]");
     H_ = ctx.keys.get_int("hidden_size", s[0] / G_, 1);
     I_ = ctx.keys.get_int("input_size", s[1], 1);
     P_ = cell_ == Cell::kLstm ? ctx.keys.get_int("proj_size", 0, 0) : 0;
-    if (P_ >= H_ && P_ > 0) throw WeightsError(ctx.where() + ": proj_size must be smaller than hidden_size (as in PyTorch)");
+    if (P_ >= H_ && P_ > 0)
+      throw WeightsError(ctx.where() + ": proj_size must be smaller than hidden_size (as in PyTorch)");
     ctx.expect_in_dim(I_, "input_size");
     O_ = P_ > 0 ? P_ : H_;
     int8_ = ctx.options.precision == Precision::kInt8 && cell_ == Cell::kLstm && P_ == 0;
@@ -94,13 +98,15 @@ class Recurrent : public Layer {
       // Padding steps are zeroed so that nothing but finite values ever reaches a gemm.
       if (!full)
         for (int64_t b = 0; b < x.B; ++b)
-          for (int64_t t = x.len[b]; t < x.T; ++t) std::memset(x.row(b, t), 0, static_cast<size_t>(x.C) * sizeof(float));
+          for (int64_t t = x.len[b]; t < x.T; ++t)
+            std::memset(x.row(b, t), 0, static_cast<size_t>(x.C) * sizeof(float));
       Act y = ws.next(x, D_ * O_, Layout::kTNC);
       for (int64_t d = 0; d < D_; ++d) {
         const DirWeights& w = dirs_[static_cast<size_t>(l * D_ + d)];
         if (d == 0 || full) {
           run(ws, w, x.T, x.B, x.C, x.data, y.data + d * O_, D_ * O_,
-              d == 0 ? dnnl::rnn_direction::unidirectional_left2right : dnnl::rnn_direction::unidirectional_right2left);
+              d == 0 ? dnnl::rnn_direction::unidirectional_left2right
+                     : dnnl::rnn_direction::unidirectional_right2left);
           continue;
         }
         float* rev = ws.buf(kTmp0, static_cast<size_t>(x.T * x.B * x.C));
@@ -108,13 +114,15 @@ class Recurrent : public Layer {
         for (int64_t b = 0; b < x.B; ++b)
           for (int64_t t = 0; t < x.T; ++t) {
             float* dst = rev + (t * x.B + b) * x.C;
-            if (t < x.len[b]) std::memcpy(dst, x.row(b, x.len[b] - 1 - t), static_cast<size_t>(x.C) * sizeof(float));
+            if (t < x.len[b])
+              std::memcpy(dst, x.row(b, x.len[b] - 1 - t), static_cast<size_t>(x.C) * sizeof(float));
             else std::memset(dst, 0, static_cast<size_t>(x.C) * sizeof(float));
           }
         run(ws, w, x.T, x.B, x.C, rev, out, O_, dnnl::rnn_direction::unidirectional_left2right);
         for (int64_t b = 0; b < x.B; ++b)
           for (int64_t t = 0; t < x.len[b]; ++t)
-            std::memcpy(y.row(b, t) + O_, out + ((x.len[b] - 1 - t) * x.B + b) * O_, static_cast<size_t>(O_) * sizeof(float));
+            std::memcpy(y.row(b, t) + O_, out + ((x.len[b] - 1 - t) * x.B + b) * O_,
+                        static_cast<size_t>(O_) * sizeof(float));
       }
       x = std::move(y);
     }
@@ -140,7 +148,8 @@ class Recurrent : public Layer {
       run_step(ws, dirs_[static_cast<size_t>(l)], x.B, x.C, x.data, y.data, s->h[l].data(), h_new,
                cell_ == Cell::kLstm ? s->c[l].data() : nullptr, c_new);
       std::memcpy(s->h[l].data(), h_new, static_cast<size_t>(x.B * O_) * sizeof(float));
-      if (cell_ == Cell::kLstm) std::memcpy(s->c[l].data(), c_new, static_cast<size_t>(x.B * H_) * sizeof(float));
+      if (cell_ == Cell::kLstm)
+        std::memcpy(s->c[l].data(), c_new, static_cast<size_t>(x.B * H_) * sizeof(float));
       x = std::move(y);
     }
   }
@@ -150,7 +159,8 @@ class Recurrent : public Layer {
     auto permute = [&](std::vector<float>& v, int64_t width) {
       std::vector<float> out(rows.size() * static_cast<size_t>(width));
       for (size_t i = 0; i < rows.size(); ++i)
-        std::memcpy(out.data() + i * width, v.data() + rows[i] * width, static_cast<size_t>(width) * sizeof(float));
+        std::memcpy(out.data() + i * width, v.data() + rows[i] * width,
+                    static_cast<size_t>(width) * sizeof(float));
       v = std::move(out);
     };
     for (int64_t l = 0; l < L_; ++l) {
@@ -190,19 +200,23 @@ class Recurrent : public Layer {
   // A primitive descriptor for one direction; `src_iter` adds initial and final states (step mode).
   dnnl::primitive_desc make_pd(int64_t T, int64_t B, int64_t in, int64_t ld_dst, dnnl::rnn_direction dir,
                                bool with_iter, const dnnl::memory::desc& wl, const dnnl::memory::desc& wi,
-                               const dnnl::memory::desc& wp, float scale, const std::vector<float>* wscales) const {
+                               const dnnl::memory::desc& wp, float scale,
+                               const std::vector<float>* wscales) const {
     dnnl::memory::desc src({T, B, in}, int8_ ? dt::u8 : dt::f32, tag::tnc);
     dnnl::memory::desc dst({T, B, O_}, dt::f32, dims{B * ld_dst, ld_dst, 1});
     dnnl::memory::desc bias({1, 1, bias_gates(), H_}, dt::f32, tag::ldgo);
-    dnnl::memory::desc h = with_iter ? dnnl::memory::desc({1, 1, B, O_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
-    dnnl::memory::desc c = with_iter ? dnnl::memory::desc({1, 1, B, H_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
+    dnnl::memory::desc h =
+        with_iter ? dnnl::memory::desc({1, 1, B, O_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
+    dnnl::memory::desc c =
+        with_iter ? dnnl::memory::desc({1, 1, B, H_}, dt::f32, tag::ldnc) : dnnl::memory::desc();
     dnnl::primitive_attr attr = base_attr();
     if (int8_) qparams(attr, scale, *wscales);
     const auto inf = dnnl::prop_kind::forward_inference;
     switch (cell_) {
       case Cell::kLstm: {
-        dnnl::lstm_forward::desc d = P_ > 0 ? dnnl::lstm_forward::desc(inf, dir, src, h, c, wl, wi, {}, wp, bias, dst, h, c)
-                                            : dnnl::lstm_forward::desc(inf, dir, src, h, c, wl, wi, bias, dst, h, c);
+        dnnl::lstm_forward::desc d =
+            P_ > 0 ? dnnl::lstm_forward::desc(inf, dir, src, h, c, wl, wi, {}, wp, bias, dst, h, c)
+                   : dnnl::lstm_forward::desc(inf, dir, src, h, c, wl, wi, bias, dst, h, c);
         return dnnl::lstm_forward::primitive_desc(d, attr, cpu_engine());
       }
       case Cell::kGru: {
@@ -223,7 +237,8 @@ class Recurrent : public Layer {
   }
 
   DirWeights prepare(int64_t in, const std::vector<float>& wih, const std::vector<float>& whh,
-                     const std::vector<float>& bih, const std::vector<float>& bhh, const std::vector<float>& whr) {
+                     const std::vector<float>& bih, const std::vector<float>& bhh,
+                     const std::vector<float>& whr) {
     // PyTorch gate index of oneDNN gate g.
     auto pt_gate = [&](int64_t g) -> int64_t {
       if (cell_ == Cell::kGru) return g == 0 ? 1 : g == 1 ? 0 : 2;
@@ -268,11 +283,14 @@ class Recurrent : public Layer {
     }
     if (has_fast()) {
       // The blocked formats the primitive picks for a large batch; other shapes reorder on demand.
-      dnnl::memory::desc wl_any({1, 1, in, G_, H_}, wdt(), tag::any), wi_any({1, 1, O_, G_, H_}, wdt(), tag::any);
-      auto pd = make_pd(16, 64, in, O_, dnnl::rnn_direction::unidirectional_left2right, false, wl_any, wi_any, {}, 1.f,
-                        &w.scales);
-      w.wl_fast = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_LAYER), wl, {1, 1, in, G_, H_}, w.scales);
-      w.wi_fast = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_ITER), wi, {1, 1, O_, G_, H_}, w.scales);
+      dnnl::memory::desc wl_any({1, 1, in, G_, H_}, wdt(), tag::any),
+          wi_any({1, 1, O_, G_, H_}, wdt(), tag::any);
+      auto pd = make_pd(16, 64, in, O_, dnnl::rnn_direction::unidirectional_left2right, false, wl_any, wi_any,
+                        {}, 1.f, &w.scales);
+      w.wl_fast = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_LAYER), wl, {1, 1, in, G_, H_},
+                       w.scales);
+      w.wi_fast = load(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS_ITER), wi, {1, 1, O_, G_, H_},
+                       w.scales);
     }
     w.bias = dnnl::memory({{1, 1, bias_gates(), H_}, dt::f32, tag::ldgo}, cpu_engine());
     std::memcpy(w.bias.get_data_handle(), b.data(), b.size() * sizeof(float));
@@ -292,11 +310,12 @@ class Recurrent : public Layer {
     return m;
   }
 
-  void run(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src,
-           float* dst, int64_t ld_dst, dnnl::rnn_direction dir) const {
+  void run(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src, float* dst,
+           int64_t ld_dst, dnnl::rnn_direction dir) const {
     const size_t n = static_cast<size_t>(T * B * in);
     const float scale = int8_ ? data_scale(src, n) : 1.f;
-    std::string key = prim_key("rnn", &w, {T, B, ld_dst, static_cast<int64_t>(dir), static_cast<int64_t>(std::log2(scale))});
+    std::string key = prim_key(
+        "rnn", &w, {T, B, ld_dst, static_cast<int64_t>(dir), static_cast<int64_t>(std::log2(scale))});
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr) p = &build(ws, key, T, B, in, ld_dst, dir, false, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
@@ -312,7 +331,8 @@ class Recurrent : public Layer {
     const float scale = int8_ ? data_scale(src, n) : 1.f;
     std::string key = prim_key("rnnstep", &w, {B, static_cast<int64_t>(std::log2(scale))});
     Workspace::Prim* p = ws.find(key);
-    if (p == nullptr) p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
+    if (p == nullptr)
+      p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
     dnnl::memory::desc hd({1, 1, B, O_}, dt::f32, tag::ldnc), cd({1, 1, B, H_}, dt::f32, tag::ldnc);
     args[DNNL_ARG_SRC_LAYER] = source(ws, src, n, scale, {1, B, in});
@@ -335,12 +355,14 @@ class Recurrent : public Layer {
     return mem({d, dt::u8, tag::tnc}, q);
   }
 
-  Workspace::Prim& build(Workspace& ws, const std::string& key, int64_t T, int64_t B, int64_t in, int64_t ld_dst,
-                         dnnl::rnn_direction dir, bool with_iter, float scale, const DirWeights& w) const {
+  Workspace::Prim& build(Workspace& ws, const std::string& key, int64_t T, int64_t B, int64_t in,
+                         int64_t ld_dst, dnnl::rnn_direction dir, bool with_iter, float scale,
+                         const DirWeights& w) const {
     const tag t = use_fast(B) ? tag::any : tag::ldigo;
     dnnl::memory::desc wl({1, 1, in, G_, H_}, wdt(), t);
     dnnl::memory::desc wi({1, 1, O_, G_, H_}, wdt(), t);
-    dnnl::memory::desc wp = P_ > 0 ? dnnl::memory::desc({1, 1, H_, P_}, dt::f32, tag::ldio) : dnnl::memory::desc();
+    dnnl::memory::desc wp =
+        P_ > 0 ? dnnl::memory::desc({1, 1, H_, P_}, dt::f32, tag::ldio) : dnnl::memory::desc();
     auto pd = make_pd(T, B, in, ld_dst, dir, with_iter, wl, wi, wp, scale, &w.scales);
     Workspace::Prim np;
     np.prim = dnnl::primitive(pd.get());
@@ -351,12 +373,15 @@ class Recurrent : public Layer {
     return ws.put(key, std::move(np));
   }
 
-  std::unordered_map<int, dnnl::memory> weight_args(Workspace& ws, const Workspace::Prim& p, const DirWeights& w) const {
+  std::unordered_map<int, dnnl::memory> weight_args(Workspace& ws, const Workspace::Prim& p,
+                                                    const DirWeights& w) const {
     const bool fast = has_fast() && p.weights == w.wl_fast.get_desc() && p.weights2 == w.wi_fast.get_desc();
     // int8 weights carry oneDNN's u8s8 compensation, which a plain reorder would not recompute.
     if (int8_ && !fast)
-      throw std::runtime_error(where + ": oneDNN wants another int8 weight format for this batch shape; use precision = "
-                                       "\"f32\" for this model");
+      throw std::runtime_error(
+          where +
+          ": oneDNN wants another int8 weight format for this batch shape; use precision = "
+          "\"f32\" for this model");
     std::unordered_map<int, dnnl::memory> args{
         {DNNL_ARG_WEIGHTS_LAYER, fast ? w.wl_fast : ws.weights_as(w.wl, p.weights)},
         {DNNL_ARG_WEIGHTS_ITER, fast ? w.wi_fast : ws.weights_as(w.wi, p.weights2)},
@@ -373,6 +398,8 @@ class Recurrent : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx) { return std::make_unique<Recurrent>(type, ctx); }
+std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx) {
+  return std::make_unique<Recurrent>(type, ctx);
+}
 
 }  // namespace seqflow::onednn

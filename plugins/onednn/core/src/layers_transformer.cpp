@@ -33,7 +33,9 @@ void matmul3(Workspace& ws, const float* a, const dims& ad, const dims& as, cons
              const dims& bs, float* c, const dims& cd, const dims& cs, float scale) {
   int32_t scale_bits;
   std::memcpy(&scale_bits, &scale, sizeof(scale_bits));
-  std::string key = prim_key("mm", nullptr, {ad[0], ad[1], ad[2], as[0], as[1], bd[2], bs[0], bs[1], bs[2], cs[0], cs[1], scale_bits});
+  std::string key =
+      prim_key("mm", nullptr,
+               {ad[0], ad[1], ad[2], as[0], as[1], bd[2], bs[0], bs[1], bs[2], cs[0], cs[1], scale_bits});
   dnnl::memory::desc amd(ad, dt::f32, as), bmd(bd, dt::f32, bs), cmd(cd, dt::f32, cs);
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
@@ -56,30 +58,33 @@ void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
   dnnl::memory::desc md({rows, n}, dt::f32, tag::ab);
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
-    dnnl::softmax_forward::primitive_desc pd(dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1),
-                                             base_attr(), cpu_engine());
+    dnnl::softmax_forward::primitive_desc pd(
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1), base_attr(), cpu_engine());
     Workspace::Prim np;
     np.prim = dnnl::softmax_forward(pd);
     np.scratch = pd.scratchpad_desc().get_size();
     p = &ws.put(key, std::move(np));
   }
   dnnl::memory m = mem(md, x);
-  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}, {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+  p->prim.execute(ws.stream(),
+                  {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}, {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
 }
 
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
 // head h uses columns h*dh .. (h+1)*dh of each.
-void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv, float* ctx,
-            int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, bool causal) {
+void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv,
+            float* ctx, int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, bool causal) {
   float* s = ws.buf(kTmp3, static_cast<size_t>(H * Lq * Lk));
   const float scale = 1.f / std::sqrt(static_cast<float>(dh));
-  matmul3(ws, q, {H, Lq, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, scale);
+  matmul3(ws, q, {H, Lq, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1},
+          scale);
   if (causal)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t i = 0; i < Lq; ++i)
         for (int64_t j = i + 1; j < Lk; ++j) s[(h * Lq + i) * Lk + j] = -INFINITY;
   softmax_rows(ws, s, H * Lq, Lk);
-  matmul3(ws, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx, {H, Lq, dh}, {dh, ldc, 1}, 1.f);
+  matmul3(ws, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx, {H, Lq, dh}, {dh, ldc, 1},
+          1.f);
 }
 
 // One query row against `n` cached keys/values (rows of stride ld): ctx[d] for all heads.
@@ -119,13 +124,15 @@ class Transformer : public Layer {
     std::string p = ctx.prefix();
     std::vector<int64_t> s = ctx.shape_of(p + ".self_attn.in_proj_weight");
     if (s.size() != 2 || s[0] != 3 * s[1])
-      throw WeightsError(ctx.where() + ": parameter '" + p + ".self_attn.in_proj_weight' has shape " + shape_str(s) +
-                         ", expected [3 * d_model, d_model]");
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".self_attn.in_proj_weight' has shape " +
+                         shape_str(s) + ", expected [3 * d_model, d_model]");
     d_ = ctx.keys.get_int("d_model", s[1], 1);
-    if (!ctx.keys.has("nhead")) throw WeightsError(ctx.where() + ": needs key 'nhead' (the number of attention heads)");
+    if (!ctx.keys.has("nhead"))
+      throw WeightsError(ctx.where() + ": needs key 'nhead' (the number of attention heads)");
     H_ = ctx.keys.get_int("nhead", 1, 1);
     if (d_ % H_ != 0)
-      throw WeightsError(ctx.where() + ": d_model " + std::to_string(d_) + " is not divisible by nhead " + std::to_string(H_));
+      throw WeightsError(ctx.where() + ": d_model " + std::to_string(d_) + " is not divisible by nhead " +
+                         std::to_string(H_));
     dh_ = d_ / H_;
     std::vector<int64_t> f = ctx.shape_of(p + ".linear1.weight");
     ff_ = ctx.keys.get_int("dim_feedforward", f.empty() ? 0 : f[0], 1);
@@ -144,7 +151,8 @@ class Transformer : public Layer {
       std::vector<float> wo = ctx.get(p + "." + name + ".out_proj.weight", {d_, d_});
       std::vector<float> bo = ctx.get(p + "." + name + ".out_proj.bias", {d_});
       Dense out(std::move(wo), std::move(bo), d_, d_, prec);
-      if (!split) return std::make_tuple(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), Dense(), std::move(out));
+      if (!split)
+        return std::make_tuple(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), Dense(), std::move(out));
       const size_t dd = static_cast<size_t>(d_ * d_);
       std::vector<float> wq(w.begin(), w.begin() + dd), wkv(w.begin() + dd, w.end());
       std::vector<float> bq(b.begin(), b.begin() + d_), bkv(b.begin() + d_, b.end());
@@ -153,9 +161,10 @@ class Transformer : public Layer {
     };
     std::tie(qkv_, std::ignore, out_) = attn("self_attn", false);
     if (decoder_) std::tie(cq_, ckv_, cout_) = attn("multihead_attn", true);
-    ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), ctx.get(p + ".linear1.bias", {ff_}), ff_, d_, prec, true,
-                 act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
-    ff2_ = Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), ctx.get(p + ".linear2.bias", {d_}), d_, ff_, prec);
+    ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), ctx.get(p + ".linear1.bias", {ff_}), ff_, d_,
+                 prec, true, act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
+    ff2_ =
+        Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), ctx.get(p + ".linear2.bias", {d_}), d_, ff_, prec);
     for (int i = 1; i <= (decoder_ ? 3 : 2); ++i) {
       std::string n = p + ".norm" + std::to_string(i);
       norms_.push_back({ctx.get(n + ".weight", {d_}), ctx.get(n + ".bias", {d_})});
@@ -171,12 +180,14 @@ class Transformer : public Layer {
 
   void forward(Workspace& ws, Act& x, const Act* memory) const override {
     ws.to_layout(x, Layout::kNTC);
-    if (decoder_ && memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
+    if (decoder_ && memory == nullptr)
+      throw std::runtime_error(where + ": a decoder layer needs a memory input");
     if (decoder_ && memory->C != d_)
-      throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) + " features, expected d_model " +
-                               std::to_string(d_));
-    block(ws, x, [&](const float* h, float* a) { self_full(ws, x, h, a); },
-          [&](const float* h, float* a) { cross_full(ws, x, *memory, h, a); });
+      throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) +
+                               " features, expected d_model " + std::to_string(d_));
+    block(
+        ws, x, [&](const float* h, float* a) { self_full(ws, x, h, a); },
+        [&](const float* h, float* a) { cross_full(ws, x, *memory, h, a); });
   }
 
   std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const override {
@@ -189,8 +200,8 @@ class Transformer : public Layer {
     if (decoder_) {
       if (memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
       if (memory->C != d_)
-        throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) + " features, expected d_model " +
-                                 std::to_string(d_));
+        throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) +
+                                 " features, expected d_model " + std::to_string(d_));
       Act m = *memory;
       ws.to_layout(m, Layout::kNTC);
       s->Tm = m.T;
@@ -205,8 +216,9 @@ class Transformer : public Layer {
     auto* s = static_cast<AttnState*>(state);
     ws.to_layout(x, Layout::kNTC);
     if (pos >= s->cap) grow(*s, std::max(2 * s->cap, pos + 1));
-    block(ws, x, [&](const float* h, float* a) { self_step(ws, *s, x.B, h, a, pos); },
-          [&](const float* h, float* a) { cross_step(ws, *s, x.B, h, a); });
+    block(
+        ws, x, [&](const float* h, float* a) { self_step(ws, *s, x.B, h, a, pos); },
+        [&](const float* h, float* a) { cross_step(ws, *s, x.B, h, a); });
   }
 
   void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
@@ -214,7 +226,8 @@ class Transformer : public Layer {
     auto permute = [&](std::vector<float>& v, int64_t width) {
       std::vector<float> out(rows.size() * static_cast<size_t>(width));
       for (size_t i = 0; i < rows.size(); ++i)
-        std::memcpy(out.data() + i * width, v.data() + rows[i] * width, static_cast<size_t>(width) * sizeof(float));
+        std::memcpy(out.data() + i * width, v.data() + rows[i] * width,
+                    static_cast<size_t>(width) * sizeof(float));
       v = std::move(out);
     };
     permute(s->k, s->cap * d_);
@@ -270,8 +283,10 @@ class Transformer : public Layer {
     for (int64_t b = 0; b < x.B; ++b) {
       const int64_t L = x.len[b];
       const float* base = qkv + b * x.T * 3 * d_;
-      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, L, causal_);
-      if (L < x.T) std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, L,
+             causal_);
+      if (L < x.T)
+        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
     }
     out_.run(ws, ctx, a, rows);
   }
@@ -286,8 +301,10 @@ class Transformer : public Layer {
     for (int64_t b = 0; b < x.B; ++b) {
       const int64_t L = x.len[b];
       const float* kvb = kv + b * m.T * 2 * d_;
-      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, m.len[b], false);
-      if (L < x.T) std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, m.len[b],
+             false);
+      if (L < x.T)
+        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
     }
     cout_.run(ws, ctx, a, rows);
   }
@@ -323,7 +340,8 @@ class Transformer : public Layer {
     auto regrow = [&](std::vector<float>& v) {
       std::vector<float> out(static_cast<size_t>(s.B * cap * d_), 0.f);
       for (int64_t b = 0; b < s.B; ++b)
-        std::memcpy(out.data() + b * cap * d_, v.data() + b * s.cap * d_, static_cast<size_t>(s.cap * d_) * sizeof(float));
+        std::memcpy(out.data() + b * cap * d_, v.data() + b * s.cap * d_,
+                    static_cast<size_t>(s.cap * d_) * sizeof(float));
       v = std::move(out);
     };
     regrow(s.k);
@@ -344,6 +362,8 @@ class Transformer : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) { return std::make_unique<Transformer>(decoder, ctx); }
+std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) {
+  return std::make_unique<Transformer>(decoder, ctx);
+}
 
 }  // namespace seqflow::onednn

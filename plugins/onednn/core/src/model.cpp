@@ -13,8 +13,8 @@ void BatchOutput::copy(size_t i, float* dst) const {
   for (int64_t t = 0; t < lengths_[i]; ++t) std::memcpy(dst + t * act_.C, act_.row(row, t), bytes);
 }
 
-std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers, const SafetensorsFile& weights,
-                                          const ModelOptions& options) {
+std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers,
+                                          const SafetensorsFile& weights, const ModelOptions& options) {
   if (layers.empty()) throw WeightsError("the model has no layers");
   std::shared_ptr<Model> m(new Model());
   int64_t dim = -1;
@@ -62,18 +62,20 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
     for (int64_t t = 0; t < in.length; ++t) {
       const int64_t id = in.tokens64 ? in.tokens64[t] : in.tokens32[t];
       if (id < 0 || id >= vocab)
-        return "step " + std::to_string(t) + ": token id " + std::to_string(id) + " is outside the embedding's range [0, " +
-               std::to_string(vocab) + ")";
+        return "step " + std::to_string(t) + ": token id " + std::to_string(id) +
+               " is outside the embedding's range [0, " + std::to_string(vocab) + ")";
     }
   } else {
     if (in.features == nullptr) return "the model needs f32 features, not token ids";
     if (input_dim_ > 0 && in.dim != input_dim_)
-      return "has " + std::to_string(in.dim) + " features per step, the model expects " + std::to_string(input_dim_);
+      return "has " + std::to_string(in.dim) + " features per step, the model expects " +
+             std::to_string(input_dim_);
   }
   if (in.length > 0 && output_length(in.length) <= 0)
     return std::to_string(in.length) + " steps are too few for the model's convolutions";
   if (needs_memory()) {
-    if (memory == nullptr || memory->features == nullptr) return "the model's decoder layers need an f32 memory sequence";
+    if (memory == nullptr || memory->features == nullptr)
+      return "the model's decoder layers need an f32 memory sequence";
     if (memory->length <= 0) return "the memory sequence is empty";
     if (memory->dim != memory_dim_)
       return "memory has " + std::to_string(memory->dim) + " features per step, the model expects " +
@@ -85,7 +87,8 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
 Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,
                   int64_t dim, bool tokens, std::span<const std::string> names, const char* what) const {
   auto name = [&](size_t i) {
-    return i < names.size() ? std::string(what) + " " + names[i] : std::string(what) + " " + std::to_string(i);
+    return i < names.size() ? std::string(what) + " " + names[i]
+                            : std::string(what) + " " + std::to_string(i);
   };
   Act x;
   x.layout = Layout::kNTC;
@@ -96,13 +99,13 @@ Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector
     x.C = dim;
     for (size_t r : rows)
       if (in[r].dim != dim && dim > 0)
-        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) + " features per step, the model expects " +
-                                 std::to_string(dim));
+        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) +
+                                 " features per step, the model expects " + std::to_string(dim));
     if (dim <= 0) x.C = in[rows[0]].dim;
     for (size_t r : rows)
       if (in[r].dim != x.C)
-        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) + " features per step, the batch's first record " +
-                                 std::to_string(x.C));
+        throw std::runtime_error(name(r) + ": has " + std::to_string(in[r].dim) +
+                                 " features per step, the batch's first record " + std::to_string(x.C));
   } else {
     x.C = layers_.front()->out_dim;
   }
@@ -116,13 +119,17 @@ Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector
       ids.resize(static_cast<size_t>(s.length));
       if (s.tokens64) std::copy(s.tokens64, s.tokens64 + s.length, ids.begin());
       else if (s.tokens32) std::copy(s.tokens32, s.tokens32 + s.length, ids.begin());
-      else throw std::runtime_error(name(rows[b]) + ": the model starts with an embedding and needs integer token ids");
+      else
+        throw std::runtime_error(name(rows[b]) +
+                                 ": the model starts with an embedding and needs integer token ids");
       layers_.front()->embed(ids.data(), s.length, x.row(b, 0), name(rows[b]));
     } else {
-      if (s.features == nullptr) throw std::runtime_error(name(rows[b]) + ": the model needs f32 features, not token ids");
+      if (s.features == nullptr)
+        throw std::runtime_error(name(rows[b]) + ": the model needs f32 features, not token ids");
       std::memcpy(x.row(b, 0), s.features, static_cast<size_t>(s.length * x.C) * sizeof(float));
     }
-    if (s.length < x.T) std::memset(x.row(b, s.length), 0, static_cast<size_t>((x.T - s.length) * x.C) * sizeof(float));
+    if (s.length < x.T)
+      std::memset(x.row(b, s.length), 0, static_cast<size_t>((x.T - s.length) * x.C) * sizeof(float));
   }
   return x;
 }
@@ -140,7 +147,8 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
     if (inputs[i].length <= 0) continue;  // an empty sequence gives an empty output
     std::string why = check(inputs[i], needs_memory() ? &memory[i] : nullptr);
     if (!why.empty())
-      throw std::runtime_error((i < names.size() ? "record " + names[i] : "record " + std::to_string(i)) + ": " + why);
+      throw std::runtime_error((i < names.size() ? "record " + names[i] : "record " + std::to_string(i)) +
+                               ": " + why);
     const int64_t len = output_length(inputs[i].length);
     out.index_[i] = static_cast<int64_t>(rows.size());
     out.lengths_[i] = len;
@@ -162,12 +170,14 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
   return out;
 }
 
-std::unique_ptr<StepSession> Model::begin(int threads, int64_t batch, std::span<const SeqInput> memory) const {
-  if (!step_unsupported_.empty()) throw std::runtime_error("the model cannot run one step at a time: " + step_unsupported_);
+std::unique_ptr<StepSession> Model::begin(int threads, int64_t batch,
+                                          std::span<const SeqInput> memory) const {
+  if (!step_unsupported_.empty())
+    throw std::runtime_error("the model cannot run one step at a time: " + step_unsupported_);
   if (batch <= 0) throw std::runtime_error("a step session needs at least one row");
   if (needs_memory() && static_cast<int64_t>(memory.size()) != batch)
-    throw std::runtime_error("the model's decoder layers need one memory sequence per row (" + std::to_string(batch) +
-                             "), got " + std::to_string(memory.size()));
+    throw std::runtime_error("the model's decoder layers need one memory sequence per row (" +
+                             std::to_string(batch) + "), got " + std::to_string(memory.size()));
   std::unique_ptr<StepSession> s(new StepSession(*this, threads));
   s->ws_.bind();
   s->batch_ = batch;
@@ -176,11 +186,13 @@ std::unique_ptr<StepSession> Model::begin(int threads, int64_t batch, std::span<
     std::vector<size_t> rows(static_cast<size_t>(batch));
     for (size_t i = 0; i < rows.size(); ++i) {
       rows[i] = i;
-      if (memory[i].length <= 0) throw std::runtime_error("row " + std::to_string(i) + ": the memory sequence is empty");
+      if (memory[i].length <= 0)
+        throw std::runtime_error("row " + std::to_string(i) + ": the memory sequence is empty");
     }
     mem_act = gather(s->ws_, memory, rows, kMemory, memory_dim_, false, {}, "row");
   }
-  for (const auto& l : layers_) s->states_.push_back(l->begin(s->ws_, batch, needs_memory() ? &mem_act : nullptr));
+  for (const auto& l : layers_)
+    s->states_.push_back(l->begin(s->ws_, batch, needs_memory() ? &mem_act : nullptr));
   return s;
 }
 

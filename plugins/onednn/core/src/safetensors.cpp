@@ -23,9 +23,9 @@ struct DtypeInfo {
   size_t size;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"F64", StDtype::kF64, 8}, {"F32", StDtype::kF32, 4}, {"F16", StDtype::kF16, 2},
+    {"F64", StDtype::kF64, 8},   {"F32", StDtype::kF32, 4}, {"F16", StDtype::kF16, 2},
     {"BF16", StDtype::kBF16, 2}, {"I64", StDtype::kI64, 8}, {"I32", StDtype::kI32, 4},
-    {"I16", StDtype::kI16, 2}, {"I8", StDtype::kI8, 1}, {"U8", StDtype::kU8, 1},
+    {"I16", StDtype::kI16, 2},   {"I8", StDtype::kI8, 1},   {"U8", StDtype::kU8, 1},
     {"BOOL", StDtype::kBool, 1},
 };
 
@@ -55,7 +55,12 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
-std::string sq(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string sq(std::string_view s) {
+  std::string q(1, '\'');
+  q += s;
+  q += '\'';
+  return q;
+}
 
 }  // namespace
 
@@ -110,7 +115,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   return f;
 }
 
-std::shared_ptr<const SafetensorsFile> SafetensorsFile::from_bytes(std::string bytes, const std::string& label) {
+std::shared_ptr<const SafetensorsFile> SafetensorsFile::from_bytes(std::string bytes,
+                                                                   const std::string& label) {
   std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
   f->label_ = label;
   f->owned_ = std::move(bytes);
@@ -126,15 +132,17 @@ SafetensorsFile::~SafetensorsFile() {
 
 void SafetensorsFile::parse() {
   auto fail = [&](const std::string& what) -> WeightsError {
-    return WeightsError(label_ + ": " + what + " (is this a .safetensors file written by safetensors.torch.save_file?)");
+    return WeightsError(label_ + ": " + what +
+                        " (is this a .safetensors file written by safetensors.torch.save_file?)");
   };
-  if (size_ < 8) throw fail("file is " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
+  if (size_ < 8)
+    throw fail("file is " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = n << 8 | static_cast<uint8_t>(base_[i]);
   if (n > kMaxHeader) throw fail("header length " + std::to_string(n) + " exceeds the format's 100 MB limit");
   if (n > size_ - 8)
-    throw fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size_) +
-               " bytes)");
+    throw fail("header length " + std::to_string(n) + " runs past the end of the file (" +
+               std::to_string(size_) + " bytes)");
   std::string_view text(reinterpret_cast<const char*>(base_ + 8), n);
   nlohmann::json header;
   try {
@@ -164,7 +172,8 @@ void SafetensorsFile::parse() {
     auto off = e.find("data_offsets");
     if (dt == e.end() || !dt->is_string()) throw fail(where + "missing string 'dtype'");
     if (sh == e.end() || !sh->is_array()) throw fail(where + "missing array 'shape'");
-    if (off == e.end() || !off->is_array() || off->size() != 2) throw fail(where + "missing 'data_offsets' [begin, end]");
+    if (off == e.end() || !off->is_array() || off->size() != 2)
+      throw fail(where + "missing 'data_offsets' [begin, end]");
     StTensor t;
     t.name = name;
     std::string dname = dt->get<std::string>();
@@ -176,15 +185,18 @@ void SafetensorsFile::parse() {
     // numel * item size must not overflow; every dim is checked before it is multiplied in.
     uint64_t bytes = info->size;
     for (const nlohmann::json& d : *sh) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw fail(where + "shape has a dim that is not a non-negative integer");
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        throw fail(where + "shape has a dim that is not a non-negative integer");
       uint64_t v = d.get<uint64_t>();
-      if (v != 0 && bytes > std::numeric_limits<uint64_t>::max() / v) throw fail(where + "shape's byte size overflows");
+      if (v != 0 && bytes > std::numeric_limits<uint64_t>::max() / v)
+        throw fail(where + "shape's byte size overflows");
       bytes *= v;
       t.shape.push_back(static_cast<int64_t>(v));
     }
     if (t.shape.size() > 8) throw fail(where + "more than 8 dims");
     for (const nlohmann::json& o : *off)
-      if (!o.is_number_integer() || o.get<int64_t>() < 0) throw fail(where + "data_offsets are not non-negative integers");
+      if (!o.is_number_integer() || o.get<int64_t>() < 0)
+        throw fail(where + "data_offsets are not non-negative integers");
     uint64_t begin = (*off)[0].get<uint64_t>(), end = (*off)[1].get<uint64_t>();
     std::string range = "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + ")";
     if (begin > end) throw fail(where + range + " has begin after end");
@@ -201,14 +213,16 @@ void SafetensorsFile::parse() {
   // Overlapping entries would alias one another's weights: the format forbids it.
   std::vector<const StTensor*> by_offset;
   for (const StTensor& t : tensors_) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(), [](const StTensor* a, const StTensor* b) { return a->data < b->data; });
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const StTensor* a, const StTensor* b) { return a->data < b->data; });
   for (size_t i = 1; i < by_offset.size(); ++i) {
     const StTensor* a = by_offset[i - 1];
     const StTensor* b = by_offset[i];
     if (a->nbytes > 0 && b->nbytes > 0 && a->data + a->nbytes > b->data)
       throw fail("tensors " + sq(a->name) + " and " + sq(b->name) + " overlap in the data section");
   }
-  std::sort(tensors_.begin(), tensors_.end(), [](const StTensor& a, const StTensor& b) { return a.name < b.name; });
+  std::sort(tensors_.begin(), tensors_.end(),
+            [](const StTensor& a, const StTensor& b) { return a.name < b.name; });
 }
 
 const StTensor* SafetensorsFile::find(std::string_view name) const {

@@ -63,7 +63,19 @@ class Buffer {
 
 /// Buffer slots: activations alternate between kActA and kActB; layers use kTmp0.. for temporaries
 /// and the decoder memory stays in kMemory for the whole batch.
-enum BufferSlot : int { kActA = 0, kActB = 1, kTmp0 = 2, kTmp1, kTmp2, kTmp3, kTmp4, kTmp5, kMemory, kMemTmp, kNumSlots };
+enum BufferSlot : int {
+  kActA = 0,
+  kActB = 1,
+  kTmp0 = 2,
+  kTmp1,
+  kTmp2,
+  kTmp3,
+  kTmp4,
+  kTmp5,
+  kMemory,
+  kMemTmp,
+  kNumSlots
+};
 
 class Workspace {
  public:

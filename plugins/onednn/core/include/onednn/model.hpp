@@ -55,8 +55,8 @@ class StepSession;
 
 class Model {
  public:
-  static std::shared_ptr<const Model> build(const std::vector<LayerConfig>& layers, const SafetensorsFile& weights,
-                                            const ModelOptions& options = {});
+  static std::shared_ptr<const Model> build(const std::vector<LayerConfig>& layers,
+                                            const SafetensorsFile& weights, const ModelOptions& options = {});
   ~Model();
 
   bool takes_tokens() const;
@@ -87,8 +87,8 @@ class Model {
  private:
   friend class StepSession;
   Model() = default;
-  Act gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot, int64_t dim,
-             bool tokens, std::span<const std::string> names, const char* what) const;
+  Act gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,
+             int64_t dim, bool tokens, std::span<const std::string> names, const char* what) const;
 
   std::vector<std::unique_ptr<Layer>> layers_;
   int64_t input_dim_ = 0, output_dim_ = -1, memory_dim_ = 0;

@@ -13,7 +13,8 @@
 // Threading: all const methods may be called concurrently.
 // Errors: WeightsError whose message starts with the file name (or the label given to from_bytes)
 // and says what is wrong with which entry, e.g.
-//   "m.safetensors: tensor 'rnn.weight_ih_l0': data_offsets [0, 4096) end past the data section (1024 bytes)".
+//   "m.safetensors: tensor 'rnn.weight_ih_l0': data_offsets [0, 4096) end past the data section (1024
+//   bytes)".
 #pragma once
 
 #include <cstddef>
@@ -75,12 +76,12 @@ class SafetensorsFile {
   void parse();
 
   std::string label_;
-  std::string owned_;               // from_bytes
-  void* map_ = nullptr;             // open
+  std::string owned_;    // from_bytes
+  void* map_ = nullptr;  // open
   size_t map_size_ = 0;
   const std::byte* base_ = nullptr;
   size_t size_ = 0;
-  std::vector<StTensor> tensors_;   // sorted by name
+  std::vector<StTensor> tensors_;  // sorted by name
   std::map<std::string, std::string> metadata_;
 };
 
