@@ -5,6 +5,7 @@
 #include "pipeline_spec.hpp"
 #include <seqflow/sdk.hpp>
 #include "plugin_host.hpp"
+#include "runtime.hpp"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
     seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
     if (app.got_subcommand("validate")) {
+      p.check_resources();
       std::printf("%s: ok (%zu stages)\n", pipeline.c_str(), p.spec().stages.size());
       return 0;
     }
@@ -203,11 +205,18 @@ int main(int argc, char** argv) {
     options.stats_path = stats;
     seqflow::RunResult r = p.run(options);
     if (!r.ok) {
+      if (r.invalid) {
+        std::fprintf(stderr, "%s\n", r.error.c_str());
+        return 2;
+      }
       std::fprintf(stderr, "error: %s\n", r.error.c_str());
       return 1;
     }
     return 0;
   } catch (const SpecError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  } catch (const seqflow::engine::ResourceError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   } catch (const PluginError& e) {

@@ -135,6 +135,13 @@ class Runner {
 
  private:
   void prepare();
+  void* create_resource(const ResourceSpec& r);
+
+ public:
+  /// Creates and destroys every resource (loading weights, vocabularies): `validate` uses it.
+  void check_resources();
+
+ private:
   void build(flow::graph& g);
   Chunk* produce(tbb::flow_control& fc);
   Chunk* transform(StageRuntime& st, Chunk* c);
@@ -204,6 +211,28 @@ void Runner::fatal(StageRuntime& st, const std::string& reason, uint64_t order) 
   run_.report(std::move(e), true);
 }
 
+void* Runner::create_resource(const ResourceSpec& r) {
+  sf_create_args a{};
+  a.struct_size = sizeof(a);
+  a.params = r.params.root();
+  a.ctx = &create_ctx_;
+  a.stage_name = r.name.c_str();
+  a.pipeline_dir = spec_.dir.c_str();
+  a.intra_op_threads = 1;
+  sf_error err{};
+  err.struct_size = sizeof(err);
+  void* obj = nullptr;
+  if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
+    throw ResourceError(r.pos.str() + ": error: resource '" + r.name + "' (" + r.plugin + "): " +
+                        (err.message[0] != 0 ? err.message : "create() failed without a message"));
+  return obj;
+}
+
+void Runner::check_resources() {
+  create_ctx_.run = &run_;
+  for (const ResourceSpec& r : spec_.resources) r.type.type->destroy(create_resource(r));
+}
+
 void Runner::prepare() {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -216,21 +245,7 @@ void Runner::prepare() {
   run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
 
   create_ctx_.run = &run_;
-  for (const ResourceSpec& r : spec_.resources) {
-    sf_create_args a{};
-    a.struct_size = sizeof(a);
-    a.params = r.params.root();
-    a.ctx = &create_ctx_;
-    a.stage_name = r.name.c_str();
-    a.pipeline_dir = spec_.dir.c_str();
-    a.intra_op_threads = 1;
-    sf_error err{};
-    err.struct_size = sizeof(err);
-    void* obj = nullptr;
-    if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
-      throw std::runtime_error("resource '" + r.name + "' (" + r.plugin + "): " + err.message);
-    run_.resources.push_back(ResourceInstance{&r, obj});
-  }
+  for (const ResourceSpec& r : spec_.resources) run_.resources.push_back(ResourceInstance{&r, create_resource(r)});
 
   for (size_t i = 0; i < spec_.stages.size(); ++i) {
     auto st = std::make_unique<StageRuntime>();
@@ -682,6 +697,11 @@ RunResult Runner::run() {
   double cpu0 = cpu_seconds_now();
   try {
     prepare();
+  } catch (const ResourceError& e) {
+    result.error = e.what();
+    result.invalid = true;
+    result.threads = threads_;
+    return result;
   } catch (const std::exception& e) {
     result.error = e.what();
     result.threads = threads_;
@@ -843,9 +863,15 @@ RunResult Pipeline::run(const RunOptions& options) const {
     engine::Runner runner(*spec_, options);
     r = runner.run();
   }  // the runner's destructor removes uncommitted output before we report
-  if (options.print_summary) print_summary(r);
+  if (options.print_summary && !r.stages.empty()) print_summary(r);
   if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r);
   return r;
+}
+
+void Pipeline::check_resources() const {
+  RunOptions options;
+  engine::Runner runner(*spec_, options);
+  runner.check_resources();
 }
 
 std::string Pipeline::graph(const std::string& format) const {

@@ -65,6 +65,12 @@ struct RunState {
 
 struct StageRuntime;
 
+/// A resource (weights, vocabulary) that cannot be created: the pipeline is invalid (exit code 2).
+class ResourceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace seqflow::engine
 
 struct sf_context {

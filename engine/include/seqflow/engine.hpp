@@ -41,6 +41,7 @@ struct StageSummary {
 
 struct RunResult {
   bool ok = false;
+  bool invalid = false;  // the failure is the pipeline's (a resource could not be created): exit code 2
   std::string error;  // first failure: "stage 'x' (plugin) record 'id': reason"
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
@@ -58,6 +59,9 @@ class Pipeline {
   ~Pipeline();
 
   RunResult run(const RunOptions& options = {}) const;
+  /// Creates and destroys every [resources.X] entry, so that bad weights or vocabularies are reported
+  /// before a run. Throws engine::ResourceError ("FILE:LINE:COLUMN: error: resource 'x' (...): why").
+  void check_resources() const;
   const engine::PipelineSpec& spec() const { return *spec_; }
   /// The graph in Graphviz DOT or Mermaid.
   std::string graph(const std::string& format) const;

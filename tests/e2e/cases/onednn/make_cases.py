@@ -129,26 +129,32 @@ def main():
     case("missing_parameter",
          pipeline("The prefix does not match the state_dict: the error names the parameter and suggests the right one.",
                   '[{ type = "lstm", prefix = "rn" }]'),
-         lstm, one, exit_code=1,
+         lstm, one, exit_code=2,
          stderr=["resource 'model' (onednn.model): layer 0 (lstm, prefix 'rn'): parameter 'rn.weight_ih_l0' is "
                  "missing from {case}/model.safetensors (did you mean 'rnn.weight_ih_l0'?)"])
     case("shape_mismatch",
          pipeline("hidden_size = 3 contradicts the weights (hidden size 2).",
                   '[{ type = "lstm", prefix = "rnn", hidden_size = 3 }]'),
-         lstm, one, exit_code=1,
+         lstm, one, exit_code=2,
          stderr=["layer 0 (lstm, prefix 'rnn'): parameter 'rnn.weight_ih_l0' has shape [8, 2], expected [12, 2]"])
     case("unknown_layer_key",
          pipeline("A misspelt constructor argument.", '[{ type = "lstm", prefix = "rnn", num_layer = 2 }]'),
-         lstm, one, exit_code=1,
+         lstm, one, exit_code=2,
          stderr=["layer 0 (lstm, prefix 'rnn'): unknown key 'num_layer' (did you mean 'num_layers'?)"])
     case("unknown_layer_type",
          pipeline("A misspelt layer type.", '[{ type = "lstn", prefix = "rnn" }]'),
-         lstm, one, exit_code=1, stderr=["layer 0: unknown type 'lstn' (did you mean 'lstm'?)"])
+         lstm, one, exit_code=2, stderr=["layer 0: unknown type 'lstn' (did you mean 'lstm'?)"])
     case("truncated_weights",
          pipeline("The weights file lost its last 10 bytes.", LINEAR),
-         {"fc.weight": W, "fc.bias": b}, one, exit_code=1, truncate=10,
+         {"fc.weight": W, "fc.bias": b}, one, exit_code=2, truncate=10,
          stderr=["{case}/model.safetensors: tensor 'fc.weight': data_offsets [12, 36) end past the data section "
                  "(26 bytes): the file is truncated or corrupt"])
+    case("validate_shape_mismatch",
+         pipeline("validate creates the resources, so bad weights are found before a run.",
+                  '[{ type = "lstm", prefix = "rnn", hidden_size = 3 }]'),
+         lstm, one, args="validate pipeline.toml", exit_code=2,
+         stderr=["pipeline.toml:5:1: error: resource 'model' (onednn.model): layer 0 (lstm, prefix 'rnn'): "
+                 "parameter 'rnn.weight_ih_l0' has shape [8, 2], expected [12, 2]"])
     case("bad_threads",
          pipeline("threads must be at least 1.", LINEAR, stage_extra="threads = 0\n"),
          {"fc.weight": W, "fc.bias": b}, one, exit_code=1, stderr=["stage 'model' (onednn.run): threads must be at least 1"])
