@@ -75,11 +75,14 @@ const fs::path& work_dir() {
 // source -> `middle` x `copies` -> sink, written to a file and loaded once per distinct text.
 const seqflow::Pipeline& pipeline(int64_t records, const std::string& middle, int copies) {
   static std::map<std::string, std::unique_ptr<seqflow::Pipeline>> cache;
-  std::string toml = "[pipeline]\nname = \"bench\"\nmax_in_flight = " + std::to_string(kMaxInFlight) +
-                     "\n\n[[stage]]\nname = \"gen\"\nplugin = \"benchkit.source\"\ncount = " +
-                     std::to_string(records) + "\n";
-  for (int k = 0; k < copies; ++k) toml += "\n[[stage]]\nname = \"s" + std::to_string(k) + "\"\n" + middle + "\n";
-  toml += "\n[[stage]]\nname = \"count\"\nplugin = \"benchkit.sink\"\nexpect = " + std::to_string(records) + "\n";
+  std::string toml =
+      "[pipeline]\nname = \"bench\"\nmax_in_flight = " + std::to_string(kMaxInFlight) +
+      "\n\n[[stage]]\nname = \"gen\"\nplugin = \"benchkit.source\"\ncount = " + std::to_string(records) +
+      "\n";
+  for (int k = 0; k < copies; ++k)
+    toml += "\n[[stage]]\nname = \"s" + std::to_string(k) + "\"\n" + middle + "\n";
+  toml +=
+      "\n[[stage]]\nname = \"count\"\nplugin = \"benchkit.sink\"\nexpect = " + std::to_string(records) + "\n";
   auto it = cache.find(toml);
   if (it != cache.end()) return *it->second;
   fs::path file = work_dir() / ("pipeline_" + std::to_string(cache.size()) + ".toml");
@@ -100,7 +103,8 @@ bool run_pipeline(benchmark::State& state, const seqflow::Pipeline& p, int threa
 }
 
 // Sets the per-record and per-stage counters from the totals of N-stage runs and baseline runs.
-void set_stage_counters(benchmark::State& state, const Cost& full, const Cost& base, int64_t records, int stages) {
+void set_stage_counters(benchmark::State& state, const Cost& full, const Cost& base, int64_t records,
+                        int stages) {
   double n = static_cast<double>(state.iterations()) * static_cast<double>(records);
   state.counters["ns_rec"] = full.wall / n * 1e9;
   state.counters["cpu_ns_rec"] = full.cpu / n * 1e9;
@@ -224,9 +228,11 @@ void BM_ReferenceSpin(benchmark::State& state) {
   for (auto _ : state) {
     cost += measure([&] {
       arena.execute([&] {
-        tbb::parallel_for(tbb::blocked_range<int64_t>(0, kSpinRecords, 64), [&](const tbb::blocked_range<int64_t>& r) {
-          for (int64_t i = r.begin(); i < r.end(); ++i) out[static_cast<size_t>(i)] = spin(i, kSpinWork);
-        });
+        tbb::parallel_for(tbb::blocked_range<int64_t>(0, kSpinRecords, 64),
+                          [&](const tbb::blocked_range<int64_t>& r) {
+                            for (int64_t i = r.begin(); i < r.end(); ++i)
+                              out[static_cast<size_t>(i)] = spin(i, kSpinWork);
+                          });
       });
     });
     benchmark::DoNotOptimize(out.data());

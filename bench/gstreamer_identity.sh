@@ -14,7 +14,10 @@ set -euo pipefail
 buffers=${1:-500000}
 reps=${2:-5}
 counts=(1 5 10)
-command -v gst-launch-1.0 >/dev/null || { echo "gst-launch-1.0 not found: apt-get install gstreamer1.0-tools" >&2; exit 2; }
+if ! command -v gst-launch-1.0 >/dev/null; then
+  echo "gst-launch-1.0 not found: apt-get install gstreamer1.0-tools" >&2
+  exit 2
+fi
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time not found: apt-get install time" >&2; exit 2; }
 
 tmp=$(mktemp -d)
@@ -27,7 +30,8 @@ run_chain() {
   local t0 t1
   t0=$(date +%s%N)
   /usr/bin/time -f "%U %S" -o "$tmp/time" \
-    gst-launch-1.0 -q fakesrc num-buffers="$buffers" silent=true ! "${chain[@]}" fakesink sync=false silent=true \
+    gst-launch-1.0 -q fakesrc num-buffers="$buffers" silent=true ! "${chain[@]}" \
+    fakesink sync=false silent=true \
     >/dev/null
   t1=$(date +%s%N)
   awk -v w="$(( t1 - t0 ))" '{ printf "%.6f %.2f\n", w / 1e9, $1 + $2 }' "$tmp/time"
@@ -36,9 +40,11 @@ run_chain() {
 # Least-squares slope of y over x, both given as "x y" lines.
 slope() { awk '{ n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
                END { printf "%.9f\n", (n * sxy - sx * sy) / (n * sxx - sx * sx) }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 }
+                         END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "gst-launch-1.0 $(gst-launch-1.0 --version | sed -n 's/^GStreamer //p'), $buffers buffers, identity x ${counts[*]}," \
+version=$(gst-launch-1.0 --version | sed -n 's/^GStreamer //p')
+echo "gst-launch-1.0 $version, $buffers buffers, identity x ${counts[*]}," \
      "$reps repetitions, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-4s %-8s %-8s %-8s %-8s %-8s %-8s %12s %12s\n" rep wall_1 cpu_1 wall_5 cpu_5 wall_10 cpu_10 \
        wall_ns_slope cpu_ns_slope

@@ -88,10 +88,15 @@ TOML
     exit 1
   fi
   rss[$s]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.txt")
-  printf "%-6s %12s %12s %10s %12.0f\n" "$s" "$records" "${rss[$s]}" "$wall" "$(awk -v b="$bytes" -v w="$wall" 'BEGIN { print b / 1e6 / w }')"
+  # "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.03" -> seconds
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+                       n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' \
+         "$work/time.txt")
+  rate=$(awk -v b="$bytes" -v w="$wall" 'BEGIN { print b / 1e6 / w }')
+  printf "%-6s %12s %12s %10s %12.0f\n" "$s" "$records" "${rss[$s]}" "$wall" "$rate"
   echo "RESULT rss_${s}gb_kb=${rss[$s]}"
   rm -f "$input" "$work/out.jsonl"
 done
 
-echo "RESULT rss_ratio=$(awk -v a="${rss[$largest]}" -v b="${rss[$smallest]}" 'BEGIN { printf "%.3f", a / b }')"
+ratio=$(awk -v a="${rss[$largest]}" -v b="${rss[$smallest]}" 'BEGIN { printf "%.3f", a / b }')
+echo "RESULT rss_ratio=$ratio"

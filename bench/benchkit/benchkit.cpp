@@ -17,11 +17,13 @@ using seqflow::Slot;
 // Emits `count` records with id "<n>" and int field v = n.
 class Source : public seqflow::Source<Source> {
  public:
-  static constexpr Info info{"source", "Emits `count` records with id = n and int field v = n (n = 0, 1, ...).",
-                             "[[stage]]\nname = \"gen\"\nplugin = \"benchkit.source\"\ncount = 1000000", 0, 1};
+  static constexpr Info info{
+      "source", "Emits `count` records with id = n and int field v = n (n = 0, 1, ...).",
+      "[[stage]]\nname = \"gen\"\nplugin = \"benchkit.source\"\ncount = 1000000", 0, 1};
   static constexpr sf_param_decl params[] = {Param::integer("count", nullptr, "how many records to emit")};
   static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "v", SF_FIELD_INT)};
-  explicit Source(CreateContext& c) : count_(c.param("count").as_int()), id_(c.field("id")), v_(c.field("v")) {
+  explicit Source(CreateContext& c)
+      : count_(c.param("count").as_int()), id_(c.field("id")), v_(c.field("v")) {
     if (count_ < 0) throw seqflow::Error("count must be >= 0, got " + std::to_string(count_));
   }
   bool read(Context& ctx, uint32_t max) {
@@ -42,7 +44,8 @@ class Source : public seqflow::Source<Source> {
 class Pass : public seqflow::Transform<Pass> {
  public:
   static constexpr Info info{"pass", "Pass-through: v = v + 1. Thread-safe, unlimited concurrency.",
-                             "[[stage]]\nname = \"pass\"\nplugin = \"benchkit.pass\"", SF_FLAG_THREAD_SAFE, 0};
+                             "[[stage]]\nname = \"pass\"\nplugin = \"benchkit.pass\"", SF_FLAG_THREAD_SAFE,
+                             0};
   static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "v", SF_FIELD_INT),
                                              Field::writes(nullptr, "v", SF_FIELD_INT)};
   explicit Pass(CreateContext& c) : v_(c.field("v")) {}
@@ -55,9 +58,9 @@ class Pass : public seqflow::Transform<Pass> {
 // Fixed CPU work per record (`work` rounds of xorshift seeded by v), written back to v.
 class Spin : public seqflow::Transform<Spin> {
  public:
-  static constexpr Info info{"spin", "CPU-bound stage: `work` xorshift rounds per record, result written to v.",
-                             "[[stage]]\nname = \"spin\"\nplugin = \"benchkit.spin\"\nwork = 20000",
-                             SF_FLAG_THREAD_SAFE, 0};
+  static constexpr Info info{
+      "spin", "CPU-bound stage: `work` xorshift rounds per record, result written to v.",
+      "[[stage]]\nname = \"spin\"\nplugin = \"benchkit.spin\"\nwork = 20000", SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {
       Param::integer("work", "20000", "xorshift rounds per record (about 1 ns each)")};
   static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "v", SF_FIELD_INT),
@@ -81,7 +84,8 @@ class Spin : public seqflow::Transform<Spin> {
 class Sink : public seqflow::Sink<Sink> {
  public:
   static constexpr Info info{"sink", "Counts the records it receives (reads v) and writes nothing.",
-                             "[[stage]]\nname = \"count\"\nplugin = \"benchkit.sink\"\nexpect = 1000000", 0, 1};
+                             "[[stage]]\nname = \"count\"\nplugin = \"benchkit.sink\"\nexpect = 1000000", 0,
+                             1};
   static constexpr sf_param_decl params[] = {
       Param::integer("expect", "-1", "fail the run unless exactly this many records arrive (-1: no check)")};
   static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "v", SF_FIELD_INT)};
