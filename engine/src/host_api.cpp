@@ -256,20 +256,19 @@ sf_record* RunState::new_record(const sf_record* copy_from) {
 
 sf_record* RunState::reuse_record(sf_record* r) {
   r->state = RecordState::kAlive;
-  int64_t live = live_records.fetch_add(1, std::memory_order_relaxed) + 1;
-  int64_t peak = peak_live_records.load(std::memory_order_relaxed);
-  while (live > peak && !peak_live_records.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
-  }
   return r;
 }
 
-void RunState::delete_record(sf_record* r) {
-  live_records.fetch_sub(1, std::memory_order_relaxed);
-  delete r;
+void RunState::count_live(int64_t delta) {
+  int64_t live = live_records.fetch_add(delta, std::memory_order_relaxed) + delta;
+  int64_t peak = peak_live_records.load(std::memory_order_relaxed);
+  while (live > peak && !peak_live_records.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
 }
 
+void RunState::delete_record(sf_record* r) { delete r; }
+
 void RunState::retire_record(sf_record* r) {
-  live_records.fetch_sub(1, std::memory_order_relaxed);
   for (FieldValue& f : r->fields) f.recycle();
 }
 

@@ -177,6 +177,7 @@ class Runner {
 };
 
 void Runner::destroy(Chunk* c) {
+  run_.count_live(-static_cast<int64_t>(c->records.size()));
   for (sf_record* r : c->records) run_.delete_record(r);
   for (sf_record* r : c->spare) delete r;  // retired: no longer counted as alive
   delete c;
@@ -393,6 +394,7 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
   st.counters.calls.fetch_add(1, std::memory_order_relaxed);
   st.counters.in.fetch_add(c->records.size(), std::memory_order_relaxed);
   st.counters.out.fetch_add(c->records.size(), std::memory_order_relaxed);
+  run_.count_live(static_cast<int64_t>(c->records.size()));
   c->last = source_done_;
   return c;
 }
@@ -408,6 +410,7 @@ Chunk* Runner::transform(StageRuntime& st, Chunk* c) {
   std::vector<sf_record*> emitted;
   call(st, alive.data(), static_cast<uint32_t>(alive.size()), emitted);
   if (st.splits) {
+    run_.count_live(static_cast<int64_t>(emitted.size()) - static_cast<int64_t>(c->records.size()));
     for (sf_record* r : c->records) run_.delete_record(r);
     c->records = std::move(emitted);
     st.counters.out.fetch_add(c->records.size(), std::memory_order_relaxed);
@@ -476,6 +479,7 @@ void Runner::consume(StageRuntime& st, Chunk* c) {
 }
 
 void Runner::release(Chunk* c) {
+  run_.count_live(-static_cast<int64_t>(c->records.size()));
   for (sf_record* r : c->records) {
     run_.retire_record(r);
     c->spare.push_back(r);
@@ -628,6 +632,7 @@ void Runner::build(flow::graph& g) {
         auto copies = std::make_shared<std::vector<Chunk*>>(k, nullptr);
         (*copies)[0] = c;
         c->ticket->pending.fetch_add(static_cast<int32_t>(k - 1), std::memory_order_acq_rel);
+        run_.count_live(static_cast<int64_t>((k - 1) * c->records.size()));
         for (size_t b = 1; b < k; ++b) {
           auto* copy = new Chunk();
           copy->seq = c->seq;

@@ -52,11 +52,14 @@ struct RunState {
   std::map<std::string, int32_t> slots;
   std::vector<ResourceInstance> resources;
 
+  // Records are counted as alive in bulk, a chunk at a time, by the runner (count_live): one shared
+  // counter updated per record from two cores cost more than the records themselves.
   sf_record* new_record(const sf_record* copy_from);
   /// A recycled record (fields absent) becomes alive again.
   sf_record* reuse_record(sf_record* r);
-  /// Counts a record as no longer alive and clears it for reuse.
+  /// Clears a record for reuse, keeping buffers only it holds.
   void retire_record(sf_record* r);
+  void count_live(int64_t delta);
   void delete_record(sf_record* r);
   std::string record_id(const sf_record* r) const;
   /// Records a failure (fail policy: cancels the run) or a skip (skip policy).
