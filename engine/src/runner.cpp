@@ -136,6 +136,7 @@ class Runner {
  private:
   void prepare();
   void* create_resource(const ResourceSpec& r);
+  sf_create_args create_args(const OwnedValue& params, const std::string& name);
 
  public:
   /// Creates and destroys every resource (loading weights, vocabularies): `validate` uses it.
@@ -212,14 +213,19 @@ void Runner::fatal(StageRuntime& st, const std::string& reason, uint64_t order) 
   run_.report(std::move(e), true);
 }
 
-void* Runner::create_resource(const ResourceSpec& r) {
+sf_create_args Runner::create_args(const OwnedValue& params, const std::string& name) {
   sf_create_args a{};
   a.struct_size = sizeof(a);
-  a.params = r.params.root();
+  a.params = params.root();
   a.ctx = &create_ctx_;
-  a.stage_name = r.name.c_str();
+  a.stage_name = name.c_str();
   a.pipeline_dir = spec_.dir.c_str();
   a.intra_op_threads = 1;
+  return a;
+}
+
+void* Runner::create_resource(const ResourceSpec& r) {
+  sf_create_args a = create_args(r.params, r.name);
   sf_error err{};
   err.struct_size = sizeof(err);
   void* obj = nullptr;
@@ -267,13 +273,7 @@ void Runner::prepare() {
       // better the length sorting), bounded by half the records allowed in flight.
       st->window = std::max(s.batch.size, std::min(s.batch.size * 8, spec_.max_in_flight / 2));
     }
-    sf_create_args a{};
-    a.struct_size = sizeof(a);
-    a.params = s.params.root();
-    a.ctx = &create_ctx_;
-    a.stage_name = s.name.c_str();
-    a.pipeline_dir = spec_.dir.c_str();
-    a.intra_op_threads = 1;
+    sf_create_args a = create_args(s.params, s.name);
     bool shared = (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 ||
                   st->comp->kind != SF_TRANSFORM;
     st->pool.init(st->comp, a, shared);

@@ -10,6 +10,8 @@
 // plugins. SEQFLOW_E2E_FILTER=substring runs the cases whose relative path contains it.
 #include <catch2/catch.hpp>
 
+#include "support/test_files.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,6 +34,9 @@ extern char** environ;
 
 namespace fs = std::filesystem;
 
+using seqflow::test::lines_of;
+using seqflow::test::read_file;
+
 namespace {
 
 constexpr int kTimeoutSeconds = 300;
@@ -46,23 +51,6 @@ struct Outcome {
   std::string spawn_error;
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

@@ -1,6 +1,8 @@
 // Runs pipelines of testkit and io components through the `seqflow` CLI and checks what they
 // produce, the stats JSON and the exit codes. Expected values come from the test's own arithmetic.
 #include <catch2/catch.hpp>
+
+#include "support/test_files.hpp"
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
@@ -13,6 +15,9 @@
 
 namespace fs = std::filesystem;
 
+using seqflow::test::lines_of;
+using seqflow::test::read_file;
+
 namespace {
 
 struct Result {
@@ -20,20 +25,6 @@ struct Result {
   std::string err;
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) out.push_back(line);
-  return out;
-}
 
 class Workspace {
  public:

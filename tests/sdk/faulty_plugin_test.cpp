@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
+
+#include "support/test_files.hpp"
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -16,22 +18,11 @@
 
 namespace fs = std::filesystem;
 
+using seqflow::test::lines_of;
+using seqflow::test::read_file;
+
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) out.push_back(line);
-  return out;
-}
 
 // A fresh folder with a pipeline read -> bad (a faulty component) -> write, and its input.
 class Case {
