@@ -300,12 +300,12 @@ void Runner::prepare() {
     if (s.inputs.size() < 2) continue;
     std::vector<std::set<size_t>> anc(s.inputs.size());
     for (size_t b = 0; b < s.inputs.size(); ++b) {
-      std::vector<size_t> todo{s.inputs[b]};
-      while (!todo.empty()) {
-        size_t x = todo.back();
-        todo.pop_back();
+      std::vector<size_t> frontier{s.inputs[b]};
+      while (!frontier.empty()) {
+        size_t x = frontier.back();
+        frontier.pop_back();
         if (!anc[b].insert(x).second) continue;
-        for (size_t p : spec_.stages[x].inputs) todo.push_back(p);
+        for (size_t p : spec_.stages[x].inputs) frontier.push_back(p);
       }
     }
     for (size_t b = 0; b < s.inputs.size(); ++b) {
