@@ -61,6 +61,16 @@ double cpu_seconds_now() {
 
 bool is_alive(const sf_record* r) { return r->state == RecordState::kAlive; }
 
+// The chunk's records that a stage should see. A fresh vector per call, not a thread_local buffer: a
+// plugin that runs TBB work inside its call lets this thread execute another node meanwhile.
+std::vector<sf_record*> alive_records(const std::vector<sf_record*>& records) {
+  std::vector<sf_record*> alive;
+  alive.reserve(records.size());
+  for (sf_record* r : records)
+    if (is_alive(r)) alive.push_back(r);
+  return alive;
+}
+
 }  // namespace
 
 // Instances of one stage. Thread-safe components share one; others get one per concurrent call.
@@ -401,10 +411,7 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
 
 Chunk* Runner::transform(StageRuntime& st, Chunk* c) {
   if (run_.cancelled.load(std::memory_order_relaxed)) return c;
-  thread_local std::vector<sf_record*> alive;
-  alive.clear();
-  for (sf_record* r : c->records)
-    if (is_alive(r)) alive.push_back(r);
+  std::vector<sf_record*> alive = alive_records(c->records);
   if (alive.empty()) return c;
   st.counters.in.fetch_add(alive.size(), std::memory_order_relaxed);
   std::vector<sf_record*> emitted;
@@ -461,10 +468,7 @@ Group* Runner::transform_group(StageRuntime& st, Group* g) {
 
 void Runner::consume(StageRuntime& st, Chunk* c) {
   if (!run_.cancelled.load(std::memory_order_relaxed)) {
-    thread_local std::vector<sf_record*> alive;
-    alive.clear();
-    for (sf_record* r : c->records)
-      if (is_alive(r)) alive.push_back(r);
+    std::vector<sf_record*> alive = alive_records(c->records);
     if (!alive.empty()) {
       st.counters.in.fetch_add(alive.size(), std::memory_order_relaxed);
       std::vector<sf_record*> emitted;
