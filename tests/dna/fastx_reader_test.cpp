@@ -87,6 +87,55 @@ TEST_CASE("FASTQ: Phred+64 is converted to Phred+33", "[dna][reader]") {
   CHECK(recs[0].qual == "!+I");
 }
 
+TEST_CASE("Header split: the first space or tab at every position, in every header length", "[dna][reader]") {
+  // split_header_text scans eight bytes at a time; compare it with a byte-by-byte split.
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t at = 0; at <= len; ++at) {
+      for (char sep : {' ', '\t'}) {
+        std::string text(len, 'x');
+        for (size_t i = 0; i < len; ++i) text[i] = static_cast<char>('a' + i % 26);
+        if (at < len) text[at] = sep;
+        if (at + 3 < len) text[at + 3] = sep == ' ' ? '\t' : ' ';  // a later separator must not win
+        std::string_view id, description;
+        seqflow::dna::split_header_text(text, id, description);
+        const size_t cut = text.find_first_of(" \t");
+        INFO("header '" << text << "'");
+        CHECK(id == text.substr(0, cut));
+        CHECK(description == (cut == std::string::npos ? std::string() : text.substr(cut + 1)));
+      }
+    }
+  }
+}
+
+TEST_CASE("FASTQ: the one-pass path and the general parser agree on every record shape", "[dna][reader]") {
+  // Records the one-pass path takes (plain four lines, '+' with the name or the whole header) mixed
+  // with ones it hands to the general parser (CRLF, multi-line, blank lines, empty reads), at every
+  // chunking; Phred+64 is converted in both.
+  const std::string text =
+      "@a1 d\nACGTN\n+\n@ABCD\n"
+      "@a2\tdesc x\nAC\n+a2\n@@\n"
+      "@a3 h t\nG\n+a3 h t\nh\n"
+      "@b1\r\nAC\r\n+\r\nHH\r\n"
+      "\n@b2\nAC\nGT\n+\nABCD\n"
+      "@b3\n\n+\n\n"
+      "@a4\nTTTT\n+\nhhhh\n";
+  ReaderOptions o;
+  o.quality_offset = 64;
+  auto recs = parse_all_ways(text, Format::kFastq, o);
+  REQUIRE(recs.size() == 7);
+  CHECK(recs[0].description == "d");
+  CHECK(recs[0].qual == "!\"#$%");
+  CHECK(recs[1].id == "a2");
+  CHECK(recs[1].description == "desc x");
+  CHECK(recs[1].qual == "!!");
+  CHECK(recs[2].qual == "I");
+  CHECK(recs[3].seq == "AC");
+  CHECK(recs[3].qual == "))");
+  CHECK(recs[4].seq == "ACGT");
+  CHECK(recs[5].seq.empty());
+  CHECK(recs[6].qual == "IIII");
+}
+
 TEST_CASE("Reader: records longer than the buffer grow it; the guard stops runaway lines", "[dna][reader]") {
   std::string seq(100000, 'A');
   for (size_t i = 0; i < seq.size(); i += 7) seq[i] = 'C';

@@ -3,6 +3,7 @@
 #include "seq_tables.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -53,10 +54,30 @@ std::string first_bytes(const char* p, size_t n) {
 }  // namespace
 
 void split_header_text(std::string_view text, std::string_view& id, std::string_view& description) {
+  // Eight bytes per step (SWAR): a byte equal to ' ' or '\t' becomes zero after the XOR, and the
+  // classic "has zero byte" test finds the first one without a branch per byte.
+  static_assert(std::endian::native == std::endian::little);
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
   size_t sep = 0;
-  while (sep < text.size() && text[sep] != ' ' && text[sep] != '\t') ++sep;
+  const size_t n = text.size();
+  for (; sep + 8 <= n; sep += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + sep, 8);
+    const uint64_t sp = w ^ (kOnes * ' ');
+    const uint64_t tab = w ^ (kOnes * '\t');
+    const uint64_t hit = ((sp - kOnes) & ~sp & kHigh) | ((tab - kOnes) & ~tab & kHigh);
+    if (hit != 0) {
+      sep += static_cast<size_t>(__builtin_ctzll(hit)) / 8;  // little-endian: lowest set byte is first
+      break;
+    }
+  }
+  if (sep >= n || (text[sep] != ' ' && text[sep] != '\t')) {
+    for (sep = std::min(sep, n); sep < n && text[sep] != ' ' && text[sep] != '\t'; ++sep) {
+    }
+  }
   id = text.substr(0, sep);
-  description = sep < text.size() ? text.substr(sep + 1) : std::string_view();
+  description = sep < n ? text.substr(sep + 1) : std::string_view();
 }
 
 FastxReader::FastxReader(std::unique_ptr<ByteSource> source, std::string name, Format format,
@@ -298,7 +319,49 @@ bool FastxReader::next_fasta(FastxRecord& r) {
   return true;
 }
 
+// The common case, a whole four-line record with LF line ends already in the buffer and nothing wrong
+// with it, found with three memchr calls. Anything else (CRLF, multi-line, blank lines, an error, a record
+// cut by the buffer end) returns false before any state changes, and the general parser below takes it.
+bool FastxReader::fast_fastq(FastxRecord& r) {
+  if (!started_ || cur_ >= end_ || buf_[cur_] != '@') return false;
+  const char* const base = buf_.data();
+  const char* const h = base + cur_;
+  const char* const e = base + end_;
+  const char* const h_end = static_cast<const char*>(std::memchr(h, '\n', static_cast<size_t>(e - h)));
+  if (h_end == nullptr || h_end - h < 2 || h[1] == ' ' || h[1] == '\t' || h_end[-1] == '\r') return false;
+  const char* const s = h_end + 1;
+  const char* const s_end = static_cast<const char*>(std::memchr(s, '\n', static_cast<size_t>(e - s)));
+  if (s_end == nullptr || s_end == s || s[0] == '@' || s[0] == '+' || s_end[-1] == '\r') return false;
+  const size_t n = static_cast<size_t>(s_end - s);
+  const char* const plus = s_end + 1;
+  if (plus >= e || plus[0] != '+') return false;
+  const char* plus_end = plus + 1;
+  if (plus_end >= e) return false;
+  if (*plus_end != '\n') {
+    plus_end = static_cast<const char*>(std::memchr(plus_end, '\n', static_cast<size_t>(e - plus_end)));
+    if (plus_end == nullptr) return false;
+    const std::string_view repeated(plus + 1, static_cast<size_t>(plus_end - plus - 1));
+    const std::string_view full(h + 1, static_cast<size_t>(h_end - h - 1));
+    std::string_view id, description;
+    split_header_text(full, id, description);
+    if (repeated != full && repeated != id) return false;
+  }
+  char* const q = buf_.data() + (plus_end + 1 - base);
+  if (static_cast<size_t>(e - q) <= n || q[n] != '\n') return false;
+  if (has_invalid_base(s, n) || has_invalid_quality(q, n, static_cast<uint8_t>(opt_.quality_offset))) return false;
+  if (opt_.quality_offset == 64) phred64_to_33(q, n);
+  ++record_;
+  line_ += 4;
+  rec_ = cur_;
+  cur_ = static_cast<size_t>(q + n + 1 - base);
+  split_header_text(std::string_view(h + 1, static_cast<size_t>(h_end - h - 1)), r.id, r.description);
+  r.seq = std::string_view(s, n);
+  r.qual = std::string_view(q, n);
+  return true;
+}
+
 bool FastxReader::next_fastq(FastxRecord& r) {
+  if (fast_fastq(r)) return true;
   ++record_;  // an error from here on is about this record, even one met before its header
   if (!started_) check_start('@');
   skip_blank_lines();

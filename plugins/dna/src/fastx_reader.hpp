@@ -81,6 +81,7 @@ class FastxReader {
 
   bool next_fasta(FastxRecord& r);
   bool next_fastq(FastxRecord& r);
+  bool fast_fastq(FastxRecord& r);
   void check_start(char expected);
   /// Reads more input (compacting or growing the buffer); false at the end. A speculative read keeps a
   /// stream error for when the parser actually needs the missing data.
