@@ -61,7 +61,7 @@ FastxWriter::FastxWriter(const std::string& path, Format format, WriterOptions o
     if (compressor_ == nullptr) throw Error("libdeflate: cannot allocate a compressor", SF_ERR_INTERNAL);
     block_.resize(kBgzfMax);
   }
-  buf_.reserve(kFlushBytes * 2);
+  tail(kFlushBytes * 2);
 }
 
 FastxWriter::~FastxWriter() {
@@ -86,41 +86,60 @@ void FastxWriter::write(std::string_view id, std::string_view description, std::
                   (opt_.quality_offset == 64 ? " (Phred+64 output tops out at Q62)" : ""));
     }
   }
-  buf_.push_back(fastq ? '@' : '>');
-  buf_.append(id);
-  if (!description.empty()) {
-    buf_.push_back(' ');
-    buf_.append(description);
-  }
-  buf_.push_back('\n');
+  // One size computation, then plain copies into the output buffer: no per-piece capacity checks.
   const size_t width = fastq ? 0 : opt_.line_width;
+  const size_t header = id.size() + (description.empty() ? 0 : 1 + description.size());
+  const size_t seq_lines = width == 0 ? 1 : (seq.size() + width - 1) / width;
+  const size_t total = 2 + header + seq.size() + (width == 0 ? 1 : seq_lines) +
+                       (fastq ? 3 + (opt_.repeat_name ? header : 0) + qual.size() : 0);
+  char* p = tail(total);
+  const auto put = [&p](std::string_view v) {
+    std::memcpy(p, v.data(), v.size());
+    p += v.size();
+  };
+  const auto put_header = [&] {
+    put(id);
+    if (!description.empty()) {
+      *p++ = ' ';
+      put(description);
+    }
+  };
+  *p++ = fastq ? '@' : '>';
+  put_header();
+  *p++ = '\n';
   if (width == 0) {
-    buf_.append(seq);
-    buf_.push_back('\n');
+    put(seq);
+    *p++ = '\n';
   } else {
-    for (size_t p = 0; p < seq.size(); p += width) {
-      buf_.append(seq.substr(p, width));
-      buf_.push_back('\n');
+    for (size_t at = 0; at < seq.size(); at += width) {
+      put(seq.substr(at, width));
+      *p++ = '\n';
     }
   }
   if (fastq) {
-    buf_.push_back('+');
-    if (opt_.repeat_name) {
-      buf_.append(id);
-      if (!description.empty()) {
-        buf_.push_back(' ');
-        buf_.append(description);
-      }
-    }
-    buf_.push_back('\n');
-    const size_t q = buf_.size();
-    buf_.append(qual);
+    *p++ = '+';
+    if (opt_.repeat_name) put_header();
+    *p++ = '\n';
+    char* q = p;
+    put(qual);
     if (opt_.quality_offset == 64) {
-      for (size_t i = q; i < buf_.size(); ++i) buf_[i] = static_cast<char>(buf_[i] + 31);
+      for (; q < p; ++q) *q = static_cast<char>(*q + 31);
     }
-    buf_.push_back('\n');
+    *p++ = '\n';
   }
-  if (buf_.size() >= kFlushBytes) flush(false);
+  used_ = static_cast<size_t>(p - buf_.get());
+  if (used_ >= kFlushBytes) flush(false);
+}
+
+char* FastxWriter::tail(size_t n) {
+  if (capacity_ - used_ < n) {
+    const size_t grown = std::max(capacity_ * 2, used_ + n);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    if (used_ > 0) std::memcpy(bigger.get(), buf_.get(), used_);
+    buf_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  return buf_.get() + used_;
 }
 
 void FastxWriter::write_block(const char* data, size_t n) {
@@ -159,17 +178,18 @@ void FastxWriter::write_block(const char* data, size_t n) {
 
 void FastxWriter::flush(bool all) {
   if (!opt_.gzip) {
-    file_.write(buf_.data(), buf_.size());
-    buf_.clear();
+    file_.write(buf_.get(), used_);
+    used_ = 0;
     return;
   }
   size_t p = 0;
-  while (buf_.size() - p >= kBgzfInput || (all && p < buf_.size())) {
-    const size_t n = std::min(kBgzfInput, buf_.size() - p);
-    write_block(buf_.data() + p, n);
+  while (used_ - p >= kBgzfInput || (all && p < used_)) {
+    const size_t n = std::min(kBgzfInput, used_ - p);
+    write_block(buf_.get() + p, n);
     p += n;
   }
-  buf_.erase(0, p);
+  std::memmove(buf_.get(), buf_.get() + p, used_ - p);
+  used_ -= p;
 }
 
 void FastxWriter::commit() {

@@ -49,11 +49,15 @@ class FastxWriter {
  private:
   void flush(bool all);
   void write_block(const char* data, size_t n);
+  /// Room for `n` more bytes at the end of the buffer (grown if needed); the caller advances used_.
+  char* tail(size_t n);
 
   Format format_;
   WriterOptions opt_;
   AtomicFile file_;
-  std::string buf_;
+  std::unique_ptr<char[]> buf_;  // pending output: used_ bytes of capacity_
+  size_t used_ = 0;
+  size_t capacity_ = 0;
   std::string block_;
   libdeflate_compressor* compressor_ = nullptr;
 };
