@@ -55,7 +55,7 @@ int32_t h_get_string(const sf_record* r, int32_t slot, const char** data, size_t
   const FieldValue* f = slot_of(r, slot);
   if (f == nullptr || (f->type != SF_FIELD_STRING && f->type != SF_FIELD_BYTES)) return 0;
   *data = f->blob->data();
-  *size = f->blob->nbytes;
+  *size = static_cast<size_t>(f->i);
   return 1;
 }
 
@@ -88,15 +88,18 @@ int32_t h_get_tensor(const sf_record* r, int32_t slot, sf_tensor_view* out) {
 char* set_blob(sf_record* r, int32_t slot, sf_field_type type, size_t size) {
   FieldValue* f = slot_of(r, slot);
   if (f == nullptr) return nullptr;
-  // Reuse the slot's own buffer when no other record shares it (the common case for recycled records).
-  if (f->blob != nullptr && f->blob->capacity >= size && f->blob->refs.load(std::memory_order_acquire) == 1) {
-    f->blob->nbytes = size;
-  } else {
+  // Reuse the slot's own buffer when no other record shares it: a recycled record's spare (known to be
+  // exclusive, its capacity kept in the slot) or a present field this record alone holds.
+  const bool spare_fits = f->type == SF_FIELD_ANY && f->blob != nullptr && f->room >= size;
+  if (!spare_fits && !(f->type != SF_FIELD_ANY && f->blob != nullptr && f->blob->capacity >= size &&
+                       f->blob->refs.load(std::memory_order_acquire) == 1)) {
     Blob* b = Blob::make(size);
     f->reset();
     f->blob = b;
   }
+  f->room = 0;
   f->type = type;
+  f->i = static_cast<int64_t>(size);
   return f->blob->data();
 }
 
@@ -146,6 +149,7 @@ void* h_set_tensor(sf_record* r, int32_t slot, sf_dtype dtype, uint32_t ndim, co
   char* p = set_blob(r, slot, SF_FIELD_TENSOR, n * elem);
   if (p == nullptr) return nullptr;
   Blob* b = r->fields[static_cast<size_t>(slot)].blob;
+  b->nbytes = n * elem;
   b->dtype = dtype;
   b->ndim = ndim;
   for (uint32_t i = 0; i < ndim; ++i) b->shape[i] = shape[i];
@@ -274,7 +278,7 @@ void RunState::retire_record(sf_record* r) {
 
 std::string RunState::record_id(const sf_record* r) const {
   const FieldValue& f = r->fields[static_cast<size_t>(id_slot)];
-  if (f.type == SF_FIELD_STRING) return std::string(f.blob->data(), f.blob->nbytes);
+  if (f.type == SF_FIELD_STRING) return std::string(f.blob->data(), static_cast<size_t>(f.i));
   return "#" + std::to_string(r->order + 1);
 }
 

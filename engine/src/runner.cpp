@@ -445,7 +445,7 @@ Group* Runner::transform_group(StageRuntime& st, Group* g) {
     auto length = [&](const sf_record* r) -> int64_t {
       const FieldValue& f = r->fields[static_cast<size_t>(st.length_slot)];
       if (f.type == SF_FIELD_TENSOR) return f.blob->ndim > 0 ? f.blob->shape[0] : 1;
-      if (f.type == SF_FIELD_STRING || f.type == SF_FIELD_BYTES) return static_cast<int64_t>(f.blob->nbytes);
+      if (f.type == SF_FIELD_STRING || f.type == SF_FIELD_BYTES) return f.i;
       return 0;
     };
     std::stable_sort(recs.begin(), recs.end(),
