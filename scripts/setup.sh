@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libtbb-dev libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev zlib1g-dev libdeflate-dev
+  nlohmann-json3-dev zlib1g-dev libdeflate-dev libisal-dev
   catch2 libbenchmark-dev libdnnl-dev libsimdjson-dev
 )
 

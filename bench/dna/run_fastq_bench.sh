@@ -4,10 +4,10 @@
 #
 #   cat > /dev/null                                  the ceiling (page cache read)
 #   seqtk seq -A                                     Debian's seqtk, FASTQ -> FASTA
-#   seqflow: dna.fastq_read -> dna.fasta_write       FASTQ -> FASTA, plain and gzip input
+#   seqflow: dna.fastq_read -> dna.fasta_write       FASTQ -> FASTA, plain (THREADS and 1 thread) and gzip
 #   seqflow: dna.fastq_read -> dna.kmer(k=6, stride=1) -> io.discard, --threads 1 and 2
 #
-# Every command runs REPS times (default 3) under /usr/bin/time -v; the table shows median wall time,
+# Every command runs REPS times (default 3) under /usr/bin/time -v, peers interleaved round by round; the table shows median wall time,
 # MB/s of uncompressed FASTQ (1 MB = 10^6 bytes, also for gzip input), the ratio to seqtk on the same
 # input and the peak RSS. Then the FASTQ -> FASTA and k-mer pipelines run once more on a 4x larger file
 # to compare peak RSS (it must not grow with the input). Outputs go to files next to the inputs.
@@ -116,44 +116,58 @@ kmer "$small" > "$work/kmer.toml"
 kmer "$big" > "$work/kmer_big.toml"
 
 # ---- measurement ----
-# measure LABEL BYTES COMMAND...: REPS runs; appends "LABEL BYTES median_wall_s peak_rss_kb load
-# median_cpu_s" (tab-separated) to the results. CPU = user + system time of the command and its children.
+# measure LABEL BYTES COMMAND [LABEL BYTES COMMAND ...]: REPS rounds, each round runs every command of the
+# group once, in turn, so that a noisy neighbour slows the peers alike; appends per command "LABEL BYTES
+# median_wall_s peak_rss_kb load median_cpu_s" (tab-separated) to the results. CPU = user + system time of
+# the command and its children.
 results=$work/results.tsv
 : > "$results"
 measure() {
-  local label=$1 bytes=$2
-  shift 2
-  local times=() cpus=() rss=0
-  for ((r = 0; r < reps; r++)); do
-    rm -f "$work"/out_*.fa
-    sync
-    /usr/bin/time -v -o "$work/time.txt" bash -c "$*" > /dev/null 2> "$work/stderr.txt" ||
-      { echo "FAILED: $label" >&2; cat "$work/stderr.txt" >&2; exit 1; }
-    local wall kb
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/time.txt")
-    kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
-    cpus+=("$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$work/time.txt")")
-    times+=("$wall")
-    if ((kb > rss)); then rss=$kb; fi
+  local labels=() sizes=() commands=()
+  while (($# >= 3)); do
+    labels+=("$1")
+    sizes+=("$2")
+    commands+=("$3")
+    shift 3
   done
-  local median cpu
-  median=$(printf "%s\n" "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  cpu=$(printf "%s\n" "${cpus[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$label" "$bytes" "$median" "$rss" "$(load)" "$cpu" | tee -a "$results" >&2
+  local -a times cpus rss
+  local r i
+  for ((r = 0; r < reps; r++)); do
+    for i in "${!commands[@]}"; do
+      rm -f "$work"/out_*.fa
+      sync
+      /usr/bin/time -v -o "$work/time.txt" bash -c "${commands[i]}" > /dev/null 2> "$work/stderr.txt" ||
+        { echo "FAILED: ${labels[i]}" >&2; cat "$work/stderr.txt" >&2; exit 1; }
+      local wall kb cpu
+      wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/time.txt")
+      kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
+      cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$work/time.txt")
+      times[i]+="$wall "
+      cpus[i]+="$cpu "
+      if ((kb > ${rss[i]:-0})); then rss[i]=$kb; fi
+    done
+  done
+  median() { printf "%s\n" $1 | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  for i in "${!commands[@]}"; do
+    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "${labels[i]}" "${sizes[i]}" "$(median "${times[i]}")" "${rss[i]}" \
+      "$(load)" "$(median "${cpus[i]}")" | tee -a "$results" >&2
+  done
 }
 
 cat "$small" > /dev/null  # warm the page cache for everyone
-echo "== ${reps} runs each on $small ($bytes_small bytes), load $(load)" >&2
-measure "cat > /dev/null" "$bytes_small" "cat '$small' > /dev/null"
-measure "seqtk seq -A" "$bytes_small" "seqtk seq -A '$small' > '$work/out_seqtk.fa'"
-measure "seqflow fastq_read -> fasta_write" "$bytes_small" \
-  "'$seqflow' run '$work/fq2fa.toml' --threads $threads --no-progress"
-measure "seqtk seq -A (gzip input)" "$bytes_small" "seqtk seq -A '$small.gz' > '$work/out_seqtk_gz.fa'"
-measure "seqflow fastq_read -> fasta_write (gzip input)" "$bytes_small" \
+echo "== ${reps} rounds on $small ($bytes_small bytes), load $(load)" >&2
+measure "cat > /dev/null" "$bytes_small" "cat '$small' > /dev/null" \
+  "seqtk seq -A" "$bytes_small" "seqtk seq -A '$small' > '$work/out_seqtk.fa'" \
+  "seqflow fastq_read -> fasta_write" "$bytes_small" \
+  "'$seqflow' run '$work/fq2fa.toml' --threads $threads --no-progress" \
+  "seqflow fastq_read -> fasta_write, 1 thread" "$bytes_small" \
+  "'$seqflow' run '$work/fq2fa.toml' --threads 1 --no-progress"
+measure "seqtk seq -A (gzip input)" "$bytes_small" "seqtk seq -A '$small.gz' > '$work/out_seqtk_gz.fa'" \
+  "seqflow fastq_read -> fasta_write (gzip input)" "$bytes_small" \
   "'$seqflow' run '$work/fq2fa_gz.toml' --threads $threads --no-progress"
 measure "seqflow fastq_read -> kmer(6) -> discard, 1 thread" "$bytes_small" \
-  "'$seqflow' run '$work/kmer.toml' --threads 1 --no-progress"
-measure "seqflow fastq_read -> kmer(6) -> discard, 2 threads" "$bytes_small" \
+  "'$seqflow' run '$work/kmer.toml' --threads 1 --no-progress" \
+  "seqflow fastq_read -> kmer(6) -> discard, 2 threads" "$bytes_small" \
   "'$seqflow' run '$work/kmer.toml' --threads 2 --no-progress"
 
 # The outputs must agree with seqtk's before any number counts.
