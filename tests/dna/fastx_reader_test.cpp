@@ -443,6 +443,8 @@ TEST_CASE("Malformed compressed input: truncated, corrupt and trailing garbage",
   std::string corrupt = gz;
   for (size_t i = corrupt.size() / 2; i < corrupt.size() / 2 + 64; ++i)
     corrupt[i] = static_cast<char>(~corrupt[i]);
+  std::string gz_bad_crc = gz;
+  gz_bad_crc[gz.size() - 8] = static_cast<char>(~gz_bad_crc[gz.size() - 8]);  // the member's CRC-32
   std::string bad_crc = bgzf;
   bad_crc[bgzf.size() - 28 - 8] = static_cast<char>(~bad_crc[bgzf.size() - 28 - 8]);  // last data block's CRC
 
@@ -456,6 +458,7 @@ TEST_CASE("Malformed compressed input: truncated, corrupt and trailing garbage",
       {"gzip cut short", gz.substr(0, gz.size() - 100), "is truncated: it ends inside a compressed member"},
       {"gzip damaged in the middle", corrupt, "is corrupt near byte"},
       {"gzip with trailing garbage", gz + "garbage!", "has trailing data that is not gzip", true},
+      {"gzip with a wrong CRC-32", gz_bad_crc, "CRC-32 or length check failed"},
       {"BGZF cut inside a block", bgzf.substr(0, bgzf.size() / 2),
        "is truncated (the file ends inside a compressed block)"},
       {"BGZF with a bad CRC", bad_crc, "fails its CRC check"},
