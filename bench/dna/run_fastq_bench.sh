@@ -118,7 +118,7 @@ kmer "$big" > "$work/kmer_big.toml"
 # ---- measurement ----
 # measure LABEL BYTES COMMAND [LABEL BYTES COMMAND ...]: REPS rounds, each round runs every command of the
 # group once, in turn, so that a noisy neighbour slows the peers alike; appends per command "LABEL BYTES
-# median_wall_s peak_rss_kb load median_cpu_s" (tab-separated) to the results. CPU = user + system time of
+# median_wall_s peak_rss_kb load median_cpu_s wall_s_of_each_round" (tab-separated) to the results. CPU = user + system time of
 # the command and its children.
 results=$work/results.tsv
 : > "$results"
@@ -149,8 +149,8 @@ measure() {
   done
   median() { printf "%s\n" $1 | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
   for i in "${!commands[@]}"; do
-    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "${labels[i]}" "${sizes[i]}" "$(median "${times[i]}")" "${rss[i]}" \
-      "$(load)" "$(median "${cpus[i]}")" | tee -a "$results" >&2
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "${labels[i]}" "${sizes[i]}" "$(median "${times[i]}")" "${rss[i]}" \
+      "$(load)" "$(median "${cpus[i]}")" "${times[i]% }" | tee -a "$results" >&2
   done
 }
 
@@ -192,24 +192,23 @@ rm -f "$work"/out_*.fa
 
 # ---- table ----
 python3 - "$results" "$reps" "$(nproc)" <<'EOF'
-import sys
+import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 reps, cores = sys.argv[2], sys.argv[3]
-seqtk = {}
-for label, nbytes, wall, rss, load, cpu in rows:
-    if label.startswith("seqtk"):
-        seqtk["gzip" in label] = float(wall)
-print(f"| command ({reps} runs, median; {cores} cores) | wall s | MB/s | vs seqtk | CPU s | peak RSS MB | load avg |")
+rounds = {label: [float(x) for x in per.split()] for label, *_, per in rows}
+seqtk = {"gzip" in label: label for label, *_ in rows if label.startswith("seqtk")}
+print(f"| command ({reps} rounds, median; {cores} cores) | wall s | MB/s | vs seqtk | CPU s | peak RSS MB | load avg |")
 print("|---|---:|---:|---:|---:|---:|---|")
-for label, nbytes, wall, rss, load, cpu in rows:
+for label, nbytes, wall, rss, load, cpu, _ in rows:
     wall_s, mb = float(wall), int(nbytes) / 1e6
     ratio = ""
-    if not label.startswith(("RSS", "cat")) and "kmer" not in label:
-        base = seqtk.get("gzip" in label)
-        ratio = f"{base / wall_s:.2f}x" if base and wall_s > 0 else ""
+    base = seqtk.get("gzip" in label)
+    if not label.startswith(("RSS", "cat")) and "kmer" not in label and base:
+        # Median over rounds of seqtk's time / this command's time in the same round.
+        ratio = f"{statistics.median(b / w for b, w in zip(rounds[base], rounds[label]) if w > 0):.2f}x"
     mbps = f"{mb / wall_s:.0f}" if wall_s > 0 else "-"
     print(f"| {label} | {wall_s:.2f} | {mbps} | {ratio} | {float(cpu):.2f} | {int(rss) / 1024:.0f} | {load} |")
-rss = {label: int(r) for label, _, _, r, _, _ in rows if label.startswith("RSS")}
+rss = {label: int(r) for label, _, _, r, *_ in rows if label.startswith("RSS")}
 for kind in ("fasta_write", "kmer"):
     pair = [v for k, v in rss.items() if kind in k]
     if len(pair) == 2 and pair[0] > 0:

@@ -136,6 +136,30 @@ TEST_CASE("FASTQ: the one-pass path and the general parser agree on every record
   CHECK(recs[6].qual == "IIII");
 }
 
+TEST_CASE("FASTQ: a bad base or quality byte is found at every position of every length", "[dna][reader]") {
+  // The checks run 16 bytes at a time with an overlapping last step; every position must still count.
+  for (size_t n = 1; n <= 40; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      for (const char bad : {'1', '\x80', '@', '['}) {
+        if (bad == '@' && at == 0) continue;  // a sequence line starting with '@' has its own error
+        std::string seq(n, 'a'), qual(n, 'I');
+        seq[at] = bad;
+        INFO("length " << n << ", bad base at column " << at + 1);
+        CHECK_THROWS_WITH(parse("@r\n" + seq + "\n+\n" + qual + "\n", Format::kFastq),
+                          Catch::Contains("in the sequence at column " + std::to_string(at + 1)));
+      }
+      for (const char bad : {' ', '\x7f', '\xff'}) {
+        std::string seq(n, 'C'), qual(n, '~');
+        qual[at] = bad;
+        INFO("length " << n << ", bad quality at column " << at + 1);
+        CHECK_THROWS_WITH(parse("@r\n" + seq + "\n+\n" + qual + "\n", Format::kFastq),
+                          Catch::Contains("invalid quality character") &&
+                              Catch::Contains("at column " + std::to_string(at + 1)));
+      }
+    }
+  }
+}
+
 TEST_CASE("Reader: records longer than the buffer grow it; the guard stops runaway lines", "[dna][reader]") {
   std::string seq(100000, 'A');
   for (size_t i = 0; i < seq.size(); i += 7) seq[i] = 'C';
