@@ -402,6 +402,7 @@ class Loader {
         if (!v.is_integer() || v.as_integer()->get() < 1 || v.as_integer()->get() > UINT32_MAX)
           throw bad("an integer >= 1");
         spec_.max_in_flight = static_cast<uint32_t>(v.as_integer()->get());
+        spec_.max_in_flight_set = true;
       } else if (e.key == "on_error") {
         const std::vector<std::string> choices = {"fail", "skip"};
         if (!v.is_string()) throw bad("\"fail\" or \"skip\"");

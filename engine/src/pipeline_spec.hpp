@@ -83,7 +83,8 @@ struct PipelineSpec {
   std::string name;
   std::string description;
   int threads = 0;             // 0: all cores
-  uint32_t max_in_flight = 256;
+  uint32_t max_in_flight = 256;  // unless set: the engine uses max(256, 64 * threads)
+  bool max_in_flight_set = false;
   bool skip_errors = false;    // on_error = "skip"
   std::string error_log;       // resolved path, "" = none (skipped records then go to stderr)
   std::vector<ResourceSpec> resources;

@@ -13,6 +13,8 @@
 
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -176,6 +179,7 @@ class Runner {
   flow::limiter_node<Chunk*>* limiter_ = nullptr;
   int threads_ = 1;
   uint32_t chunk_size_ = 32;
+  uint32_t mif_ = 256;  // records in flight at most
   uint64_t next_seq_ = 0;
   uint64_t next_order_ = 0;
   bool source_done_ = false;
@@ -253,8 +257,12 @@ void Runner::check_resources() {
 void Runner::prepare() {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  uint32_t mif = std::max<uint32_t>(1, spec_.max_in_flight);
-  chunk_size_ = std::clamp<uint32_t>(mif / 8, 1, 64);
+  // Unless the file sets it, the bound grows with the threads so that each has records to work on.
+  mif_ = spec_.max_in_flight_set ? std::max<uint32_t>(1, spec_.max_in_flight)
+                                 : std::max<uint32_t>(spec_.max_in_flight, 64u * static_cast<uint32_t>(threads_));
+  // At least four chunks per thread in flight, so that no worker waits for one (a fixed eight chunks
+  // left all but eight of sixteen threads idle); at most 64 records per chunk.
+  chunk_size_ = std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
 
   run_.spec = &spec_;
   run_.num_slots = spec_.fields.size();
@@ -281,7 +289,7 @@ void Runner::prepare() {
       }
       // Groups span whole chunks; the larger the group, the fewer short batches at group ends (and the
       // better the length sorting), bounded by half the records allowed in flight.
-      st->window = std::max(s.batch.size, std::min(s.batch.size * 8, spec_.max_in_flight / 2));
+      st->window = std::max(s.batch.size, std::min(s.batch.size * 8, mif_ / 2));
     }
     sf_create_args a = create_args(s.params, s.name);
     bool shared = (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 ||
@@ -524,9 +532,8 @@ void Runner::build(flow::graph& g) {
     nodes_.emplace_back(node);
     return node;
   };
-  uint32_t mif = std::max<uint32_t>(1, spec_.max_in_flight);
   // The input_node holds one produced chunk besides those the limiter admitted.
-  size_t max_chunks = std::max<size_t>(1, mif / chunk_size_ - 1);
+  size_t max_chunks = std::max<size_t>(1, mif_ / chunk_size_ - 1);
 
   auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
   limiter_ = own(new flow::limiter_node<Chunk*>(g, max_chunks));
@@ -735,6 +742,11 @@ RunResult Runner::run() {
     });
   }
 
+  // An explicit thread count above the machine's cores is honoured (TBB caps its workers at the
+  // core count otherwise): stages that wait (I/O, sleeps) gain from it.
+  std::optional<tbb::global_control> oversubscribe;
+  if (threads_ > static_cast<int>(tbb::info::default_concurrency()))
+    oversubscribe.emplace(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads_));
   tbb::task_arena arena(threads_);
   arena.execute([&] {
     flow::graph g;
@@ -796,6 +808,7 @@ RunResult Runner::finish_run(double wall, double cpu0) {
     result.stages.push_back(s);
   }
   result.peak_live_records = static_cast<uint64_t>(run_.peak_live_records.load());
+  result.max_in_flight = mif_;
   result.wall_seconds = wall;
   result.cpu_seconds = cpu_seconds_now() - cpu0;
   if (result.ok && run_.live_records.load() != 0) {
@@ -832,7 +845,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   j["ok"] = r.ok;
   if (!r.ok) j["error"] = r.error;
   j["threads"] = r.threads;
-  j["max_in_flight"] = spec.max_in_flight;
+  j["max_in_flight"] = r.max_in_flight;
   j["peak_live_records"] = r.peak_live_records;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;

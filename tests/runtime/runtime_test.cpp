@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,31 @@ TEST_CASE("records alive never exceed max_in_flight") {
     CHECK(s["peak_live_records"].get<int>() <= mif);
     CHECK(s["peak_live_records"].get<int>() > 0);
     CHECK(stage(s, "write")["out"] == 20000);
+  }
+}
+
+TEST_CASE("every thread finds work: chunks shrink as threads grow, and the default bound grows with them") {
+  // 16 threads whatever the machine (an explicit count above the cores is honoured) on a stage that
+  // sleeps 2 ms per record, so that its calls overlap however few cores there are. With a fixed eight
+  // chunks in flight at most eight threads could ever be busy.
+  for (const std::string header : {std::string(), std::string("max_in_flight = 256\n")}) {
+    Workspace w;
+    w.write("p.toml", counted(1600, "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 2000\n", header) +
+                          "fields = [\"id\", \"busy\"]\n");
+    REQUIRE(w.run("run p.toml --threads 16 --stats stats.json").exit_code == 0);
+    int64_t most = 0;
+    size_t n = 0;
+    for (const std::string& line : lines_of(read_file(w.dir() / "out.jsonl"))) {
+      most = std::max<int64_t>(most, nlohmann::json::parse(line).at("busy").get<int64_t>());
+      ++n;
+    }
+    INFO("header '" << header << "'");
+    CHECK(n == 1600);
+    CHECK(most >= 12);
+    CHECK(most <= 16);
+    auto s = w.stats();
+    CHECK(s["max_in_flight"].get<int>() == (header.empty() ? 16 * 64 : 256));
+    CHECK(s["peak_live_records"].get<int>() <= s["max_in_flight"].get<int>());
   }
 }
 

@@ -1,7 +1,10 @@
 // Test-only components that exercise the engine through the SDK, exactly as a real plugin would.
 #include <seqflow/sdk.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -177,8 +180,32 @@ class Ordered : public seqflow::Sink<Ordered> {
   Slot n_;
 };
 
+// Sleeps per record and writes how many calls of it were running when the record's call started: how
+// many threads the engine keeps busy on a stage whose work waits rather than computes.
+class Nap : public seqflow::Transform<Nap> {
+ public:
+  static constexpr Info info{"nap", "Sleeps `us` microseconds per record; writes `busy` = calls running at once.",
+                             "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 1000",
+                             SF_FLAG_THREAD_SAFE, 0};
+  static constexpr sf_param_decl params[] = {Param::integer("us", "1000", "sleep per record, microseconds")};
+  static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "busy", SF_FIELD_INT)};
+  explicit Nap(CreateContext& c) : us_(c.param("us").as_int()), busy_(c.field("busy")) {}
+  void process(Context&, Record& r) {
+    const int64_t now = running_.fetch_add(1) + 1;
+    std::this_thread::sleep_for(std::chrono::microseconds(us_));
+    running_.fetch_sub(1);
+    r.set_int(busy_, now);
+  }
+
+ private:
+  static inline std::atomic<int64_t> running_{0};
+  int64_t us_;
+  Slot busy_;
+};
+
 }  // namespace
 
-using Components = seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate, Ordered>;
+using Components =
+    seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate, Ordered, Nap>;
 using Resources = seqflow::ResourceList<>;
 SEQFLOW_MODULE("testkit", "0.1.0", "Test-only components for engine tests", Components, Resources)

@@ -45,6 +45,7 @@ struct RunResult {
   std::string error;  // first failure: "stage 'x' (plugin) record 'id': reason"
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
+  uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
   double wall_seconds = 0;
   double cpu_seconds = 0;
   int threads = 0;
