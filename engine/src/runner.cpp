@@ -21,7 +21,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -168,6 +170,22 @@ class Runner {
   // A failure of a whole call; `order` places it among record failures (the earliest is reported).
   void fatal(StageRuntime& st, const std::string& reason, uint64_t order = UINT64_MAX);
   RunResult finish_run(double wall, double cpu0);
+  /// Drops the records of `c` from index `from` on that belong to another shard.
+  void keep_shard(Chunk* c, size_t from);
+  void write_trace(RunResult& result);
+
+  // --trace: one event per stage call, appended by the calling thread to its own list.
+  struct TraceEvent {
+    uint32_t stage;
+    uint32_t records;
+    int64_t start_ns;
+    int64_t dur_ns;
+  };
+  static constexpr uint64_t kMaxTraceEvents = 2000000;  // about 200 MB of JSON
+  void trace(const StageRuntime& st, Clock::time_point t0, Clock::time_point t1, size_t records);
+  Clock::time_point trace_t0_;
+  std::vector<std::vector<TraceEvent>> trace_events_;  // per arena slot (+1: outside the arena)
+  std::atomic<uint64_t> trace_count_{0};
   void write_error_log(RunResult& result);
 
   const PipelineSpec& spec_;
@@ -355,6 +373,7 @@ void Runner::call(StageRuntime& st, sf_record* const* recs, uint32_t n, std::vec
   sf_status s = st.comp->process(inst, &ctx, recs, n, &err);
   auto t1 = Clock::now();
   st.pool.release(inst);
+  trace(st, t0, t1, n);
   st.counters.busy_ns.fetch_add(static_cast<uint64_t>((t1 - t0).count()), std::memory_order_relaxed);
   st.counters.calls.fetch_add(1, std::memory_order_relaxed);
   if (s != SF_OK) {
@@ -389,6 +408,8 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     err.struct_size = sizeof(err);
     err.message[0] = 0;
     sf_status s = st.comp->read(inst, &ctx, chunk_size_ - static_cast<uint32_t>(before), &err);
+    const bool got = c->records.size() > before;
+    if (options_.shard_count > 1) keep_shard(c, before);
     if (s == SF_END) {
       source_done_ = true;
       break;
@@ -398,7 +419,7 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
       source_done_ = true;
       break;
     }
-    if (c->records.size() == before) {
+    if (!got) {
       // A source that keeps returning nothing would spin for ever.
       if (++idle_reads_ > 100000) {
         fatal(st, "the source returned no records and no end of input 100000 times in a row", next_order_);
@@ -408,13 +429,80 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     }
     idle_reads_ = 0;
   }
-  st.counters.busy_ns.fetch_add(static_cast<uint64_t>((Clock::now() - t0).count()), std::memory_order_relaxed);
+  const auto t1 = Clock::now();
+  trace(st, t0, t1, c->records.size());
+  st.counters.busy_ns.fetch_add(static_cast<uint64_t>((t1 - t0).count()), std::memory_order_relaxed);
   st.counters.calls.fetch_add(1, std::memory_order_relaxed);
   st.counters.in.fetch_add(c->records.size(), std::memory_order_relaxed);
   st.counters.out.fetch_add(c->records.size(), std::memory_order_relaxed);
   run_.count_live(static_cast<int64_t>(c->records.size()));
   c->last = source_done_;
   return c;
+}
+
+void Runner::keep_shard(Chunk* c, size_t from) {
+  size_t kept = from;
+  for (size_t i = from; i < c->records.size(); ++i) {
+    sf_record* r = c->records[i];
+    if (r->order % options_.shard_count == options_.shard_index) {
+      c->records[kept++] = r;
+    } else {
+      run_.retire_record(r);
+      c->spare.push_back(r);
+    }
+  }
+  c->records.resize(kept);
+}
+
+void Runner::trace(const StageRuntime& st, Clock::time_point t0, Clock::time_point t1, size_t records) {
+  if (trace_events_.empty() || trace_count_.fetch_add(1, std::memory_order_relaxed) >= kMaxTraceEvents) return;
+  const int slot = tbb::this_task_arena::current_thread_index() + 1;  // 0: a thread outside the arena
+  if (slot < 0 || static_cast<size_t>(slot) >= trace_events_.size()) return;
+  trace_events_[static_cast<size_t>(slot)].push_back(
+      TraceEvent{static_cast<uint32_t>(st.index), static_cast<uint32_t>(records), (t0 - trace_t0_).count(),
+                 (t1 - t0).count()});
+}
+
+// Chrome's trace-event format (chrome://tracing, ui.perfetto.dev): a complete event ("ph": "X") per
+// stage call on the thread that made it, times in microseconds from the start of the run.
+void Runner::write_trace(RunResult& result) {
+  std::string tmp = options_.trace_path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    if (result.ok) result.error = "cannot write the trace " + options_.trace_path + ": " + std::strerror(errno);
+    result.ok = false;
+    return;
+  }
+  auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
+  std::fprintf(f, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"pipeline\": %s, \"threads\": %d",
+               quoted(spec_.name).c_str(), threads_);
+  const uint64_t total = trace_count_.load();
+  if (total > kMaxTraceEvents)
+    std::fprintf(f, ", \"events_dropped\": %llu", static_cast<unsigned long long>(total - kMaxTraceEvents));
+  std::fprintf(f, "},\n\"traceEvents\": [\n");
+  bool first = true;
+  for (size_t slot = 0; slot < trace_events_.size(); ++slot) {
+    if (trace_events_[slot].empty()) continue;
+    std::fprintf(f, "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, \"tid\": %zu, \"args\": {\"name\": %s}}",
+                 first ? "" : ",\n", slot,
+                 quoted(slot == 0 ? std::string("outside the arena") : "worker " + std::to_string(slot - 1)).c_str());
+    first = false;
+    for (const TraceEvent& e : trace_events_[slot]) {
+      const StageRuntime& st = *stages_[e.stage];
+      std::fprintf(f,
+                   ",\n{\"ph\": \"X\", \"name\": %s, \"cat\": %s, \"pid\": 1, \"tid\": %zu, \"ts\": %.3f, "
+                   "\"dur\": %.3f, \"args\": {\"records\": %u}}",
+                   quoted(st.spec->name).c_str(), quoted(st.spec->plugin).c_str(), slot,
+                   static_cast<double>(e.start_ns) / 1e3, static_cast<double>(e.dur_ns) / 1e3, e.records);
+    }
+  }
+  std::fprintf(f, "\n]}\n");
+  const bool ok = std::ferror(f) == 0;
+  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), options_.trace_path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    if (result.ok) result.error = "cannot write the trace " + options_.trace_path;
+    result.ok = false;
+  }
 }
 
 Chunk* Runner::transform(StageRuntime& st, Chunk* c) {
@@ -711,6 +799,12 @@ RunResult Runner::run() {
   RunResult result;
   auto t0 = Clock::now();
   double cpu0 = cpu_seconds_now();
+  if (options_.shard_count == 0 || options_.shard_index >= options_.shard_count) {
+    result.error = "shard " + std::to_string(options_.shard_index) + "/" + std::to_string(options_.shard_count) +
+                   " does not exist: the index is 0-based and below the count (shards 0/N .. N-1/N)";
+    result.invalid = true;
+    return result;
+  }
   try {
     prepare();
   } catch (const ResourceError& e) {
@@ -747,6 +841,10 @@ RunResult Runner::run() {
   std::optional<tbb::global_control> oversubscribe;
   if (threads_ > static_cast<int>(tbb::info::default_concurrency()))
     oversubscribe.emplace(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads_));
+  if (!options_.trace_path.empty()) {
+    trace_events_.resize(static_cast<size_t>(threads_) + 1);
+    trace_t0_ = Clock::now();
+  }
   tbb::task_arena arena(threads_);
   arena.execute([&] {
     flow::graph g;
@@ -795,6 +893,7 @@ RunResult Runner::finish_run(double wall, double cpu0) {
     }
   }
   write_error_log(result);
+  if (!options_.trace_path.empty()) write_trace(result);
   for (auto& st : stages_) {
     StageSummary s;
     s.name = st->spec->name;
@@ -809,6 +908,8 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   }
   result.peak_live_records = static_cast<uint64_t>(run_.peak_live_records.load());
   result.max_in_flight = mif_;
+  result.shard_index = options_.shard_index;
+  result.shard_count = options_.shard_count;
   result.wall_seconds = wall;
   result.cpu_seconds = cpu_seconds_now() - cpu0;
   if (result.ok && run_.live_records.load() != 0) {
@@ -846,6 +947,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   if (!r.ok) j["error"] = r.error;
   j["threads"] = r.threads;
   j["max_in_flight"] = r.max_in_flight;
+  if (r.shard_count > 1) j["shard"] = std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count);
   j["peak_live_records"] = r.peak_live_records;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -135,6 +137,65 @@ TEST_CASE("every thread finds work: chunks shrink as threads grow, and the defau
     CHECK(s["max_in_flight"].get<int>() == (header.empty() ? 16 * 64 : 256));
     CHECK(s["peak_live_records"].get<int>() <= s["max_in_flight"].get<int>());
   }
+}
+
+TEST_CASE("--shard I/N: the shards of a run are disjoint, keep source order and cover every record") {
+  Workspace w;
+  w.write("p.toml", counted(1000, "[[stage]]\nname = \"work\"\nplugin = \"testkit.work\"\nscale = 2\n") +
+                        "fields = [\"id\", \"n\"]\n");
+  std::vector<int> seen(1000, 0);
+  for (int shard = 0; shard < 3; ++shard) {
+    INFO("shard " << shard << "/3");
+    REQUIRE(w.run("run p.toml --threads 2 --shard " + std::to_string(shard) + "/3 --stats stats.json").exit_code == 0);
+    int64_t last = -1;
+    size_t lines = 0;
+    for (const std::string& line : lines_of(read_file(w.dir() / "out.jsonl"))) {
+      const int64_t n = nlohmann::json::parse(line).at("n").get<int64_t>();
+      CHECK(n % 3 == shard);
+      CHECK(n > last);
+      last = n;
+      ++seen[static_cast<size_t>(n)];
+      ++lines;
+    }
+    CHECK(lines == static_cast<size_t>((1000 - shard + 2) / 3));
+    auto s = w.stats();
+    CHECK(s["shard"] == std::to_string(shard) + "/3");
+    CHECK(stage(s, "gen")["out"] == lines);
+    CHECK(stage(s, "write")["out"] == lines);
+  }
+  CHECK(std::count(seen.begin(), seen.end(), 1) == 1000);
+}
+
+TEST_CASE("--trace writes one Chrome trace event per stage call, adding up to the stage's records") {
+  Workspace w;
+  w.write("p.toml", counted(5000, "[[stage]]\nname = \"work\"\nplugin = \"testkit.work\"\nscale = 2\n"));
+  REQUIRE(w.run("run p.toml --threads 2 --trace trace.json --stats stats.json").exit_code == 0);
+  const nlohmann::json t = nlohmann::json::parse(read_file(w.dir() / "trace.json"));
+  CHECK(t["otherData"]["pipeline"] == "t");
+  std::map<std::string, int64_t> records, calls;
+  std::set<int64_t> named_threads;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] == "M") {
+      CHECK(e["name"] == "thread_name");
+      named_threads.insert(e["tid"].get<int64_t>());
+      continue;
+    }
+    REQUIRE(e["ph"] == "X");
+    CHECK(e["ts"].get<double>() >= 0);
+    CHECK(e["dur"].get<double>() >= 0);
+    CHECK(named_threads.count(e["tid"].get<int64_t>()) == 1);  // each thread is named before its events
+    records[e["name"].get<std::string>()] += e["args"]["records"].get<int64_t>();
+    ++calls[e["name"].get<std::string>()];
+  }
+  auto s = w.stats();
+  CHECK(records["gen"] == 5000);
+  CHECK(records["work"] == 5000);
+  CHECK(records["write"] == 5000);
+  for (const char* name : {"gen", "work", "write"}) {
+    INFO("stage " << name);
+    CHECK(calls[name] == stage(s, name)["calls"].get<int64_t>());
+  }
+  CHECK(named_threads.size() <= 3);  // two workers, and at most the thread outside the arena
 }
 
 TEST_CASE("on_error = fail stops the run, names stage and record, and leaves no output") {

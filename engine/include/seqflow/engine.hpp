@@ -26,6 +26,9 @@ struct RunOptions {
   bool progress = false;      // a progress line on stderr
   std::string stats_path;     // write the per-stage summary as JSON here ("" = don't)
   bool print_summary = true;  // the per-stage table on stderr at the end
+  std::string trace_path;     // write every stage call as Chrome trace events here ("" = don't)
+  uint32_t shard_index = 0;   // process only the source records whose position % shard_count ==
+  uint32_t shard_count = 1;   //   shard_index (0-based); the other records are read and let go
 };
 
 struct StageSummary {
@@ -46,6 +49,7 @@ struct RunResult {
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
   uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
+  uint32_t shard_index = 0, shard_count = 1;
   double wall_seconds = 0;
   double cpu_seconds = 0;
   int threads = 0;
