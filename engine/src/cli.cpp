@@ -2,13 +2,13 @@
 // Exit codes: 0 success, 1 the pipeline failed at run time, 2 the pipeline or command line is invalid.
 #include <seqflow/engine.hpp>
 
-#include "pipeline_spec.hpp"
 #include <seqflow/sdk.hpp>
+#include "pipeline_spec.hpp"
 #include "plugin_host.hpp"
 #include "runtime.hpp"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -70,8 +70,10 @@ void print_fields(const sf_component* c) {
   std::printf("fields:\n");
   bool declares_id = false;
   for (uint32_t i = 0; i < c->num_fields; ++i)
-    declares_id = declares_id || (c->fields[i].param == nullptr && std::string_view(c->fields[i].name) == "id");
-  if (c->kind == SF_SOURCE && !declares_id) std::printf("  writes id                             string       record id (every source)\n");
+    declares_id =
+        declares_id || (c->fields[i].param == nullptr && std::string_view(c->fields[i].name) == "id");
+  if (c->kind == SF_SOURCE && !declares_id)
+    std::printf("  writes id                             string       record id (every source)\n");
   for (uint32_t i = 0; i < c->num_fields; ++i) {
     const sf_field_decl& f = c->fields[i];
     std::string type;
@@ -81,14 +83,16 @@ void print_fields(const sf_component* c) {
       case SF_FIELD_INT: type = "int"; break;
       case SF_FIELD_FLOAT: type = "float"; break;
       case SF_FIELD_TENSOR:
-        type = f.dtype == SF_DTYPE_ANY ? "tensor" : std::string("tensor<") + seqflow::dtype_name(f.dtype) + ">";
+        type =
+            f.dtype == SF_DTYPE_ANY ? "tensor" : std::string("tensor<") + seqflow::dtype_name(f.dtype) + ">";
         break;
       default: type = "any"; break;
     }
     std::string name = f.param != nullptr ? std::string("<") + f.param + ">" : f.name;
-    if (f.param != nullptr && f.name != nullptr && f.name[0] != 0) name += " (default " + std::string(f.name) + ")";
-    std::printf("  %-6s %-30s %-12s%s %s\n", f.access == SF_READ ? "reads" : "writes", name.c_str(), type.c_str(),
-                f.optional ? " optional" : "", f.doc != nullptr ? f.doc : "");
+    if (f.param != nullptr && f.name != nullptr && f.name[0] != 0)
+      name += " (default " + std::string(f.name) + ")";
+    std::printf("  %-6s %-30s %-12s%s %s\n", f.access == SF_READ ? "reads" : "writes", name.c_str(),
+                type.c_str(), f.optional ? " optional" : "", f.doc != nullptr ? f.doc : "");
   }
 }
 
@@ -111,9 +115,9 @@ int cmd_inspect(const std::string& name) {
   const sf_component* c = ref.component;
   std::printf("%s (%s, concurrency %s%s%s%s)\n  module %s %s, %s\n\n%s\n\n", name.c_str(), kind_name(c->kind),
               concurrency_text(c->default_concurrency).c_str(),
-              (c->flags & SF_FLAG_THREAD_SAFE) ? ", thread-safe" : "", (c->flags & SF_FLAG_FILTERS) ? ", filters" : "",
-              (c->flags & SF_FLAG_SPLITS) ? ", splits" : "", m.name.c_str(), m.module->version, m.path.c_str(),
-              c->doc != nullptr ? c->doc : "");
+              (c->flags & SF_FLAG_THREAD_SAFE) ? ", thread-safe" : "",
+              (c->flags & SF_FLAG_FILTERS) ? ", filters" : "", (c->flags & SF_FLAG_SPLITS) ? ", splits" : "",
+              m.name.c_str(), m.module->version, m.path.c_str(), c->doc != nullptr ? c->doc : "");
   print_params(c->num_params, c->params);
   print_fields(c);
   std::printf("engine keys: name, plugin, after, concurrency%s\n", c->kind == SF_TRANSFORM ? ", batch" : "");
@@ -163,9 +167,10 @@ int main(int argc, char** argv) {
   std::string stats;
   run->add_option("--stats", stats, "Write the per-stage summary as JSON to this file");
   std::string trace;
-  run->add_option("--trace", trace,
-                  "Write every stage call (thread, start, duration, records) as Chrome trace-event JSON to this "
-                  "file: open it in ui.perfetto.dev or chrome://tracing");
+  run->add_option(
+      "--trace", trace,
+      "Write every stage call (thread, start, duration, records) as Chrome trace-event JSON to this "
+      "file: open it in ui.perfetto.dev or chrome://tracing");
   std::string shard;
   run->add_option("--shard", shard,
                   "I/N: process only the source records whose position modulo N is I (0-based); running "
@@ -174,11 +179,14 @@ int main(int argc, char** argv) {
           [](std::string& v) -> std::string {
             unsigned long long i = 0, n = 0;
             char tail = 0;
-            if (std::sscanf(v.c_str(), "%llu/%llu%c", &i, &n, &tail) != 2 || v.find_first_of("+-") != std::string::npos)
+            if (std::sscanf(v.c_str(), "%llu/%llu%c", &i, &n, &tail) != 2 ||
+                v.find_first_of("+-") != std::string::npos)
               return "expected I/N, two whole numbers such as 0/4, got '" + v + "'";
-            if (n == 0 || n > UINT32_MAX) return "the shard count N must be between 1 and 4294967295, got '" + v + "'";
-            if (i >= n) return "the shard index is 0-based and must be below N (0/" + std::to_string(n) + " .. " +
-                               std::to_string(n - 1) + "/" + std::to_string(n) + "), got '" + v + "'";
+            if (n == 0 || n > UINT32_MAX)
+              return "the shard count N must be between 1 and 4294967295, got '" + v + "'";
+            if (i >= n)
+              return "the shard index is 0-based and must be below N (0/" + std::to_string(n) + " .. " +
+                     std::to_string(n - 1) + "/" + std::to_string(n) + "), got '" + v + "'";
             return "";
           },
           "I/N"));

@@ -104,7 +104,8 @@ char* set_blob(sf_record* r, int32_t slot, sf_field_type type, size_t size) {
 }
 
 void h_set_string(sf_record* r, int32_t slot, const char* data, size_t size) {
-  if (char* p = set_blob(r, slot, SF_FIELD_STRING, size); p != nullptr && size > 0) std::memcpy(p, data, size);
+  if (char* p = set_blob(r, slot, SF_FIELD_STRING, size); p != nullptr && size > 0)
+    std::memcpy(p, data, size);
 }
 
 void h_set_bytes(sf_record* r, int32_t slot, const char* data, size_t size) {
@@ -134,10 +135,13 @@ void h_set_float(sf_record* r, int32_t slot, double v) {
 void* h_set_tensor(sf_record* r, int32_t slot, sf_dtype dtype, uint32_t ndim, const int64_t* shape) {
   size_t elem = 0;
   switch (dtype) {
-    case SF_DTYPE_F32: case SF_DTYPE_I32: elem = 4; break;
-    case SF_DTYPE_BF16: case SF_DTYPE_F16: elem = 2; break;
+    case SF_DTYPE_F32:
+    case SF_DTYPE_I32: elem = 4; break;
+    case SF_DTYPE_BF16:
+    case SF_DTYPE_F16: elem = 2; break;
     case SF_DTYPE_I64: elem = 8; break;
-    case SF_DTYPE_U8: case SF_DTYPE_I8: elem = 1; break;
+    case SF_DTYPE_U8:
+    case SF_DTYPE_I8: elem = 1; break;
     default: return nullptr;
   }
   if (ndim > SF_MAX_DIMS) return nullptr;

@@ -51,9 +51,9 @@ struct FieldUse {
 };
 
 struct BatchSpec {
-  uint32_t size = 0;          // 0: no batching
+  uint32_t size = 0;  // 0: no batching
   bool by_length = false;
-  std::string length_field;   // field whose length groups records; default: the stage's `input`
+  std::string length_field;  // field whose length groups records; default: the stage's `input`
 };
 
 struct StageSpec {
@@ -82,11 +82,11 @@ struct PipelineSpec {
   std::string dir;   // its folder: relative paths resolve against it
   std::string name;
   std::string description;
-  int threads = 0;             // 0: all cores
+  int threads = 0;               // 0: all cores
   uint32_t max_in_flight = 256;  // unless set: the engine uses max(256, 64 * threads)
   bool max_in_flight_set = false;
-  bool skip_errors = false;    // on_error = "skip"
-  std::string error_log;       // resolved path, "" = none (skipped records then go to stderr)
+  bool skip_errors = false;  // on_error = "skip"
+  std::string error_log;     // resolved path, "" = none (skipped records then go to stderr)
   std::vector<ResourceSpec> resources;
   std::vector<StageSpec> stages;  // in file order; validated acyclic, each stage after its inputs
   std::vector<FieldUse> fields;   // every field in the pipeline; slot = index here

@@ -63,7 +63,8 @@ std::pair<std::string, std::string> split_plugin_name(const std::string& full_na
   size_t dot = full_name.find('.');
   if (dot == std::string::npos || dot == 0 || dot + 1 == full_name.size() ||
       full_name.find('.', dot + 1) != std::string::npos)
-    throw PluginError("'" + full_name + "' is not a plugin name: write it as module.component (e.g. io.lines_read)");
+    throw PluginError("'" + full_name +
+                      "' is not a plugin name: write it as module.component (e.g. io.lines_read)");
   return {full_name.substr(0, dot), full_name.substr(dot + 1)};
 }
 
@@ -156,7 +157,10 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
     // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor".
     char magic[4] = {};
     std::ifstream in(canonical, std::ios::binary);
-    if (!in.read(magic, 4) || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+    if (!in.read(magic, 4) || std::memcmp(magic,
+                                          "\x7f"
+                                          "ELF",
+                                          4) != 0)
       throw PluginError("cannot load plugin " + path + ": it is not a shared library (no ELF header); " +
                         "remove it from the plugin folder or rebuild it with seqflow_add_plugin");
   }
@@ -171,18 +175,20 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
                       " (is it a shared library built for this machine?)");
   }
   if (!lib->has(SF_ENTRY_SYMBOL)) {
-    throw PluginError("plugin " + path + " is not a seqflow plugin: it does not export " SF_ENTRY_SYMBOL
+    throw PluginError("plugin " + path +
+                      " is not a seqflow plugin: it does not export " SF_ENTRY_SYMBOL
                       " (build it with seqflow_add_plugin from the seqflow SDK)");
   }
   auto entry = lib->get<const sf_module*(uint32_t, uint32_t)>(SF_ENTRY_SYMBOL);
   const sf_module* m = entry(SF_ABI_MAJOR, SF_ABI_MINOR);
   if (m == nullptr) throw PluginError("plugin " + path + " refused to load: its entry returned no module");
   if (m->magic != SF_ABI_MAGIC)
-    throw PluginError("plugin " + path + " is not a seqflow plugin: bad magic number in its module descriptor");
+    throw PluginError("plugin " + path +
+                      " is not a seqflow plugin: bad magic number in its module descriptor");
   if (m->abi_major != SF_ABI_MAJOR)
-    throw PluginError("plugin " + path + " was built for seqflow plugin ABI " + std::to_string(m->abi_major) + "." +
-                      std::to_string(m->abi_minor) + ", this seqflow speaks ABI " + std::to_string(SF_ABI_MAJOR) +
-                      ".x: rebuild the plugin against this seqflow's SDK");
+    throw PluginError("plugin " + path + " was built for seqflow plugin ABI " + std::to_string(m->abi_major) +
+                      "." + std::to_string(m->abi_minor) + ", this seqflow speaks ABI " +
+                      std::to_string(SF_ABI_MAJOR) + ".x: rebuild the plugin against this seqflow's SDK");
   if (m->struct_size < kMinModuleSize || m->name == nullptr || m->init == nullptr)
     throw PluginError("plugin " + path + " has a truncated module descriptor (struct_size " +
                       std::to_string(m->struct_size) + ")");

@@ -69,7 +69,8 @@ struct FieldValue {
   Blob* blob = nullptr;
 
   FieldValue() = default;
-  FieldValue(const FieldValue& o) : type(o.type), i(o.i), f(o.f), blob(o.type == SF_FIELD_ANY ? nullptr : o.blob) {
+  FieldValue(const FieldValue& o)
+      : type(o.type), i(o.i), f(o.f), blob(o.type == SF_FIELD_ANY ? nullptr : o.blob) {
     Blob::retain(blob);
   }
   FieldValue& operator=(const FieldValue& o) {

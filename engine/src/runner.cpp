@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -262,8 +262,8 @@ void* Runner::create_resource(const ResourceSpec& r) {
   err.struct_size = sizeof(err);
   void* obj = nullptr;
   if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
-    throw ResourceError(r.pos.str() + ": error: resource '" + r.name + "' (" + r.plugin + "): " +
-                        (err.message[0] != 0 ? err.message : "create() failed without a message"));
+    throw ResourceError(r.pos.str() + ": error: resource '" + r.name + "' (" + r.plugin +
+                        "): " + (err.message[0] != 0 ? err.message : "create() failed without a message"));
   return obj;
 }
 
@@ -276,11 +276,13 @@ void Runner::prepare() {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Unless the file sets it, the bound grows with the threads so that each has records to work on.
-  mif_ = spec_.max_in_flight_set ? std::max<uint32_t>(1, spec_.max_in_flight)
-                                 : std::max<uint32_t>(spec_.max_in_flight, 64u * static_cast<uint32_t>(threads_));
+  mif_ = spec_.max_in_flight_set
+             ? std::max<uint32_t>(1, spec_.max_in_flight)
+             : std::max<uint32_t>(spec_.max_in_flight, 64u * static_cast<uint32_t>(threads_));
   // At least four chunks per thread in flight, so that no worker waits for one (a fixed eight chunks
   // left all but eight of sixteen threads idle); at most 64 records per chunk.
-  chunk_size_ = std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
+  chunk_size_ =
+      std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
 
   run_.spec = &spec_;
   run_.num_slots = spec_.fields.size();
@@ -288,7 +290,8 @@ void Runner::prepare() {
   run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
 
   create_ctx_.run = &run_;
-  for (const ResourceSpec& r : spec_.resources) run_.resources.push_back(ResourceInstance{&r, create_resource(r)});
+  for (const ResourceSpec& r : spec_.resources)
+    run_.resources.push_back(ResourceInstance{&r, create_resource(r)});
 
   for (size_t i = 0; i < spec_.stages.size(); ++i) {
     auto st = std::make_unique<StageRuntime>();
@@ -298,11 +301,13 @@ void Runner::prepare() {
     st->index = i;
     st->splits = (st->comp->flags & SF_FLAG_SPLITS) != 0;
     if (s.batch.size > 0) {
-      if (st->splits) throw std::runtime_error("stage '" + s.name + "': batch is not supported for a splitting component");
+      if (st->splits)
+        throw std::runtime_error("stage '" + s.name + "': batch is not supported for a splitting component");
       std::string lf = s.batch.length_field;
       if (s.batch.by_length && !lf.empty()) {
         auto it = run_.slots.find(lf);
-        if (it == run_.slots.end()) throw std::runtime_error("stage '" + s.name + "': unknown batch.length_field '" + lf + "'");
+        if (it == run_.slots.end())
+          throw std::runtime_error("stage '" + s.name + "': unknown batch.length_field '" + lf + "'");
         st->length_slot = it->second;
       }
       // Groups span whole chunks; the larger the group, the fewer short batches at group ends (and the
@@ -310,8 +315,8 @@ void Runner::prepare() {
       st->window = std::max(s.batch.size, std::min(s.batch.size * 8, mif_ / 2));
     }
     sf_create_args a = create_args(s.params, s.name);
-    bool shared = (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 ||
-                  st->comp->kind != SF_TRANSFORM;
+    bool shared =
+        (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 || st->comp->kind != SF_TRANSFORM;
     st->pool.init(st->comp, a, shared);
     // Create up front what the run will use, so that bad parameters fail before any record moves.
     int want = shared ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
@@ -455,12 +460,13 @@ void Runner::keep_shard(Chunk* c, size_t from) {
 }
 
 void Runner::trace(const StageRuntime& st, Clock::time_point t0, Clock::time_point t1, size_t records) {
-  if (trace_events_.empty() || trace_count_.fetch_add(1, std::memory_order_relaxed) >= kMaxTraceEvents) return;
+  if (trace_events_.empty() || trace_count_.fetch_add(1, std::memory_order_relaxed) >= kMaxTraceEvents)
+    return;
   const int slot = tbb::this_task_arena::current_thread_index() + 1;  // 0: a thread outside the arena
   if (slot < 0 || static_cast<size_t>(slot) >= trace_events_.size()) return;
-  trace_events_[static_cast<size_t>(slot)].push_back(
-      TraceEvent{static_cast<uint32_t>(st.index), static_cast<uint32_t>(records), (t0 - trace_t0_).count(),
-                 (t1 - t0).count()});
+  trace_events_[static_cast<size_t>(slot)].push_back(TraceEvent{static_cast<uint32_t>(st.index),
+                                                                static_cast<uint32_t>(records),
+                                                                (t0 - trace_t0_).count(), (t1 - t0).count()});
 }
 
 // Chrome's trace-event format (chrome://tracing, ui.perfetto.dev): a complete event ("ph": "X") per
@@ -469,7 +475,8 @@ void Runner::write_trace(RunResult& result) {
   std::string tmp = options_.trace_path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
-    if (result.ok) result.error = "cannot write the trace " + options_.trace_path + ": " + std::strerror(errno);
+    if (result.ok)
+      result.error = "cannot write the trace " + options_.trace_path + ": " + std::strerror(errno);
     result.ok = false;
     return;
   }
@@ -483,9 +490,10 @@ void Runner::write_trace(RunResult& result) {
   bool first = true;
   for (size_t slot = 0; slot < trace_events_.size(); ++slot) {
     if (trace_events_[slot].empty()) continue;
-    std::fprintf(f, "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, \"tid\": %zu, \"args\": {\"name\": %s}}",
-                 first ? "" : ",\n", slot,
-                 quoted(slot == 0 ? std::string("outside the arena") : "worker " + std::to_string(slot - 1)).c_str());
+    std::fprintf(
+        f, "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, \"tid\": %zu, \"args\": {\"name\": %s}}",
+        first ? "" : ",\n", slot,
+        quoted(slot == 0 ? std::string("outside the arena") : "worker " + std::to_string(slot - 1)).c_str());
     first = false;
     for (const TraceEvent& e : trace_events_[slot]) {
       const StageRuntime& st = *stages_[e.stage];
@@ -605,7 +613,8 @@ Chunk* Runner::merge(StageRuntime& st, std::vector<Chunk*>& parts) {
       for (size_t i = 0; i < base->records.size(); ++i) {
         sf_record* dst = base->records[i];
         const sf_record* src = other->records[i];
-        for (int32_t slot : st.branch_slots[b]) dst->fields[static_cast<size_t>(slot)] = src->fields[static_cast<size_t>(slot)];
+        for (int32_t slot : st.branch_slots[b])
+          dst->fields[static_cast<size_t>(slot)] = src->fields[static_cast<size_t>(slot)];
         if (is_alive(dst) && !is_alive(src)) dst->state = src->state;
       }
     }
@@ -639,10 +648,11 @@ void Runner::build(flow::graph& g) {
     size_t conc = s.concurrency == 0 ? size_t{flow::unlimited} : static_cast<size_t>(s.concurrency);
     if (st.comp->kind == SF_SINK) {
       auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
-      auto* sink = own(new flow::function_node<Chunk*, flow::continue_msg>(g, flow::serial, [this, &st](Chunk* c) {
-        consume(st, c);
-        return flow::continue_msg();
-      }));
+      auto* sink =
+          own(new flow::function_node<Chunk*, flow::continue_msg>(g, flow::serial, [this, &st](Chunk* c) {
+            consume(st, c);
+            return flow::continue_msg();
+          }));
       flow::make_edge(*seq, *sink);
       entries[i] = seq;
     } else if (s.batch.size > 0) {
@@ -659,13 +669,13 @@ void Runner::build(flow::graph& g) {
           std::get<0>(ports).try_put(grp);
         }
       }));
-      auto* work = own(new flow::function_node<Group*, Group*>(g, conc, [this, &st](Group* grp) {
-        return transform_group(st, grp);
-      }));
-      auto* unbatch = own(new Unbatcher(g, flow::unlimited, [](Group* grp, Unbatcher::output_ports_type& ports) {
-        for (Chunk* c : grp->chunks) std::get<0>(ports).try_put(c);
-        delete grp;
-      }));
+      auto* work = own(new flow::function_node<Group*, Group*>(
+          g, conc, [this, &st](Group* grp) { return transform_group(st, grp); }));
+      auto* unbatch =
+          own(new Unbatcher(g, flow::unlimited, [](Group* grp, Unbatcher::output_ports_type& ports) {
+            for (Chunk* c : grp->chunks) std::get<0>(ports).try_put(c);
+            delete grp;
+          }));
       flow::make_edge(*seq, *batcher);
       flow::make_edge(flow::output_port<0>(*batcher), *work);
       flow::make_edge(*work, *unbatch);
@@ -673,8 +683,8 @@ void Runner::build(flow::graph& g) {
       exits[i] = &flow::output_port<0>(*unbatch);
     } else {
       bool ordered = conc == 1 || (st.comp->flags & SF_FLAG_SERIAL) != 0;
-      auto* fn = own(new flow::function_node<Chunk*, Chunk*>(g, ordered ? size_t{flow::serial} : conc,
-                                                             [this, &st](Chunk* c) { return transform(st, c); }));
+      auto* fn = own(new flow::function_node<Chunk*, Chunk*>(
+          g, ordered ? size_t{flow::serial} : conc, [this, &st](Chunk* c) { return transform(st, c); }));
       if (ordered) {
         auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
         flow::make_edge(*seq, *fn);
@@ -688,22 +698,25 @@ void Runner::build(flow::graph& g) {
     if (s.inputs.size() > 1) {
       using Join = flow::multifunction_node<Tagged, std::tuple<Chunk*>>;
       size_t k = s.inputs.size();
-      auto* join = own(new Join(g, flow::unlimited, [this, &st, k](const Tagged& t, Join::output_ports_type& ports) {
-        std::vector<Chunk*> parts;
-        {
-          std::lock_guard lock(st.join_mu);
-          std::vector<Chunk*>& slot = st.join_wait[t.second->seq];
-          if (slot.empty()) slot.assign(k, nullptr);
-          slot[t.first] = t.second;
-          if (std::count(slot.begin(), slot.end(), nullptr) > 0) return;
-          parts = std::move(slot);
-          st.join_wait.erase(t.second->seq);
-        }
-        std::get<0>(ports).try_put(merge(st, parts));
-      }));
+      auto* join =
+          own(new Join(g, flow::unlimited, [this, &st, k](const Tagged& t, Join::output_ports_type& ports) {
+            std::vector<Chunk*> parts;
+            {
+              std::lock_guard lock(st.join_mu);
+              std::vector<Chunk*>& slot = st.join_wait[t.second->seq];
+              if (slot.empty()) slot.assign(k, nullptr);
+              slot[t.first] = t.second;
+              if (std::count(slot.begin(), slot.end(), nullptr) > 0) return;
+              parts = std::move(slot);
+              st.join_wait.erase(t.second->seq);
+            }
+            std::get<0>(ports).try_put(merge(st, parts));
+          }));
       flow::make_edge(flow::output_port<0>(*join), *entries[i]);
       for (size_t b = 0; b < k; ++b) {
-        auto* tag = own(new flow::function_node<Chunk*, Tagged>(g, flow::unlimited, [b](Chunk* c) { return Tagged{b, c}; }));
+        auto* tag = own(new flow::function_node<Chunk*, Tagged>(g, flow::unlimited, [b](Chunk* c) {
+          return Tagged{b, c};
+        }));
         flow::make_edge(*tag, *join);
         join_tags_[i].push_back(tag);
       }
@@ -749,8 +762,8 @@ void Runner::build(flow::graph& g) {
       }));
       flow::make_edge(*exits[i], *fork);
       for (size_t b = 0; b < k; ++b) {
-        auto* pick = own(new flow::function_node<ForkCopies, Chunk*>(g, flow::unlimited,
-                                                                    [b](const ForkCopies& v) { return (*v)[b]; }));
+        auto* pick = own(new flow::function_node<ForkCopies, Chunk*>(
+            g, flow::unlimited, [b](const ForkCopies& v) { return (*v)[b]; }));
         flow::make_edge(*fork, *pick);
         flow::make_edge(*pick, *targets[b]);
       }
@@ -800,7 +813,8 @@ RunResult Runner::run() {
   auto t0 = Clock::now();
   double cpu0 = cpu_seconds_now();
   if (options_.shard_count == 0 || options_.shard_index >= options_.shard_count) {
-    result.error = "shard " + std::to_string(options_.shard_index) + "/" + std::to_string(options_.shard_count) +
+    result.error = "shard " + std::to_string(options_.shard_index) + "/" +
+                   std::to_string(options_.shard_count) +
                    " does not exist: the index is 0-based and below the count (shards 0/N .. N-1/N)";
     result.invalid = true;
     return result;
@@ -830,7 +844,8 @@ RunResult Runner::run() {
         double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         uint64_t n = stages_[0]->counters.out.load();
         std::fprintf(stderr, "\rseqflow: %llu records read, %.0f records/s, %.1f s elapsed   ",
-                     static_cast<unsigned long long>(n), secs > 0 ? static_cast<double>(n) / secs : 0.0, secs);
+                     static_cast<unsigned long long>(n), secs > 0 ? static_cast<double>(n) / secs : 0.0,
+                     secs);
         std::fflush(stderr);
       }
     });
@@ -870,9 +885,9 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   result.threads = threads_;
   result.ok = run_.failures.empty();
   if (!result.ok) {
-    auto first = std::min_element(run_.failures.begin(), run_.failures.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.order, a.seq) < std::tie(b.order, b.seq);
-    });
+    auto first = std::min_element(
+        run_.failures.begin(), run_.failures.end(),
+        [](const auto& a, const auto& b) { return std::tie(a.order, a.seq) < std::tie(b.order, b.seq); });
     result.error = "stage '" + first->stage + "' (" + first->plugin + ")";
     if (!first->record_id.empty()) result.error += " record '" + first->record_id + "'";
     if (!first->where.empty()) result.error += " at " + first->where;
@@ -914,7 +929,8 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   result.cpu_seconds = cpu_seconds_now() - cpu0;
   if (result.ok && run_.live_records.load() != 0) {
     result.ok = false;
-    result.error = "internal error: " + std::to_string(run_.live_records.load()) + " records were lost in the graph";
+    result.error =
+        "internal error: " + std::to_string(run_.live_records.load()) + " records were lost in the graph";
   }
   return result;
 }
@@ -926,14 +942,14 @@ namespace seqflow {
 namespace {
 
 void print_summary(const RunResult& r) {
-  std::fprintf(stderr, "%-16s %-20s %12s %12s %10s %10s %9s %12s\n", "stage", "plugin", "in", "out", "filtered",
-               "skipped", "busy_s", "records/s");
+  std::fprintf(stderr, "%-16s %-20s %12s %12s %10s %10s %9s %12s\n", "stage", "plugin", "in", "out",
+               "filtered", "skipped", "busy_s", "records/s");
   for (const StageSummary& s : r.stages) {
     double rate = s.busy_seconds > 0 ? static_cast<double>(s.in) / s.busy_seconds : 0;
     std::fprintf(stderr, "%-16s %-20s %12llu %12llu %10llu %10llu %9.3f %12.0f\n", s.name.c_str(),
-                 s.plugin.c_str(), static_cast<unsigned long long>(s.in), static_cast<unsigned long long>(s.out),
-                 static_cast<unsigned long long>(s.filtered), static_cast<unsigned long long>(s.skipped),
-                 s.busy_seconds, rate);
+                 s.plugin.c_str(), static_cast<unsigned long long>(s.in),
+                 static_cast<unsigned long long>(s.out), static_cast<unsigned long long>(s.filtered),
+                 static_cast<unsigned long long>(s.skipped), s.busy_seconds, rate);
   }
   std::fprintf(stderr, "%.3f s wall, %.3f s cpu, %d threads, peak %llu records in flight\n", r.wall_seconds,
                r.cpu_seconds, r.threads, static_cast<unsigned long long>(r.peak_live_records));
@@ -1012,7 +1028,8 @@ std::string Pipeline::graph(const std::string& format) const {
     for (const auto& s : stages)
       for (size_t in : s.inputs) {
         std::string label = fields_of(stages[in]);
-        out += "  " + stages[in].name + (label.empty() ? " --> " : " -- \"" + label + "\" --> ") + s.name + "\n";
+        out +=
+            "  " + stages[in].name + (label.empty() ? " --> " : " -- \"" + label + "\" --> ") + s.name + "\n";
       }
     return out;
   }
@@ -1020,7 +1037,8 @@ std::string Pipeline::graph(const std::string& format) const {
   for (const auto& s : stages) out += "  \"" + s.name + "\" [label=\"" + s.name + "\\n" + s.plugin + "\"];\n";
   for (const auto& s : stages)
     for (size_t in : s.inputs)
-      out += "  \"" + stages[in].name + "\" -> \"" + s.name + "\" [label=\"" + fields_of(stages[in]) + "\"];\n";
+      out +=
+          "  \"" + stages[in].name + "\" -> \"" + s.name + "\" [label=\"" + fields_of(stages[in]) + "\"];\n";
   out += "}\n";
   return out;
 }

@@ -84,8 +84,8 @@ struct sf_context {
   const char* plugin = "";
   std::vector<sf_record*>* emitted = nullptr;
   std::vector<sf_record*>* spare = nullptr;  // sources: recycled records to emit into
-  bool splits = false;  // a splitting stage consumes its inputs: dropping one is not filtering
-  uint64_t next_order = 0;      // sources: position given to the next emitted record
+  bool splits = false;      // a splitting stage consumes its inputs: dropping one is not filtering
+  uint64_t next_order = 0;  // sources: position given to the next emitted record
   uint64_t* source_order = nullptr;
 };
 

@@ -18,7 +18,8 @@ sf_value OwnedValue::Builder::array(std::vector<sf_value> items) const {
   return sf_value{SF_VALUE_ARRAY, 0, 0, nullptr, kept.size(), kept.data(), nullptr};
 }
 
-sf_value OwnedValue::Builder::table(const std::vector<std::string>& keys, std::vector<sf_value> values) const {
+sf_value OwnedValue::Builder::table(const std::vector<std::string>& keys,
+                                    std::vector<sf_value> values) const {
   std::vector<const char*> key_ptrs;
   key_ptrs.reserve(keys.size());
   for (const std::string& k : keys) key_ptrs.push_back(a->strings.emplace_back(k).c_str());

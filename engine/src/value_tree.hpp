@@ -28,7 +28,7 @@ class OwnedValue {
  private:
   friend struct Builder;
   struct Arena {
-    std::deque<sf_value> nodes;                 // deque: pointers stay valid as it grows
+    std::deque<sf_value> nodes;  // deque: pointers stay valid as it grows
     std::deque<std::string> strings;
     std::deque<std::vector<sf_value>> arrays;
     std::deque<std::vector<const char*>> keys;
@@ -40,7 +40,9 @@ class OwnedValue {
 struct OwnedValue::Builder {
   OwnedValue::Arena* a;
   sf_value none() const { return sf_value{SF_VALUE_NONE, 0, 0, nullptr, 0, nullptr, nullptr}; }
-  sf_value boolean(bool v) const { return sf_value{SF_VALUE_BOOL, v ? 1 : 0, 0, nullptr, 0, nullptr, nullptr}; }
+  sf_value boolean(bool v) const {
+    return sf_value{SF_VALUE_BOOL, v ? 1 : 0, 0, nullptr, 0, nullptr, nullptr};
+  }
   sf_value integer(int64_t v) const { return sf_value{SF_VALUE_INT, v, 0, nullptr, 0, nullptr, nullptr}; }
   sf_value real(double v) const { return sf_value{SF_VALUE_FLOAT, 0, v, nullptr, 0, nullptr, nullptr}; }
   sf_value string(const std::string& s) const;

@@ -51,7 +51,6 @@ struct Outcome {
   std::string spawn_error;
 };
 
-
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
     s.replace(at, from.size(), to);

@@ -2,9 +2,9 @@
 // produce, the stats JSON and the exit codes. Expected values come from the test's own arithmetic.
 #include <catch2/catch.hpp>
 
-#include "support/test_files.hpp"
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
+#include "support/test_files.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -28,12 +28,11 @@ struct Result {
   std::string err;
 };
 
-
 class Workspace {
  public:
   Workspace() {
-    dir_ = fs::temp_directory_path() / ("seqflow_runtime_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter_++));
+    dir_ = fs::temp_directory_path() /
+           ("seqflow_runtime_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -45,8 +44,9 @@ class Workspace {
     return p;
   }
   Result run(const std::string& args) const {
-    std::string cmd = "cd '" + dir_.string() + "' && SEQFLOW_PLUGIN_PATH='" SEQFLOW_BINARY_DIR "/test_plugins' '" SEQFLOW_BIN "' " + args +
-                      " --no-progress 2> '" + (dir_ / "stderr.txt").string() + "' > /dev/null";
+    std::string cmd = "cd '" + dir_.string() +
+                      "' && SEQFLOW_PLUGIN_PATH='" SEQFLOW_BINARY_DIR "/test_plugins' '" SEQFLOW_BIN "' " +
+                      args + " --no-progress 2> '" + (dir_ / "stderr.txt").string() + "' > /dev/null";
     int status = std::system(cmd.c_str());
     Result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -68,9 +68,9 @@ const nlohmann::json& stage(const nlohmann::json& stats, const std::string& name
 }
 
 std::string counted(int count, const std::string& middle, const std::string& header = "") {
-  return "[pipeline]\nname = \"t\"\n" + header + "\n[[stage]]\nname = \"gen\"\nplugin = \"testkit.count\"\ncount = " +
-         std::to_string(count) + "\n" + middle +
-         "\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"out.jsonl\"\n";
+  return "[pipeline]\nname = \"t\"\n" + header +
+         "\n[[stage]]\nname = \"gen\"\nplugin = \"testkit.count\"\ncount = " + std::to_string(count) + "\n" +
+         middle + "\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"out.jsonl\"\n";
 }
 
 }  // namespace
@@ -120,8 +120,9 @@ TEST_CASE("every thread finds work: chunks shrink as threads grow, and the defau
   // chunks in flight at most eight threads could ever be busy.
   for (const std::string header : {std::string(), std::string("max_in_flight = 256\n")}) {
     Workspace w;
-    w.write("p.toml", counted(1600, "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 2000\n", header) +
-                          "fields = [\"id\", \"busy\"]\n");
+    w.write("p.toml",
+            counted(1600, "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 2000\n", header) +
+                "fields = [\"id\", \"busy\"]\n");
     REQUIRE(w.run("run p.toml --threads 16 --stats stats.json").exit_code == 0);
     int64_t most = 0;
     size_t n = 0;
@@ -146,7 +147,8 @@ TEST_CASE("--shard I/N: the shards of a run are disjoint, keep source order and 
   std::vector<int> seen(1000, 0);
   for (int shard = 0; shard < 3; ++shard) {
     INFO("shard " << shard << "/3");
-    REQUIRE(w.run("run p.toml --threads 2 --shard " + std::to_string(shard) + "/3 --stats stats.json").exit_code == 0);
+    REQUIRE(w.run("run p.toml --threads 2 --shard " + std::to_string(shard) + "/3 --stats stats.json")
+                .exit_code == 0);
     int64_t last = -1;
     size_t lines = 0;
     for (const std::string& line : lines_of(read_file(w.dir() / "out.jsonl"))) {
@@ -215,7 +217,10 @@ TEST_CASE("a non-std exception from a plugin fails the record, not the process")
           counted(50, "[[stage]]\nname = \"boom\"\nplugin = \"testkit.fail\"\nevery = 7\nnon_std = true\n"));
   Result r = w.run("run p.toml --threads 2");
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("error: stage 'boom' (testkit.fail) record 'r6': an exception not derived from std::exception"));
+  CHECK_THAT(
+      r.err,
+      Catch::Contains(
+          "error: stage 'boom' (testkit.fail) record 'r6': an exception not derived from std::exception"));
 }
 
 TEST_CASE("on_error = skip logs the bad records and accounts for every record") {
@@ -233,7 +238,8 @@ TEST_CASE("on_error = skip logs the bad records and accounts for every record") 
     CHECK(j["record"] == "r" + std::to_string(i * 100 + 99));
   }
   auto s = w.stats();
-  uint64_t read = stage(s, "gen")["out"], written = stage(s, "write")["out"], skipped = stage(s, "boom")["skipped"];
+  uint64_t read = stage(s, "gen")["out"], written = stage(s, "write")["out"],
+           skipped = stage(s, "boom")["skipped"];
   CHECK(read == 1000);
   CHECK(skipped == 10);
   CHECK(read == written + skipped);
@@ -270,8 +276,9 @@ TEST_CASE("a splitting stage emits records in input order") {
 
 TEST_CASE("batches respect the size and flush at the end of the stream") {
   Workspace w;
-  w.write("p.toml", counted(1000, "[[stage]]\nname = \"probe\"\nplugin = \"testkit.batch_probe\"\n"
-                                  "batch = { size = 24 }\n") +
+  w.write("p.toml", counted(1000,
+                            "[[stage]]\nname = \"probe\"\nplugin = \"testkit.batch_probe\"\n"
+                            "batch = { size = 24 }\n") +
                         "fields = [\"id\", \"batch_size\"]\n");
   REQUIRE(w.run("run p.toml --threads 2").exit_code == 0);
   std::vector<std::string> lines = lines_of(read_file(w.dir() / "out.jsonl"));

@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
-#include "support/test_files.hpp"
 #include <nlohmann/json.hpp>
+#include "support/test_files.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -22,7 +22,6 @@ using seqflow::test::lines_of;
 using seqflow::test::read_file;
 
 namespace {
-
 
 // A fresh folder with a pipeline read -> bad (a faulty component) -> write, and its input.
 class Case {
@@ -102,7 +101,8 @@ TEST_CASE(
     CHECK(e["plugin"] == plugin);
     CHECK(e["record"] == failed_ids[i]);
     CHECK(e["reason"].get<std::string>().find(
-              plugin == "faulty.boom" ? "contains boom" : "an exception not derived from std::exception") != std::string::npos);
+              plugin == "faulty.boom" ? "contains boom" : "an exception not derived from std::exception") !=
+          std::string::npos);
   }
 
   nlohmann::json read = c.stage("read"), bad = c.stage("bad"), write = c.stage("write");

@@ -27,7 +27,9 @@ class Count : public seqflow::Source<Count> {
   };
   static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "n", SF_FIELD_INT)};
   explicit Count(CreateContext& c)
-      : count_(c.param("count").as_int()), prefix_(c.param("id_prefix").as_string()), id_(c.field("id")),
+      : count_(c.param("count").as_int()),
+        prefix_(c.param("id_prefix").as_string()),
+        id_(c.field("id")),
         n_(c.field("n")) {
     if (count_ < 0) throw seqflow::Error("count must be >= 0");
   }
@@ -105,7 +107,8 @@ class Filter : public seqflow::Transform<Filter> {
   static constexpr Info info{"filter", "Drops records with n % every == 0.",
                              "[[stage]]\nname = \"filter\"\nplugin = \"testkit.filter\"\nevery = 10",
                              SF_FLAG_THREAD_SAFE | SF_FLAG_FILTERS, 0};
-  static constexpr sf_param_decl params[] = {Param::integer("every", nullptr, "drop records with n % every == 0")};
+  static constexpr sf_param_decl params[] = {
+      Param::integer("every", nullptr, "drop records with n % every == 0")};
   static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "n", SF_FIELD_INT)};
   explicit Filter(CreateContext& c) : every_(c.param("every").as_int()), n_(c.field("n")) {
     if (every_ <= 0) throw seqflow::Error("every must be >= 1");
@@ -121,10 +124,12 @@ class Filter : public seqflow::Transform<Filter> {
 
 class Split : public seqflow::Transform<Split> {
  public:
-  static constexpr Info info{"split", "Replaces each record by `copies` records with int field part = 0, 1, ...",
+  static constexpr Info info{"split",
+                             "Replaces each record by `copies` records with int field part = 0, 1, ...",
                              "[[stage]]\nname = \"split\"\nplugin = \"testkit.split\"\ncopies = 3",
                              SF_FLAG_THREAD_SAFE | SF_FLAG_SPLITS, 0};
-  static constexpr sf_param_decl params[] = {Param::integer("copies", nullptr, "records made from each input")};
+  static constexpr sf_param_decl params[] = {
+      Param::integer("copies", nullptr, "records made from each input")};
   static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "part", SF_FIELD_INT)};
   explicit Split(CreateContext& c) : copies_(c.param("copies").as_int()), part_(c.field("part")) {}
   void process(Context& ctx, Record& r) {
@@ -140,9 +145,10 @@ class Split : public seqflow::Transform<Split> {
 // Records the size of the batch each record was processed in.
 class BatchProbe : public seqflow::Transform<BatchProbe> {
  public:
-  static constexpr Info info{"batch_probe", "Writes batch_size = the number of records in its batch call.",
-                             "[[stage]]\nname = \"probe\"\nplugin = \"testkit.batch_probe\"\nbatch = { size = 8 }",
-                             SF_FLAG_THREAD_SAFE, 0};
+  static constexpr Info info{
+      "batch_probe", "Writes batch_size = the number of records in its batch call.",
+      "[[stage]]\nname = \"probe\"\nplugin = \"testkit.batch_probe\"\nbatch = { size = 8 }",
+      SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "batch_size", SF_FIELD_INT)};
   explicit BatchProbe(CreateContext& c) : out_(c.field("batch_size")) {}
   void process_batch(Context&, std::span<Record> batch) {
@@ -184,9 +190,9 @@ class Ordered : public seqflow::Sink<Ordered> {
 // many threads the engine keeps busy on a stage whose work waits rather than computes.
 class Nap : public seqflow::Transform<Nap> {
  public:
-  static constexpr Info info{"nap", "Sleeps `us` microseconds per record; writes `busy` = calls running at once.",
-                             "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 1000",
-                             SF_FLAG_THREAD_SAFE, 0};
+  static constexpr Info info{
+      "nap", "Sleeps `us` microseconds per record; writes `busy` = calls running at once.",
+      "[[stage]]\nname = \"nap\"\nplugin = \"testkit.nap\"\nus = 1000", SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {Param::integer("us", "1000", "sleep per record, microseconds")};
   static constexpr sf_field_decl fields[] = {Field::writes(nullptr, "busy", SF_FIELD_INT)};
   explicit Nap(CreateContext& c) : us_(c.param("us").as_int()), busy_(c.field("busy")) {}

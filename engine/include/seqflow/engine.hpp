@@ -45,7 +45,7 @@ struct StageSummary {
 struct RunResult {
   bool ok = false;
   bool invalid = false;  // the failure is the pipeline's (a resource could not be created): exit code 2
-  std::string error;  // first failure: "stage 'x' (plugin) record 'id': reason"
+  std::string error;     // first failure: "stage 'x' (plugin) record 'id': reason"
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
   uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)

@@ -123,7 +123,9 @@ class PlainSource final : public ByteSource {
 // are checked.
 class GzipSource final : public DeferringSource {
  public:
-  explicit GzipSource(std::unique_ptr<File> f) : file_(std::move(f)), in_(kInSize) { isal_inflate_init(&st_); }
+  explicit GzipSource(std::unique_ptr<File> f) : file_(std::move(f)), in_(kInSize) {
+    isal_inflate_init(&st_);
+  }
 
   uint64_t compressed_offset() const { return file_->offset() - st_.avail_in; }
 

@@ -382,7 +382,8 @@ bool FastxReader::fast_fastq(FastxRecord& r) {
   }
   char* const q = buf_.data() + (plus_end + 1 - base);
   if (static_cast<size_t>(e - q) <= n || q[n] != '\n') return false;
-  if (has_invalid_base(s, n) || has_invalid_quality(q, n, static_cast<uint8_t>(opt_.quality_offset))) return false;
+  if (has_invalid_base(s, n) || has_invalid_quality(q, n, static_cast<uint8_t>(opt_.quality_offset)))
+    return false;
   if (opt_.quality_offset == 64) phred64_to_33(q, n);
   ++record_;
   line_ += 4;

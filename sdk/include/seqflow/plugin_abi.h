@@ -105,10 +105,10 @@ struct sf_value {
   sf_value_kind kind;
   int64_t i;
   double f;
-  const char* s;            /* NUL-terminated; STRING */
-  size_t size;              /* string length, element count or key count */
-  const sf_value* items;    /* ARRAY elements, TABLE values */
-  const char* const* keys;  /* TABLE keys */
+  const char* s;           /* NUL-terminated; STRING */
+  size_t size;             /* string length, element count or key count */
+  const sf_value* items;   /* ARRAY elements, TABLE values */
+  const char* const* keys; /* TABLE keys */
 };
 
 typedef enum sf_param_type {
@@ -116,7 +116,7 @@ typedef enum sf_param_type {
   SF_PARAM_INT = 1,
   SF_PARAM_FLOAT = 2, /* an int literal is accepted */
   SF_PARAM_STRING = 3,
-  SF_PARAM_PATH = 4,        /* string; the host resolves it against the pipeline file's folder */
+  SF_PARAM_PATH = 4, /* string; the host resolves it against the pipeline file's folder */
   SF_PARAM_STRING_LIST = 5,
   SF_PARAM_PATH_LIST = 6,
   SF_PARAM_TABLE = 7,       /* free-form table, checked by the plugin */
@@ -131,11 +131,11 @@ typedef struct sf_param_decl {
   uint32_t struct_size;
   const char* name;
   sf_param_type type;
-  int32_t required;          /* 1: no default */
-  const char* default_toml;  /* default as a TOML value literal ("64", "\"fail\"", "[]"), NULL if required */
+  int32_t required;         /* 1: no default */
+  const char* default_toml; /* default as a TOML value literal ("64", "\"fail\"", "[]"), NULL if required */
   const char* doc;
-  const char* choices;       /* for strings: "a|b|c", or NULL */
-  const char* interface;     /* for SF_PARAM_RESOURCE: interface name required */
+  const char* choices;   /* for strings: "a|b|c", or NULL */
+  const char* interface; /* for SF_PARAM_RESOURCE: interface name required */
 } sf_param_decl;
 
 typedef enum sf_access { SF_READ = 1, SF_WRITE = 2 } sf_access;
@@ -156,11 +156,11 @@ typedef struct sf_field_decl {
 typedef enum sf_component_kind { SF_SOURCE = 0, SF_TRANSFORM = 1, SF_SINK = 2 } sf_component_kind;
 
 enum {
-  SF_FLAG_THREAD_SAFE = 1u << 0,  /* one instance may serve concurrent calls */
-  SF_FLAG_BATCH = 1u << 1,        /* accepts engine-made batches (the `batch` stage key) */
-  SF_FLAG_FILTERS = 1u << 2,      /* may drop records (host.record_drop) */
-  SF_FLAG_SPLITS = 1u << 3,       /* replaces records with zero or more new ones (host.emit) */
-  SF_FLAG_SERIAL = 1u << 4        /* must see records one call at a time, in order */
+  SF_FLAG_THREAD_SAFE = 1u << 0, /* one instance may serve concurrent calls */
+  SF_FLAG_BATCH = 1u << 1,       /* accepts engine-made batches (the `batch` stage key) */
+  SF_FLAG_FILTERS = 1u << 2,     /* may drop records (host.record_drop) */
+  SF_FLAG_SPLITS = 1u << 3,      /* replaces records with zero or more new ones (host.emit) */
+  SF_FLAG_SERIAL = 1u << 4       /* must see records one call at a time, in order */
 };
 
 /* ---- opaque host objects ---- */
@@ -178,12 +178,12 @@ typedef struct sf_interface {
 
 typedef struct sf_create_args {
   uint32_t struct_size;
-  const sf_value* params;        /* TABLE with every declared parameter, defaults applied, paths resolved */
-  sf_create_context* ctx;        /* for host.field_slot / host.resource */
+  const sf_value* params; /* TABLE with every declared parameter, defaults applied, paths resolved */
+  sf_create_context* ctx; /* for host.field_slot / host.resource */
   const char* stage_name;
   const char* pipeline_dir;
-  uint32_t worker_index;         /* which per-worker instance this is */
-  uint32_t intra_op_threads;     /* threads the instance may use inside one call */
+  uint32_t worker_index;     /* which per-worker instance this is */
+  uint32_t intra_op_threads; /* threads the instance may use inside one call */
 } sf_create_args;
 
 typedef struct sf_component {
@@ -237,7 +237,8 @@ typedef struct sf_host {
   /* field access; slot from field_slot */
   int32_t (*has)(const sf_record* r, int32_t slot);
   sf_field_type (*type_of)(const sf_record* r, int32_t slot);
-  int32_t (*get_string)(const sf_record* r, int32_t slot, const char** data, size_t* size); /* string or bytes */
+  int32_t (*get_string)(const sf_record* r, int32_t slot, const char** data,
+                        size_t* size); /* string or bytes */
   int32_t (*get_int)(const sf_record* r, int32_t slot, int64_t* out);
   int32_t (*get_float)(const sf_record* r, int32_t slot, double* out);
   int32_t (*get_tensor)(const sf_record* r, int32_t slot, sf_tensor_view* out);

@@ -115,11 +115,26 @@ constexpr const char* dtype_name(sf_dtype d) {
 
 template <class T>
 constexpr sf_dtype dtype_of();
-template <> constexpr sf_dtype dtype_of<float>() { return SF_DTYPE_F32; }
-template <> constexpr sf_dtype dtype_of<int64_t>() { return SF_DTYPE_I64; }
-template <> constexpr sf_dtype dtype_of<int32_t>() { return SF_DTYPE_I32; }
-template <> constexpr sf_dtype dtype_of<uint8_t>() { return SF_DTYPE_U8; }
-template <> constexpr sf_dtype dtype_of<int8_t>() { return SF_DTYPE_I8; }
+template <>
+constexpr sf_dtype dtype_of<float>() {
+  return SF_DTYPE_F32;
+}
+template <>
+constexpr sf_dtype dtype_of<int64_t>() {
+  return SF_DTYPE_I64;
+}
+template <>
+constexpr sf_dtype dtype_of<int32_t>() {
+  return SF_DTYPE_I32;
+}
+template <>
+constexpr sf_dtype dtype_of<uint8_t>() {
+  return SF_DTYPE_U8;
+}
+template <>
+constexpr sf_dtype dtype_of<int8_t>() {
+  return SF_DTYPE_I8;
+}
 
 /// A record field resolved to its slot at create time.
 struct Slot {
@@ -397,13 +412,21 @@ struct Info {
 namespace detail {
 
 template <class T>
-concept HasFinish = requires(T& t, Context& c) { t.finish(c); };
+concept HasFinish = requires(T& t, Context& c) {
+  t.finish(c);
+};
 template <class T>
-concept HasBatch = requires(T& t, Context& c, std::span<Record> s) { t.process_batch(c, s); };
+concept HasBatch = requires(T& t, Context& c, std::span<Record> s) {
+  t.process_batch(c, s);
+};
 template <class T>
-concept HasParams = requires { T::params; };
+concept HasParams = requires {
+  T::params;
+};
 template <class T>
-concept HasFields = requires { T::fields; };
+concept HasFields = requires {
+  T::fields;
+};
 
 template <class T>
 constexpr uint32_t num_params() {
@@ -527,14 +550,18 @@ struct ResourceAdapter {
 /// at most `max` records with ctx.emit() and returns false once the input is exhausted.
 template <class T>
 struct Source {
-  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::template describe<SF_SOURCE>(); }
+  static constexpr sf_component kind_descriptor() {
+    return detail::Adapter<T>::template describe<SF_SOURCE>();
+  }
 };
 
 /// Base of a transform: implement `void process(Context&, Record&)` (modify in place, ctx.drop() to
 /// filter, ctx.emit(&r) + ctx.drop(r) to split) or `void process_batch(Context&, std::span<Record>)`.
 template <class T>
 struct Transform {
-  static constexpr sf_component kind_descriptor() { return detail::Adapter<T>::template describe<SF_TRANSFORM>(); }
+  static constexpr sf_component kind_descriptor() {
+    return detail::Adapter<T>::template describe<SF_TRANSFORM>();
+  }
 };
 
 /// Base of a sink: `void process(Context&, Record&)` sees records in input order; `void finish(Context&)`
@@ -623,7 +650,7 @@ const sf_module* make_module(const char* name, const char* version, const char* 
 ///   using Components = seqflow::ComponentList<LinesRead, LinesWrite>;
 ///   using Resources = seqflow::ResourceList<>;
 ///   SEQFLOW_MODULE("io", "0.1.0", "Text and tensor files", Components, Resources)
-#define SEQFLOW_MODULE(NAME, VERSION, DOC, COMPONENTS, RESOURCES)                                  \
-  SEQFLOW_EXPORT const sf_module* seqflow_plugin_entry(uint32_t, uint32_t) {                       \
-    return ::seqflow::detail::make_module<COMPONENTS, RESOURCES>(NAME, VERSION, DOC);              \
+#define SEQFLOW_MODULE(NAME, VERSION, DOC, COMPONENTS, RESOURCES)                     \
+  SEQFLOW_EXPORT const sf_module* seqflow_plugin_entry(uint32_t, uint32_t) {          \
+    return ::seqflow::detail::make_module<COMPONENTS, RESOURCES>(NAME, VERSION, DOC); \
   }

@@ -6,7 +6,8 @@
 //   faulty.throw_int    process() throws an int (not a std::exception) for the same records.
 //
 // The SDK's boundary catches all three: a constructor failure fails the create call with the message,
-// a per-record exception fails only that record ("an exception not derived from std::exception" when it is not a std::exception).
+// a per-record exception fails only that record ("an exception not derived from std::exception" when it is
+// not a std::exception).
 #include <seqflow/sdk.hpp>
 
 #include <stdexcept>
