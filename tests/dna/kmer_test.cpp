@@ -92,12 +92,21 @@ TEST_CASE("kmer: matches the naive reference for every k, stride and canonical",
   for (int k = 1; k <= 12; ++k) {
     for (int stride : {1, 2, k}) {
       for (bool canonical : {false, true}) {
-        const KmerTokenizer t = make(k, stride, false, canonical);
-        for (int trial = 0; trial < 20; ++trial) {
-          std::string seq(rng() % 200, 'A');
-          for (char& c : seq) c = alphabet[rng() % alphabet.size()];
-          INFO("k=" << k << " stride=" << stride << " canonical=" << canonical << " seq=" << seq);
-          REQUIRE(encode(t, seq) == naive_ids(seq, k, stride, canonical));
+        for (bool cls_sep : {false, true}) {
+          const KmerTokenizer t = make(k, stride, cls_sep, canonical);
+          for (int trial = 0; trial < 20; ++trial) {
+            // Mostly short reads; some long enough to cross the stride-1 encoder's 1024-window blocks.
+            std::string seq(trial < 16 ? rng() % 200 : 1000 + rng() % 1600, 'A');
+            for (char& c : seq) c = alphabet[rng() % alphabet.size()];
+            std::vector<int32_t> want = naive_ids(seq, k, stride, canonical);
+            if (cls_sep) {
+              want.insert(want.begin(), 2);  // [CLS], [SEP] in the default special tokens
+              want.push_back(3);
+            }
+            INFO("k=" << k << " stride=" << stride << " canonical=" << canonical << " cls_sep=" << cls_sep
+                      << " seq=" << seq);
+            REQUIRE(encode(t, seq) == want);
+          }
         }
       }
     }

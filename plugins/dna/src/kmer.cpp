@@ -210,62 +210,8 @@ void KmerTokenizer::encode_impl(std::string_view seq, int32_t* out) const {
   if (opt_.add_cls_sep) out[j++] = v.sep;
 }
 
-// Stride 1 (every window): the windows of a block are built by k passes, each a shift-or over the
-// block that the compiler vectorises, instead of a rolling code whose every base waits on the last.
-template <bool kCanonical, bool kTable>
-void KmerTokenizer::encode_windows(std::string_view seq, int32_t* out) const {
-  const KmerVocab& v = *vocab_;
-  const auto* p = reinterpret_cast<const uint8_t*>(seq.data());
-  const size_t k = static_cast<size_t>(opt_.k);
-  const size_t windows = seq.size() - k + 1;
-  const int32_t* table = v.table.data();
-  const int32_t first = v.first_kmer;
-  const int32_t unk = v.unk;
-  constexpr size_t kBlock = 1024;
-  uint8_t codes[kBlock + 16];
-  uint8_t bad[kBlock];
-  uint32_t fw[kBlock];
-  uint32_t rc[kCanonical ? kBlock : 1];
-  for (size_t at = 0; at < windows; at += kBlock) {
-    const size_t m = std::min(kBlock, windows - at);
-    for (size_t i = 0; i < m + k - 1; ++i) codes[i] = kBaseCode[p[at + i]];
-    for (size_t i = 0; i < m; ++i) {
-      fw[i] = 0;
-      bad[i] = 0;
-      if constexpr (kCanonical) rc[i] = 0;
-    }
-    for (size_t j = 0; j < k; ++j) {
-      const uint8_t* c = codes + j;
-      for (size_t i = 0; i < m; ++i) {
-        fw[i] = (fw[i] << 2) | (c[i] & 3u);
-        bad[i] |= c[i];  // bit 2 set: some base of the window is not A/C/G/T/U
-      }
-      if constexpr (kCanonical) {
-        const unsigned shift = static_cast<unsigned>(2 * j);
-        for (size_t i = 0; i < m; ++i) rc[i] |= (3u - (c[i] & 3u)) << shift;
-      }
-    }
-    for (size_t i = 0; i < m; ++i) {
-      const uint32_t code = kCanonical ? std::min(fw[i], rc[i]) : fw[i];
-      const int32_t id = kTable ? table[code] : first + static_cast<int32_t>(code);
-      out[at + i] = (bad[i] & 4u) != 0 ? unk : id;
-    }
-  }
-}
-
 void KmerTokenizer::encode(std::string_view seq, int32_t* out) const {
   const bool table = !vocab_->table.empty();
-  if (opt_.stride == 1 && seq.size() >= static_cast<size_t>(opt_.k)) {
-    size_t j = 0;
-    if (opt_.add_cls_sep) out[j++] = vocab_->cls;
-    if (opt_.canonical) {
-      table ? encode_windows<true, true>(seq, out + j) : encode_windows<true, false>(seq, out + j);
-    } else {
-      table ? encode_windows<false, true>(seq, out + j) : encode_windows<false, false>(seq, out + j);
-    }
-    if (opt_.add_cls_sep) out[j + seq.size() - static_cast<size_t>(opt_.k) + 1] = vocab_->sep;
-    return;
-  }
   if (opt_.canonical) {
     table ? encode_impl<true, true>(seq, out) : encode_impl<true, false>(seq, out);
   } else {

@@ -8,8 +8,7 @@
 // a k-mer with any other byte (N, other IUPAC codes, gaps) maps to [UNK]. With `canonical`, a k-mer and
 // its reverse complement share the id of the lexicographically smaller one. Windows start at 0, stride,
 // 2*stride, ...; only complete k-mers are tokens. `add_cls_sep` frames the ids with [CLS] ... [SEP].
-// No branch on the base and no allocation: with stride 1 the windows of a block are built by k vectorised
-// shift-or passes; other strides use a rolling code of one table load, shifts and masks per base.
+// The loop is one table load, shifts and conditional moves per base: no branch on the base, no allocation.
 // Lifecycle: construct once (loading the vocabulary), then count()/encode() any number of times.
 // Threading: immutable after construction; safe from any number of threads. Vocabularies loaded from the
 // same file with the same options are shared, not loaded again.
@@ -66,8 +65,6 @@ class KmerTokenizer {
  private:
   template <bool kCanonical, bool kTable>
   void encode_impl(std::string_view seq, int32_t* out) const;
-  template <bool kCanonical, bool kTable>
-  void encode_windows(std::string_view seq, int32_t* out) const;
 
   KmerOptions opt_;
   std::shared_ptr<const KmerVocab> vocab_;
