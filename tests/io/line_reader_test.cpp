@@ -112,7 +112,18 @@ TEST_CASE("truncated and corrupt gzip data are errors naming the file") {
                     Catch::Contains(corrupt) && Catch::Contains("corrupt gzip data at compressed byte"));
 
   std::string trailing = dir.write("trailing.gz", gz + "garbage!");
-  CHECK_THROWS_WITH(all_lines(trailing), Catch::Contains("corrupt gzip data"));
+  CHECK_THROWS_WITH(all_lines(trailing), Catch::Contains("corrupt gzip data") &&
+                                             Catch::Contains("not a gzip member"));
+
+  std::string wrong_crc = gz;
+  wrong_crc[gz.size() - 8] = static_cast<char>(~wrong_crc[gz.size() - 8]);  // the member's CRC-32
+  std::string crc = dir.write("crc.gz", wrong_crc);
+  CHECK_THROWS_WITH(all_lines(crc), Catch::Contains("CRC-32 or length check failed"));
+  CHECK_THROWS_WITH(all_lines(crc, 64), Catch::Contains("CRC-32 or length check failed"));
+
+  // A second member whose header is cut after two bytes.
+  std::string short_header = dir.write("short.gz", gz + gz.substr(0, 2));
+  CHECK_THROWS_WITH(all_lines(short_header), Catch::Contains("cut short in its header"));
 }
 
 TEST_CASE("a line longer than the limit is an error, not a memory hog") {

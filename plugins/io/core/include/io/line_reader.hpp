@@ -48,6 +48,7 @@ class LineReader {
   size_t fill(char* dst, size_t capacity);
   size_t read_raw(void* dst, size_t capacity);
   size_t inflate_into(char* dst, size_t capacity);
+  void check_member_header();
 
   std::string path_;
   size_t chunk_;
