@@ -18,6 +18,17 @@ const FieldValue* slot_of(const sf_record* r, int32_t slot) {
   return &r->fields[static_cast<size_t>(slot)];
 }
 
+int32_t h_field_is_read(sf_create_context* ctx, const char* name) {
+  if (ctx->run->spec == nullptr || std::strcmp(name, "id") == 0) return 1;  // id names records in errors
+  const PipelineSpec& spec = *ctx->run->spec;  // error messages name records by it
+  for (const StageSpec& s : spec.stages) {
+    if (s.batch.by_length && s.batch.length_field == name) return 1;
+    for (const FieldUse& f : s.reads)
+      if (f.name == name) return 1;
+  }
+  return 0;
+}
+
 int32_t h_field_slot(sf_create_context* ctx, const char* name) {
   auto it = ctx->run->slots.find(name);
   return it == ctx->run->slots.end() ? -1 : it->second;
@@ -250,6 +261,7 @@ const sf_host* make_host_table() {
     h.input_skipped = h_input_skipped;
     h.log = h_log;
     h.cancelled = h_cancelled;
+    h.field_is_read = h_field_is_read;
     return h;
   }();
   return &table;

@@ -5,6 +5,7 @@
 #include "runtime.hpp"
 #include "value_tree.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 using namespace seqflow::engine;
@@ -136,6 +137,32 @@ TEST_CASE("fail under the fail policy cancels the run") {
   CHECK(f.run.cancelled.load());
   REQUIRE(f.run.failures.size() == 1);
   CHECK(f.run.failures[0].record_id == "#1");  // no id set: its position
+}
+
+TEST_CASE("field_is_read (ABI 1.1): declared reads, batch length fields and id count, nothing else") {
+  Fixture f;
+  f.spec.stages.resize(3);
+  StageSpec& source = f.spec.stages[0];
+  StageSpec& model = f.spec.stages[1];
+  StageSpec& sink = f.spec.stages[2];
+  source.writes = {FieldUse{"seq", {SF_FIELD_STRING, SF_DTYPE_ANY}, false},
+                   FieldUse{"qual", {SF_FIELD_STRING, SF_DTYPE_ANY}, false},
+                   FieldUse{"feats", {SF_FIELD_TENSOR, SF_DTYPE_ANY}, false}};
+  model.reads = {FieldUse{"seq", {SF_FIELD_STRING, SF_DTYPE_ANY}, false}};
+  model.batch.size = 4;
+  model.batch.by_length = true;
+  model.batch.length_field = "feats";
+  sink.reads = {FieldUse{"score", {SF_FIELD_FLOAT, SF_DTYPE_ANY}, true}};
+  sf_create_context cc;
+  cc.run = &f.run;
+  REQUIRE(f.h->struct_size >= offsetof(sf_host, field_is_read) + sizeof(f.h->field_is_read));
+  CHECK(f.h->field_is_read(&cc, "seq") == 1);
+  CHECK(f.h->field_is_read(&cc, "feats") == 1);  // the engine reads it to group batches
+  CHECK(f.h->field_is_read(&cc, "score") == 1);  // an optional read still counts
+  CHECK(f.h->field_is_read(&cc, "id") == 1);
+  CHECK(f.h->field_is_read(&cc, "qual") == 0);
+  f.spec.stages[1].batch.by_length = false;
+  CHECK(f.h->field_is_read(&cc, "feats") == 0);
 }
 
 TEST_CASE("closest_name suggests near misses only") {

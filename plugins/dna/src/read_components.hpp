@@ -57,12 +57,15 @@ inline std::vector<std::string> expand_paths(const std::vector<std::string>& pat
 template <class Self, Format kFormat>
 class FastxSource : public Source<Self> {
  public:
+  // Fields no stage reads (qualities on the way to FASTA, say) are not filled: less copying, and fewer
+  // cache lines crossing to the cores that run the other stages.
   explicit FastxSource(CreateContext& ctx)
-      : files_(expand_paths(ctx.param("paths").as_strings())), id_(ctx.field("id")), seq_(ctx.field("seq")) {
+      : files_(expand_paths(ctx.param("paths").as_strings())), id_(ctx.field("id")) {
+    if (ctx.field_is_read("seq")) seq_ = ctx.field("seq");
     const std::string description = ctx.param("description_field").as_string();
-    if (!description.empty()) description_ = ctx.field(description);
+    if (!description.empty() && ctx.field_is_read(description)) description_ = ctx.field(description);
     if constexpr (kFormat == Format::kFastq) {
-      qual_ = ctx.field("qual");
+      if (ctx.field_is_read("qual")) qual_ = ctx.field("qual");
       const int64_t offset = ctx.param("quality_offset").as_int();
       if (offset != 33 && offset != 64) {
         throw Error("quality_offset = " + std::to_string(offset) +
@@ -111,8 +114,10 @@ class FastxSource : public Source<Self> {
       Record out = ctx.emit();
       out.set_string(id_, r.id);
       if (description_) out.set_string(description_, r.description);
-      out.set_string(seq_, r.seq);
-      if constexpr (kFormat == Format::kFastq) out.set_string(qual_, r.qual);
+      if (seq_) out.set_string(seq_, r.seq);
+      if constexpr (kFormat == Format::kFastq) {
+        if (qual_) out.set_string(qual_, r.qual);
+      }
       ++emitted;
     }
     return true;

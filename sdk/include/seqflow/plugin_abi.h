@@ -10,6 +10,7 @@
  * The major must equal the host's; the minor is negotiated: each side reads only the fields that both
  * know, which `struct_size` (the first member of every struct that crosses) tells. New fields are only
  * ever appended. A plugin built for another major is refused with a message naming its file.
+ * History: 1.0 the first; 1.1 appends sf_host.field_is_read (a source may skip fields nobody reads).
  *
  * Lifecycle: entry -> init(host) once per process -> for each stage: create -> (read | process)* ->
  * finish -> destroy. Resources: create once per pipeline, shared read-only by stages, destroyed after
@@ -38,7 +39,7 @@ extern "C" {
 
 #define SF_ABI_MAGIC 0x53514657u /* "SQFW" */
 #define SF_ABI_MAJOR 1u
-#define SF_ABI_MINOR 0u
+#define SF_ABI_MINOR 1u
 #define SF_ENTRY_SYMBOL "seqflow_plugin_entry"
 #define SF_MAX_DIMS 8
 #define SF_ERROR_CAPACITY 2048
@@ -262,6 +263,10 @@ typedef struct sf_host {
   void (*log)(sf_context* ctx, int32_t level, const char* message); /* 0 info, 1 warning */
   /* Set once the run is being cancelled; long calls should return early. */
   int32_t (*cancelled)(const sf_context* ctx);
+  /* ABI 1.1 (check struct_size before use). Create time: 1 when some stage of the pipeline (or the
+     engine, for batch lengths and record ids) reads field `name`, 0 when none does, so that a source
+     may skip filling it. */
+  int32_t (*field_is_read)(sf_create_context* ctx, const char* name);
 } sf_host;
 
 typedef struct sf_module {

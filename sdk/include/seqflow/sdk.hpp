@@ -314,6 +314,14 @@ class CreateContext {
     if (!s) throw Error("field '" + name + "' is not part of this pipeline's records");
     return s;
   }
+  /// Whether anything downstream reads field `name` (true on a host older than ABI 1.1, which cannot
+  /// tell): a source may skip filling a field nobody reads.
+  bool field_is_read(const std::string& name) const {
+    const sf_host& h = host();
+    if (h.struct_size < offsetof(sf_host, field_is_read) + sizeof(h.field_is_read) || h.field_is_read == nullptr)
+      return true;
+    return h.field_is_read(a_->ctx, name.c_str()) != 0;
+  }
   /// Slot of the field named by FIELD parameter `param`.
   Slot field_param(std::string_view param_name) const { return field(param(param_name).as_string()); }
   /// The object and interface vtable of resource named by parameter `param_name`.
