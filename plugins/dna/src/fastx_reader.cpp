@@ -371,13 +371,13 @@ bool FastxReader::fast_fastq(FastxRecord& r) {
   if (plus >= e || plus[0] != '+') return false;
   const char* plus_end = plus + 1;
   if (plus_end >= e) return false;
+  const std::string_view full(h + 1, static_cast<size_t>(h_end - h - 1));
+  std::string_view id, description;
+  split_header_text(full, id, description);
   if (*plus_end != '\n') {
     plus_end = static_cast<const char*>(std::memchr(plus_end, '\n', static_cast<size_t>(e - plus_end)));
     if (plus_end == nullptr) return false;
     const std::string_view repeated(plus + 1, static_cast<size_t>(plus_end - plus - 1));
-    const std::string_view full(h + 1, static_cast<size_t>(h_end - h - 1));
-    std::string_view id, description;
-    split_header_text(full, id, description);
     if (repeated != full && repeated != id) return false;
   }
   char* const q = buf_.data() + (plus_end + 1 - base);
@@ -389,7 +389,8 @@ bool FastxReader::fast_fastq(FastxRecord& r) {
   line_ += 4;
   rec_ = cur_;
   cur_ = static_cast<size_t>(q + n + 1 - base);
-  split_header_text(std::string_view(h + 1, static_cast<size_t>(h_end - h - 1)), r.id, r.description);
+  r.id = id;
+  r.description = description;
   r.seq = std::string_view(s, n);
   r.qual = std::string_view(q, n);
   return true;
