@@ -511,6 +511,30 @@ TEST_CASE("Malformed compressed input: truncated, corrupt and trailing garbage",
     }
     CHECK(where.rfind(dir / "bad.gz" + ":record " + std::to_string(n + 1) + " (line ", 0) == 0);
   }
+
+  // Header damage igzip itself would not name: reserved flags (at the first member, so no record comes
+  // out) and a second member cut inside its first four bytes (after every record of the first).
+  std::string reserved = gz;
+  reserved[3] = static_cast<char>(0xe0);
+  const std::pair<std::string, const char*> headers[] = {
+      {reserved, "reserved header flags set"},
+      {gz + gz.substr(0, 3), "a member cut short in its header"},
+  };
+  for (const auto& [bytes, reason] : headers) {
+    INFO(reason);
+    dna_test::spit(dir / "bad.gz", bytes);
+    auto reader = FastxReader::open(dir / "bad.gz", Format::kFastq);
+    FastxRecord r;
+    size_t n = 0;
+    try {
+      while (reader->next(r)) ++n;
+      FAIL("expected an error");
+    } catch (const FormatError& e) {
+      CHECK_FALSE(e.recoverable());
+      CHECK_THAT(e.reason(), Catch::Contains(reason) && Catch::Contains("is corrupt near byte"));
+    }
+    CHECK(n == (bytes.size() > gz.size() ? 20000u : 0u));
+  }
 }
 
 TEST_CASE("Reader: missing files and directories are clear errors", "[dna][reader]") {

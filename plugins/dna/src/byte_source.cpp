@@ -144,7 +144,9 @@ class GzipSource final : public DeferringSource {
       }
       if (!in_member_) {
         // Between members: another member must follow; anything else is not gzip data.
-        if (st_.avail_in < 2 && !refill_more()) {
+        while (st_.avail_in < 4 && refill_more()) {
+        }
+        if (st_.avail_in < 2) {
           throw InputError("gzip stream of " + quoted(file_->path()) + " has 1 stray byte after its last " +
                            "member at byte " + std::to_string(compressed_offset()) +
                            "; the file is damaged (re-compress it)");
@@ -154,6 +156,15 @@ class GzipSource final : public DeferringSource {
                            " has trailing data that is not gzip " + "at byte " +
                            std::to_string(compressed_offset()) +
                            "; the file is damaged or two formats were concatenated");
+        }
+        // igzip accepts reserved header flags (zlib refused them); a member must be deflate.
+        if (st_.avail_in < 4 || st_.next_in[2] != 8 || (st_.next_in[3] & 0xe0) != 0) {
+          throw InputError("gzip data of " + quoted(file_->path()) + " is corrupt near byte " +
+                           std::to_string(compressed_offset()) + " (" +
+                           (st_.avail_in < 4 ? "a member cut short in its header"
+                            : st_.next_in[2] != 8 ? "unsupported compression method"
+                                                  : "reserved header flags set") +
+                           "); the file is damaged (re-download or re-compress it)");
         }
         start_member();
       }
@@ -204,13 +215,13 @@ class GzipSource final : public DeferringSource {
     st_.avail_in = static_cast<uint32_t>(n);
     return n > 0;
   }
-  // Appends to a 1-byte remainder so that a 2-byte magic can be checked.
+  // Appends to the few bytes left so that a member's first four header bytes can be checked.
   bool refill_more() {
-    char first = static_cast<char>(st_.next_in[0]);
-    in_[0] = first;
-    size_t n = file_->read(in_.data() + 1, in_.size() - 1);
+    const uint32_t kept = st_.avail_in;
+    std::memmove(in_.data(), st_.next_in, kept);
+    size_t n = file_->read(in_.data() + kept, in_.size() - kept);
     st_.next_in = reinterpret_cast<uint8_t*>(in_.data());
-    st_.avail_in = static_cast<uint32_t>(n + 1);
+    st_.avail_in = static_cast<uint32_t>(n + kept);
     return n > 0;
   }
 
