@@ -147,6 +147,21 @@ int cmd_plugins() {
   return 0;
 }
 
+// "I/N" -> index and count; an error message (empty when fine).
+std::string parse_shard(const std::string& v, uint32_t& index, uint32_t& count) {
+  unsigned long long i = 0, n = 0;
+  char tail = 0;
+  if (std::sscanf(v.c_str(), "%llu/%llu%c", &i, &n, &tail) != 2 || v.find_first_of("+-") != std::string::npos)
+    return "expected I/N, two whole numbers such as 0/4, got '" + v + "'";
+  if (n == 0 || n > UINT32_MAX) return "the shard count N must be between 1 and 4294967295, got '" + v + "'";
+  if (i >= n)
+    return "the shard index is 0-based and must be below N (0/" + std::to_string(n) + " .. " +
+           std::to_string(n - 1) + "/" + std::to_string(n) + "), got '" + v + "'";
+  index = static_cast<uint32_t>(i);
+  count = static_cast<uint32_t>(n);
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,25 +186,16 @@ int main(int argc, char** argv) {
       "--trace", trace,
       "Write every stage call (thread, start, duration, records) as Chrome trace-event JSON to this "
       "file: open it in ui.perfetto.dev or chrome://tracing");
-  std::string shard;
-  run->add_option("--shard", shard,
-                  "I/N: process only the source records whose position modulo N is I (0-based); running "
-                  "shards 0/N .. N-1/N covers every record once")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            unsigned long long i = 0, n = 0;
-            char tail = 0;
-            if (std::sscanf(v.c_str(), "%llu/%llu%c", &i, &n, &tail) != 2 ||
-                v.find_first_of("+-") != std::string::npos)
-              return "expected I/N, two whole numbers such as 0/4, got '" + v + "'";
-            if (n == 0 || n > UINT32_MAX)
-              return "the shard count N must be between 1 and 4294967295, got '" + v + "'";
-            if (i >= n)
-              return "the shard index is 0-based and must be below N (0/" + std::to_string(n) + " .. " +
-                     std::to_string(n - 1) + "/" + std::to_string(n) + "), got '" + v + "'";
-            return "";
-          },
-          "I/N"));
+  uint32_t shard_index = 0, shard_count = 1;
+  run->add_option_function<std::string>(
+         "--shard",
+         [&](const std::string& v) {
+           const std::string why = parse_shard(v, shard_index, shard_count);
+           if (!why.empty()) throw CLI::ValidationError("--shard", why);
+         },
+         "I/N: process only the source records whose position modulo N is I (0-based); running "
+         "shards 0/N .. N-1/N covers every record once")
+      ->type_name("I/N");
 
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it");
   validate->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
@@ -232,12 +238,8 @@ int main(int argc, char** argv) {
     options.progress = no_progress ? false : (progress || isatty(STDERR_FILENO) != 0);
     options.stats_path = stats;
     options.trace_path = trace;
-    if (!shard.empty()) {
-      unsigned long long i = 0, n = 1;
-      std::sscanf(shard.c_str(), "%llu/%llu", &i, &n);
-      options.shard_index = static_cast<uint32_t>(i);
-      options.shard_count = static_cast<uint32_t>(n);
-    }
+    options.shard_index = shard_index;
+    options.shard_count = shard_count;
     seqflow::RunResult r = p.run(options);
     if (!r.ok) {
       if (r.invalid) {
