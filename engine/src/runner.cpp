@@ -186,6 +186,7 @@ class Runner {
   Clock::time_point trace_t0_;
   std::vector<std::vector<TraceEvent>> trace_events_;  // per arena slot (+1: outside the arena)
   std::atomic<uint64_t> trace_count_{0};
+  std::FILE* trace_file_ = nullptr;  // the trace's temporary file, open for the whole run
   void write_error_log(RunResult& result);
 
   const PipelineSpec& spec_;
@@ -217,6 +218,10 @@ void Runner::destroy(Chunk* c) {
 }
 
 Runner::~Runner() {
+  if (trace_file_ != nullptr) {  // the run stopped before its trace was written
+    std::fclose(trace_file_);
+    std::remove((options_.trace_path + ".tmp").c_str());
+  }
   Chunk* c = nullptr;
   while (free_chunks_.try_pop(c)) destroy(c);
   stages_.clear();  // destroy stage instances (writers that did not finish discard their output)
@@ -472,14 +477,9 @@ void Runner::trace(const StageRuntime& st, Clock::time_point t0, Clock::time_poi
 // Chrome's trace-event format (chrome://tracing, ui.perfetto.dev): a complete event ("ph": "X") per
 // stage call on the thread that made it, times in microseconds from the start of the run.
 void Runner::write_trace(RunResult& result) {
-  std::string tmp = options_.trace_path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    if (result.ok)
-      result.error = "cannot write the trace " + options_.trace_path + ": " + std::strerror(errno);
-    result.ok = false;
-    return;
-  }
+  const std::string tmp = options_.trace_path + ".tmp";
+  std::FILE* f = trace_file_;
+  trace_file_ = nullptr;
   auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
   std::fprintf(f, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"pipeline\": %s, \"threads\": %d",
                quoted(spec_.name).c_str(), threads_);
@@ -818,6 +818,16 @@ RunResult Runner::run() {
                    " does not exist: the index is 0-based and below the count (shards 0/N .. N-1/N)";
     result.invalid = true;
     return result;
+  }
+  if (!options_.trace_path.empty()) {
+    // Opened before anything runs, so that a trace that cannot be written stops the run, not its end.
+    trace_file_ = std::fopen((options_.trace_path + ".tmp").c_str(), "wb");
+    if (trace_file_ == nullptr) {
+      result.error = "cannot write the trace '" + options_.trace_path + "': " + std::strerror(errno) +
+                     "; check that its folder exists and is writable";
+      result.invalid = true;
+      return result;
+    }
   }
   try {
     prepare();

@@ -200,6 +200,16 @@ TEST_CASE("--trace writes one Chrome trace event per stage call, adding up to th
   CHECK(named_threads.size() <= 3);  // two workers, and at most the thread outside the arena
 }
 
+TEST_CASE("--trace into a folder that does not exist stops the run before it starts") {
+  Workspace w;
+  w.write("p.toml", counted(10, ""));
+  Result r = w.run("run p.toml --threads 2 --trace no/such/folder/trace.json");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("cannot write the trace 'no/such/folder/trace.json'") &&
+                        Catch::Contains("check that its folder exists"));
+  CHECK_FALSE(fs::exists(w.dir() / "out.jsonl"));
+}
+
 TEST_CASE("on_error = fail stops the run, names stage and record, and leaves no output") {
   Workspace w;
   w.write("p.toml", counted(1000, "[[stage]]\nname = \"boom\"\nplugin = \"testkit.fail\"\nevery = 100\n"));
