@@ -266,7 +266,7 @@ Runner raw_transformer(const Meta& m, dnnl::stream& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir, impl = "seqflow", precision = "f32";
+  std::string dir, impl = "seqflow", precision = "f32", rnn_kernel = "auto";
   int threads = 1, repeat = 3;
   int64_t batch = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -277,6 +277,7 @@ int main(int argc, char** argv) {
     else if (k == "--repeat") repeat = std::stoi(v);
     else if (k == "--batch") batch = std::stoll(v);
     else if (k == "--precision") precision = v;
+    else if (k == "--rnn-kernel") rnn_kernel = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -302,6 +303,9 @@ int main(int argc, char** argv) {
     opt.precision = precision == "int8"   ? Precision::kInt8
                     : precision == "bf16" ? Precision::kBF16
                                           : Precision::kF32;
+    opt.rnn_kernel = rnn_kernel == "matmul"      ? RnnKernel::kMatmul
+                     : rnn_kernel == "primitive" ? RnnKernel::kPrimitive
+                                                 : RnnKernel::kAuto;
     auto w = SafetensorsFile::open(dir + "/model.safetensors");
     model = Model::build(read_layers(dir + "/layers.toml"), *w, opt);
     ws = std::make_unique<Workspace>(threads);

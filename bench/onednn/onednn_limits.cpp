@@ -40,14 +40,15 @@ std::string try_int8(const std::string& cell) {
       dnnl::lstm_forward::primitive_desc(
           dnnl::lstm_forward::desc(inf, dir, src, {}, {}, wl, wi, bias, dst, {}, {}), attr, cpu());
     else if (cell == "vanilla_gru")
-      dnnl::gru_forward::primitive_desc(dnnl::gru_forward::desc(inf, dir, src, {}, wl, wi, bias, dst, {}), attr,
-                                        cpu());
+      dnnl::gru_forward::primitive_desc(dnnl::gru_forward::desc(inf, dir, src, {}, wl, wi, bias, dst, {}),
+                                        attr, cpu());
     else if (cell == "lbr_gru")
-      dnnl::lbr_gru_forward::primitive_desc(dnnl::lbr_gru_forward::desc(inf, dir, src, {}, wl, wi, bias, dst, {}),
-                                            attr, cpu());
+      dnnl::lbr_gru_forward::primitive_desc(
+          dnnl::lbr_gru_forward::desc(inf, dir, src, {}, wl, wi, bias, dst, {}), attr, cpu());
     else
       dnnl::vanilla_rnn_forward::primitive_desc(
-          dnnl::vanilla_rnn_forward::desc(inf, dnnl::algorithm::eltwise_tanh, dir, src, {}, wl, wi, bias, dst, {}),
+          dnnl::vanilla_rnn_forward::desc(inf, dnnl::algorithm::eltwise_tanh, dir, src, {}, wl, wi, bias, dst,
+                                          {}),
           attr, cpu());
     return "";
   } catch (const dnnl::error& e) {
@@ -72,7 +73,8 @@ void step_product(int64_t M, int64_t K, int64_t N) {
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 200; ++i) mm.execute(s, args);
     s.wait();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 200);
+    best = std::min(
+        best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 200);
   }
   std::printf("  %3lld x %4lld by %4lld x %4lld  %-22s %.3f ms  %.1f GFLOP/s\n", static_cast<long long>(M),
               static_cast<long long>(K), static_cast<long long>(K), static_cast<long long>(N),

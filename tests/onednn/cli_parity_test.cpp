@@ -1,6 +1,7 @@
 // The parity fixtures through the CLI: each fixture's pipeline.toml (io.npy_read -> [onednn.run for the
 // decoder memory] -> onednn.run with length-grouped batches of 3 -> io.npy_write) must write every
-// record's output within the fixture's tolerance of PyTorch's.
+// record's output within the fixture's tolerance of PyTorch's. Fixtures with recurrent layers run once
+// per `rnn_kernel`, set from the command line.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -29,43 +30,52 @@ TEST_CASE("every fixture through io.npy_read -> onednn.run -> io.npy_write match
           "[onednn][cli]") {
   fs::path tmp = fs::temp_directory_path() / ("seqflow_onednn_cli_" + std::to_string(::getpid()));
   int checked = 0;
+  int recurrent = 0;
   for (const auto& e : fs::directory_iterator(ONEDNN_FIXTURES)) {
     if (!e.is_directory()) continue;
     const fs::path dir = e.path();
-    INFO("fixture " << dir.filename().string());
     toml::table meta = toml::parse_file((dir / "fixture.toml").string());
     const double tol = meta["tolerance"].value_or(1e-4);
-    fs::path out = tmp / dir.filename();
-    fs::remove_all(out);
-    fs::path log = tmp / (dir.filename().string() + ".log");
-    fs::create_directories(tmp);
-    std::string cmd = std::string(SEQFLOW_BIN) + " run '" + (dir / "pipeline.toml").string() +
-                      "' --threads 2 --no-progress --set write.dir='" + out.string() + "' > '" +
-                      log.string() + "' 2>&1";
-    int rc = run(cmd);
-    if (rc != 0) {
-      std::string text;
-      if (FILE* f = std::fopen(log.c_str(), "r")) {
-        char buf[4096];
-        size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-        text.assign(buf, n);
-        std::fclose(f);
+    std::vector<std::string> kernels{""};
+    for (const seqflow::onednn::LayerConfig& c : fixture::layers_of(dir / "pipeline.toml"))
+      if (c.type == "lstm" || c.type == "gru" || c.type == "rnn") kernels = {"primitive", "matmul"};
+    if (kernels.size() > 1) ++recurrent;
+    for (const std::string& kernel : kernels) {
+      INFO("fixture " << dir.filename().string() << " " << kernel);
+      fs::path out = tmp / dir.filename();
+      fs::remove_all(out);
+      fs::path log = tmp / (dir.filename().string() + ".log");
+      fs::create_directories(tmp);
+      std::string cmd = std::string(SEQFLOW_BIN) + " run '" + (dir / "pipeline.toml").string() +
+                        "' --threads 2 --no-progress --set write.dir='" + out.string() + "'" +
+                        (kernel.empty() ? "" : " --set resources.model.rnn_kernel=" + kernel) + " > '" +
+                        log.string() + "' 2>&1";
+      int rc = run(cmd);
+      if (rc != 0) {
+        std::string text;
+        if (FILE* f = std::fopen(log.c_str(), "r")) {
+          char buf[4096];
+          size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+          text.assign(buf, n);
+          std::fclose(f);
+        }
+        FAIL("seqflow exited with " << rc << ":\n" << text);
       }
-      FAIL("seqflow exited with " << rc << ":\n" << text);
-    }
-    for (const std::string& id : fixture::record_ids(dir)) {
-      INFO("record " << id);
-      fixture::Npy want = fixture::read_npy(dir / "expected" / (id + ".npy"));
-      REQUIRE(fs::exists(out / (id + ".npy")));
-      fixture::Npy got = fixture::read_npy(out / (id + ".npy"));
-      REQUIRE(got.shape == want.shape);
-      double err = 0;
-      for (size_t i = 0; i < want.f.size(); ++i)
-        err = std::max(err, static_cast<double>(std::fabs(got.f[i] - want.f[i])));
-      CHECK(err <= tol);
+      for (const std::string& id : fixture::record_ids(dir)) {
+        INFO("record " << id);
+        fixture::Npy want = fixture::read_npy(dir / "expected" / (id + ".npy"));
+        REQUIRE(fs::exists(out / (id + ".npy")));
+        fixture::Npy got = fixture::read_npy(out / (id + ".npy"));
+        REQUIRE(got.shape == want.shape);
+        double err = 0;
+        for (size_t i = 0; i < want.f.size(); ++i)
+          err = std::max(err, static_cast<double>(std::fabs(got.f[i] - want.f[i])));
+        CHECK(err <= tol);
+      }
     }
     ++checked;
   }
   fs::remove_all(tmp);
   CHECK(checked >= 30);
+  CHECK(recurrent >= 8);
 }

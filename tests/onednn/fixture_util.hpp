@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -107,6 +108,35 @@ inline seqflow::onednn::SeqInput as_input(const Npy& n) {
     s.dim = n.cols();
   }
   return s;
+}
+
+// A safetensors file (F32 tensors) built in memory.
+inline std::shared_ptr<const seqflow::onednn::SafetensorsFile> weights(
+    const std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>& t) {
+  std::string header = "{", data;
+  for (const auto& [name, sv] : t) {
+    std::string shape;
+    for (int64_t d : sv.first) {
+      if (!shape.empty()) shape += ',';
+      shape += std::to_string(d);
+    }
+    size_t begin = data.size();
+    data.append(reinterpret_cast<const char*>(sv.second.data()), sv.second.size() * 4);
+    if (header.size() > 1) header += ',';
+    header += '"';
+    header += name;
+    header += "\":{\"dtype\":\"F32\",\"shape\":[";
+    header += shape;
+    header += "],\"data_offsets\":[";
+    header += std::to_string(begin);
+    header += ',';
+    header += std::to_string(data.size());
+    header += "]}";
+  }
+  header += "}";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(header.size() >> (8 * i) & 0xff);
+  return seqflow::onednn::SafetensorsFile::from_bytes(bytes + header + data, "m.safetensors");
 }
 
 }  // namespace fixture

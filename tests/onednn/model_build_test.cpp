@@ -6,40 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "fixture_util.hpp"
 #include "onednn/model.hpp"
 
 using namespace seqflow::onednn;
 
 namespace {
 
-// A safetensors file (F32 tensors) built in memory.
-std::shared_ptr<const SafetensorsFile> weights(
-    const std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>& t) {
-  std::string header = "{", data;
-  for (const auto& [name, sv] : t) {
-    std::string shape;
-    for (int64_t d : sv.first) {
-      if (!shape.empty()) shape += ',';
-      shape += std::to_string(d);
-    }
-    size_t begin = data.size();
-    data.append(reinterpret_cast<const char*>(sv.second.data()), sv.second.size() * 4);
-    if (header.size() > 1) header += ',';
-    header += '"';
-    header += name;
-    header += "\":{\"dtype\":\"F32\",\"shape\":[";
-    header += shape;
-    header += "],\"data_offsets\":[";
-    header += std::to_string(begin);
-    header += ',';
-    header += std::to_string(data.size());
-    header += "]}";
-  }
-  header += "}";
-  std::string bytes(8, '\0');
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(header.size() >> (8 * i) & 0xff);
-  return SafetensorsFile::from_bytes(bytes + header + data, "m.safetensors");
-}
+using fixture::weights;
 
 std::vector<float> filled(size_t n, float v = 0.1f) { return std::vector<float>(n, v); }
 

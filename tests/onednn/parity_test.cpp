@@ -24,7 +24,8 @@ struct Fixture {
   std::vector<fixture::Npy> inputs, expected, memory;
 };
 
-Fixture load(const fs::path& dir, Precision precision = Precision::kF32) {
+Fixture load(const fs::path& dir, Precision precision = Precision::kF32,
+             RnnKernel kernel = RnnKernel::kAuto) {
   Fixture f;
   f.name = dir.filename().string();
   toml::table meta = toml::parse_file((dir / "fixture.toml").string());
@@ -34,6 +35,7 @@ Fixture load(const fs::path& dir, Precision precision = Precision::kF32) {
   auto weights = SafetensorsFile::open((dir / "model.safetensors").string());
   ModelOptions opt;
   opt.precision = precision;
+  opt.rnn_kernel = kernel;
   f.model = Model::build(fixture::layers_of(dir / "pipeline.toml"), *weights, opt);
   for (const std::string& id : fixture::record_ids(dir)) {
     f.inputs.push_back(fixture::read_npy(dir / "inputs" / (id + ".npy")));
@@ -139,6 +141,52 @@ TEST_CASE("every fixture matches PyTorch alone, batched and step by step", "[one
   }
 }
 
+// Records cut to lengths 1, 4, 7, ... (acoustic: at least 2, its convolution's kernel).
+void cut_lengths(Fixture& f) {
+  std::vector<fixture::Npy> cut;
+  for (size_t r = 0; r < f.inputs.size(); ++r) {
+    fixture::Npy c = f.inputs[r];
+    const int64_t len =
+        std::max<int64_t>(f.name == "acoustic" ? 2 : 1, c.rows() - static_cast<int64_t>(r) * 3);
+    c.shape[0] = len;
+    if (!c.f.empty()) c.f.resize(static_cast<size_t>(len * c.cols()));
+    if (!c.i.empty()) c.i.resize(static_cast<size_t>(len));
+    cut.push_back(std::move(c));
+  }
+  f.inputs = cut;
+}
+
+TEST_CASE("both recurrent kernels match PyTorch, alone and in padded batches", "[onednn][parity][rnn]") {
+  // kAuto picks one kernel per shape; each must hold on every recurrent fixture on its own.
+  for (const fs::path& dir : fixture_dirs()) {
+    const std::string name = dir.filename().string();
+    if (name.rfind("lstm", 0) != 0 && name.rfind("gru", 0) != 0 && name.rfind("rnn", 0) != 0 &&
+        name != "acoustic")
+      continue;
+    for (RnnKernel kernel : {RnnKernel::kPrimitive, RnnKernel::kMatmul}) {
+      INFO("fixture " << name << ", kernel " << (kernel == RnnKernel::kMatmul ? "matmul" : "primitive"));
+      Fixture f = load(dir, Precision::kF32, kernel);
+      Workspace ws(1);
+      std::vector<size_t> all(f.inputs.size());
+      for (size_t r = 0; r < all.size(); ++r) all[r] = r;
+      std::vector<std::vector<float>> batched = run_batch(f, ws, all);
+      for (size_t r = 0; r < all.size(); ++r) {
+        std::vector<std::vector<float>> alone = run_batch(f, ws, {r});
+        REQUIRE(alone[0].size() == f.expected[r].f.size());
+        CHECK(max_diff(alone[0].data(), f.expected[r].f.data(), alone[0].size()) <= f.tolerance);
+        CHECK(max_diff(batched[r].data(), alone[0].data(), alone[0].size()) <= 1e-5);
+      }
+      cut_lengths(f);
+      batched = run_batch(f, ws, all);
+      for (size_t r = 0; r < all.size(); ++r) {
+        std::vector<std::vector<float>> alone = run_batch(f, ws, {r});
+        REQUIRE(alone[0].size() == batched[r].size());
+        CHECK(max_diff(alone[0].data(), batched[r].data(), alone[0].size()) <= 1e-5);
+      }
+    }
+  }
+}
+
 TEST_CASE("batching records of very different lengths equals running them alone", "[onednn][batching]") {
   // Bidirectional recurrences and attention are where padding could leak; lengths 1 .. 11 in one batch.
   for (const char* name :
@@ -146,18 +194,7 @@ TEST_CASE("batching records of very different lengths equals running them alone"
     Fixture f = load(fs::path(ONEDNN_FIXTURES) / name);
     INFO("fixture " << name);
     Workspace ws(1);
-    // Truncated copies make lengths 1, 2, ... so that one batch mixes a 1-step record with long ones.
-    std::vector<fixture::Npy> cut;
-    for (size_t r = 0; r < f.inputs.size(); ++r) {
-      fixture::Npy c = f.inputs[r];
-      const int64_t len =
-          std::max<int64_t>(f.name == "acoustic" ? 2 : 1, c.rows() - static_cast<int64_t>(r) * 3);
-      c.shape[0] = len;
-      if (!c.f.empty()) c.f.resize(static_cast<size_t>(len * c.cols()));
-      if (!c.i.empty()) c.i.resize(static_cast<size_t>(len));
-      cut.push_back(std::move(c));
-    }
-    f.inputs = cut;
+    cut_lengths(f);  // one batch mixes a 1-step record with long ones
     std::vector<size_t> all(f.inputs.size());
     for (size_t r = 0; r < all.size(); ++r) all[r] = r;
     std::vector<std::vector<float>> batched = run_batch(f, ws, all);

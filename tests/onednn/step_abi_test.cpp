@@ -98,9 +98,9 @@ TEST_CASE("seqflow.onednn.step v1 through the module's C ABI decodes like PyTorc
   layers_v.kind = SF_VALUE_ARRAY;
   layers_v.items = layers;
   layers_v.size = 7;
-  const char* keys[] = {"weights", "layers", "precision"};
-  sf_value items[] = {str(weights.c_str()), layers_v, str("f32")};
-  sf_value params = table(keys, items, 3);
+  const char* keys[] = {"weights", "layers", "precision", "rnn_kernel"};
+  sf_value items[] = {str(weights.c_str()), layers_v, str("f32"), str("auto")};
+  sf_value params = table(keys, items, 4);
   sf_create_args args{};
   args.struct_size = sizeof(args);
   args.params = &params;

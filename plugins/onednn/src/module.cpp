@@ -72,6 +72,14 @@ layers = [
                     "projections and LSTMs without projection; bf16 rounds linear and Transformer projection "
                     "inputs and weights to bfloat16. Convolutions, GRU and RNN layers stay f32.",
                     "f32|bf16|int8"),
+      Param::string(
+          "rnn_kernel", "\"auto\"",
+          "How f32 LSTM (without projection), GRU and RNN layers run: primitive is oneDNN's RNN "
+          "primitive; matmul projects the input of a block of steps in one product and runs each step "
+          "as a oneDNN matmul on pre-packed weights plus the cell's element-wise math; auto picks "
+          "matmul when a step's product has at least 16384 gate values (batch x gates x hidden), "
+          "where it measured faster. Outputs agree within 1e-4.",
+          "auto|primitive|matmul"),
   };
   static constexpr const char* interfaces[] = {SF_ONEDNN_STEP_INTERFACE, kModelInterface};
 
@@ -101,6 +109,10 @@ layers = [
     std::string p = ctx.param("precision").as_string();
     ModelOptions opt;
     opt.precision = p == "int8" ? Precision::kInt8 : p == "bf16" ? Precision::kBF16 : Precision::kF32;
+    std::string k = ctx.param("rnn_kernel").as_string();
+    opt.rnn_kernel = k == "matmul"      ? RnnKernel::kMatmul
+                     : k == "primitive" ? RnnKernel::kPrimitive
+                                        : RnnKernel::kAuto;
     try {
       std::shared_ptr<const SafetensorsFile> w = SafetensorsFile::open(path);
       model_ = Model::build(cfg, *w, opt);

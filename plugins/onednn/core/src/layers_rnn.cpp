@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "onednn/layers.hpp"
+#include "rnn_matmul.hpp"
 
 namespace seqflow::onednn {
 namespace {
@@ -24,7 +25,7 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 
-enum class Cell { kLstm, kGru, kRnnTanh, kRnnRelu };
+using Cell = RnnCell;
 
 struct DirWeights {
   dnnl::memory wl, wi, wp, bias;  // plain ldigo / ldio f32 (int8: unused); wp only with a projection
@@ -64,6 +65,8 @@ class Recurrent : public Layer {
     ctx.expect_in_dim(I_, "input_size");
     O_ = P_ > 0 ? P_ : H_;
     int8_ = ctx.options.precision == Precision::kInt8 && cell_ == Cell::kLstm && P_ == 0;
+    matmul_ = !int8_ && P_ == 0 && ctx.options.rnn_kernel != RnnKernel::kPrimitive;
+    always_matmul_ = matmul_ && ctx.options.rnn_kernel == RnnKernel::kMatmul;
     in_dim = I_;
     out_dim = D_ * O_;
 
@@ -84,6 +87,7 @@ class Recurrent : public Layer {
         std::vector<float> whr;
         if (P_ > 0) whr = ctx.get(p + ".weight_hr" + sfx, {P_, H_});
         dirs_.push_back(prepare(in, wih, whh, bih, bhh, whr));
+        if (matmul_) mm_.emplace_back(cell_, in, H_, wih, whh, bih, bhh);
       }
   }
 
@@ -101,6 +105,12 @@ class Recurrent : public Layer {
           for (int64_t t = x.len[b]; t < x.T; ++t)
             std::memset(x.row(b, t), 0, static_cast<size_t>(x.C) * sizeof(float));
       Act y = ws.next(x, D_ * O_, Layout::kTNC);
+      if (use_matmul(x.B)) {
+        for (int64_t d = 0; d < D_; ++d)
+          mm_[static_cast<size_t>(l * D_ + d)].run(ws, x, y.data + d * O_, D_ * O_, d == 1);
+        x = std::move(y);
+        continue;
+      }
       for (int64_t d = 0; d < D_; ++d) {
         const DirWeights& w = dirs_[static_cast<size_t>(l * D_ + d)];
         if (d == 0 || full) {
@@ -177,9 +187,15 @@ class Recurrent : public Layer {
   // layer here). Debian's oneDNN 2.6 crashes (SIGFPE) running GRU on the packed weights it asks for
   // and computes wrong LSTM-with-projection outputs on blocked weights: those always stay plain (the
   // fixtures catch it). int8 exists only on brgemm.
-  bool has_fast() const { return int8_ || (cell_ != Cell::kGru && P_ == 0); }
+  // With the matmul kernel, the large batches that blocked weights serve run on it instead.
+  bool has_fast() const { return int8_ || (cell_ != Cell::kGru && P_ == 0 && !matmul_); }
   bool use_fast(int64_t B) const { return int8_ || (has_fast() && B >= 32); }
   dt wdt() const { return int8_ ? dt::s8 : dt::f32; }
+  // The matmul kernel costs three or four oneDNN calls per step where the primitive makes one, so it
+  // wins only once a step's product is large: case a (16 x 2048 gates per step) runs 1.06-1.18x
+  // faster on it, case b1 (1 x 1024) 1.3x slower, case b64 (64 x 1024) within 5%
+  // (bench/onednn/README.md).
+  bool use_matmul(int64_t B) const { return always_matmul_ || (matmul_ && B * G_ * H_ >= 16384); }
 
   // int8: inputs (and, inside oneDNN, the hidden state, which |h| <= 1 bounds) become u8 = x * scale +
   // 128. The scale is the largest power of two with scale * max|x| <= 127, so that a handful of
@@ -392,8 +408,11 @@ class Recurrent : public Layer {
 
   Cell cell_ = Cell::kLstm;
   int64_t G_ = 4, L_ = 1, D_ = 1, H_ = 0, I_ = 0, P_ = 0, O_ = 0;
-  bool int8_ = false;  // LSTM without projection at Precision::kInt8
+  bool int8_ = false;           // LSTM without projection at Precision::kInt8
+  bool matmul_ = false;         // f32 without projection: forward() may run on mm_ (step mode does not)
+  bool always_matmul_ = false;  // RnnKernel::kMatmul
   std::vector<DirWeights> dirs_;
+  std::vector<MatmulDirection> mm_;
 };
 
 }  // namespace

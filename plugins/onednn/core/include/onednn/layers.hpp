@@ -22,9 +22,14 @@ namespace seqflow::onednn {
 
 enum class Precision { kF32, kBF16, kInt8 };
 
+/// How f32 LSTM, GRU and RNN layers run: oneDNN's RNN primitive, or per-step oneDNN matmuls on
+/// pre-packed weights (rnn_matmul.hpp); kAuto picks the faster one for the layer's shape.
+enum class RnnKernel { kAuto, kPrimitive, kMatmul };
+
 /// Build options that apply to every layer of a model.
 struct ModelOptions {
   Precision precision = Precision::kF32;
+  RnnKernel rnn_kernel = RnnKernel::kAuto;
 };
 
 /// What a layer builder needs: keys, weights, the incoming feature size.

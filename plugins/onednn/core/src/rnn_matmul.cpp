@@ -1,0 +1,213 @@
+#include "rnn_matmul.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace seqflow::onednn {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using dims = dnnl::memory::dims;
+
+// Input-projection block: about this many gate values (floats) at once, so that the block stays a few
+// MB however long the sequences are, while its inner product still has hundreds of rows.
+constexpr int64_t kBlockFloats = int64_t{1} << 20;
+
+// Element-wise loops are split across the workspace's OpenMP threads only when this large: a fork
+// costs more than a few thousand multiply-adds.
+constexpr int64_t kParallelElements = 65536;
+
+}  // namespace
+
+MatmulDirection::MatmulDirection(RnnCell cell, int64_t in, int64_t H, const std::vector<float>& wih,
+                                 const std::vector<float>& whh, const std::vector<float>& bih,
+                                 const std::vector<float>& bhh)
+    : cell_(cell),
+      G_(cell == RnnCell::kLstm  ? 4
+         : cell == RnnCell::kGru ? 3
+                                 : 1),
+      H_(H) {
+  const int64_t N = G_ * H;
+  std::vector<float> w_in = wih, w_h = whh, b(static_cast<size_t>(N));
+  for (int64_t j = 0; j < N; ++j) b[j] = bih[j] + bhh[j];
+  if (cell == RnnCell::kLstm) {
+    // tanh(x) = 2 sigmoid(2x) - 1: with the g gate's weights and bias doubled, one sigmoid post-op
+    // serves all four gates and the cell loop maps g back.
+    for (int64_t j = 2 * H; j < 3 * H; ++j) {
+      b[j] *= 2.f;
+      for (int64_t k = 0; k < in; ++k) w_in[j * in + k] *= 2.f;
+      for (int64_t k = 0; k < H; ++k) w_h[j * H + k] *= 2.f;
+    }
+  }
+  if (cell == RnnCell::kGru) {
+    // n = tanh(W_in x + b_in + r * (W_hn h + b_hn)): b_hn stays inside the product that r scales.
+    for (int64_t j = 2 * H; j < 3 * H; ++j) b[j] = bih[j];
+    bh_ = dnnl::memory({{1, N}, dt::f32, tag::ab}, cpu_engine());
+    auto* bh = static_cast<float*>(bh_.get_data_handle());
+    std::fill(bh, bh + 2 * H, 0.f);
+    std::copy(bhh.begin() + 2 * H, bhh.begin() + 3 * H, bh + 2 * H);
+  }
+  in_ = Dense(std::move(w_in), std::move(b), N, in, Precision::kF32);
+
+  // W_hh is [N, H] row-major, which is the [H, N] matrix of the product in format ba, packed once in
+  // the layout a matmul at batch 16 asks for (other batches reorder on first use).
+  dnnl::memory plain({{H, N}, dt::f32, tag::ba}, cpu_engine(), w_h.data());
+  dnnl::memory::desc a({16, H}, dt::f32, tag::ab), c({16, N}, dt::f32, tag::ab), w({H, N}, dt::f32, tag::any);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, w, c), cpu_engine());
+  wh_ = dnnl::memory(pd.weights_desc(), cpu_engine());
+  dnnl::stream s(cpu_engine());
+  dnnl::reorder(plain, wh_).execute(s, plain, wh_);
+  s.wait();
+}
+
+// dst[B, N] = h[B, H] W_hh^T, plus for LSTM and RNN the input projection already in dst and the
+// gates' activation. Dense h and dst keep oneDNN on its brgemm kernel (strided ones fall to gemm:jit,
+// up to 20% slower here).
+void MatmulDirection::step_product(Workspace& ws, int64_t B, const float* h, float* dst) const {
+  const int64_t N = G_ * H_;
+  std::string key = prim_key("rnnmm", this, {B});
+  Workspace::Prim* p = ws.find(key);
+  if (p == nullptr) {
+    dnnl::memory::desc a({B, H_}, dt::f32, tag::ab), c({B, N}, dt::f32, tag::ab),
+        w({H_, N}, dt::f32, tag::any);
+    dnnl::primitive_attr attr = base_attr();
+    if (cell_ != RnnCell::kGru) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.f);
+      const auto alg = cell_ == RnnCell::kRnnRelu   ? dnnl::algorithm::eltwise_relu
+                       : cell_ == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
+                                                    : dnnl::algorithm::eltwise_logistic;
+      ops.append_eltwise(1.f, alg, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::desc d =
+        cell_ == RnnCell::kGru ? dnnl::matmul::desc(a, w, bh_.get_desc(), c) : dnnl::matmul::desc(a, w, c);
+    dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+    Workspace::Prim np;
+    np.prim = dnnl::matmul(pd);
+    np.weights = pd.weights_desc();
+    np.scratch = pd.scratchpad_desc().get_size();
+    p = &ws.put(key, std::move(np));
+  }
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem({{B, H_}, dt::f32, tag::ab}, h)},
+                                             {DNNL_ARG_WEIGHTS, ws.weights_as(wh_, p->weights)},
+                                             {DNNL_ARG_DST, mem({{B, N}, dt::f32, tag::ab}, dst)},
+                                             {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
+  if (cell_ == RnnCell::kGru) args[DNNL_ARG_BIAS] = bh_;
+  p->prim.execute(ws.stream(), args);
+}
+
+// dst = alg(src) over n floats on oneDNN's eltwise primitive (src == dst allowed).
+void MatmulDirection::eltwise(Workspace& ws, dnnl::algorithm alg, int64_t n, const float* src, float* dst) {
+  std::string key = prim_key("rnneltwise", nullptr, {static_cast<int64_t>(alg), n});
+  Workspace::Prim* p = ws.find(key);
+  const dnnl::memory::desc md({n}, dt::f32, tag::a);
+  if (p == nullptr) {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, 0.f);
+    dnnl::eltwise_forward::primitive_desc pd(d, base_attr(), cpu_engine());
+    Workspace::Prim np;
+    np.prim = dnnl::eltwise_forward(pd);
+    np.scratch = pd.scratchpad_desc().get_size();
+    p = &ws.put(key, std::move(np));
+  }
+  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(md, src)},
+                                {DNNL_ARG_DST, mem(md, dst)},
+                                {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+}
+
+void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const {
+  const int64_t T = x.T, B = x.B, H = H_, N = G_ * H_;
+  const int64_t block = std::clamp<int64_t>(kBlockFloats / (B * N), 1, T);
+  const size_t state = static_cast<size_t>(B * H);
+  float* gates = ws.buf(kTmp0, static_cast<size_t>(block * B * N));
+  float* c = ws.buf(kTmp1, state);
+  float* h_buf = ws.buf(kTmp2, 2 * state);  // h_{t-1} and h_t, alternating
+  float* tmp = ws.buf(kTmp3, 3 * state);    // LSTM: tanh(c); GRU: r, z and n
+  float* gh = cell_ == RnnCell::kGru ? ws.buf(kTmp4, static_cast<size_t>(B * N)) : nullptr;
+  std::memset(c, 0, state * sizeof(float));
+  std::memset(h_buf, 0, state * sizeof(float));
+  int cur = 0;
+
+  const int64_t n_blocks = (T + block - 1) / block;
+  for (int64_t k = 0; k < n_blocks; ++k) {
+    // Blocks and steps go right to left in reverse; the block's steps are [t0, t1).
+    const int64_t kb = reverse ? n_blocks - 1 - k : k;
+    const int64_t t0 = kb * block, t1 = std::min(T, t0 + block);
+    in_.run(ws, x.data + t0 * B * x.C, gates, (t1 - t0) * B, x.C, N);
+    for (int64_t i = 0; i < t1 - t0; ++i) {
+      const int64_t t = reverse ? t1 - 1 - i : t0 + i;
+      const float* h_prev = h_buf + cur * state;
+      cur ^= 1;
+      float* h = h_buf + cur * state;
+      float* g = gates + (t - t0) * B * N;
+      switch (cell_) {
+        case RnnCell::kLstm: {
+          step_product(ws, B, h_prev, g);  // i, f, o = sigmoid; g = 2 sigmoid(2x) - 1
+#pragma omp parallel for if (B * H >= kParallelElements)
+          for (int64_t b = 0; b < B; ++b) {
+            const float* gb = g + b * N;
+            float* cb = c + b * H;
+#pragma omp simd
+            for (int64_t j = 0; j < H; ++j) cb[j] = gb[H + j] * cb[j] + gb[j] * (2.f * gb[2 * H + j] - 1.f);
+          }
+          eltwise(ws, dnnl::algorithm::eltwise_tanh, B * H, c, tmp);
+#pragma omp parallel for if (B * H >= kParallelElements)
+          for (int64_t b = 0; b < B; ++b) {
+            const float* ob = g + b * N + 3 * H;
+            const float* tb = tmp + b * H;
+            float* hb = h + b * H;
+#pragma omp simd
+            for (int64_t j = 0; j < H; ++j) hb[j] = ob[j] * tb[j];
+          }
+          break;
+        }
+        case RnnCell::kGru: {
+          step_product(ws, B, h_prev, gh);  // W_hh h + (0, 0, b_hn)
+          float* rz = tmp;
+          float* n = tmp + 2 * state;
+#pragma omp parallel for if (B * H >= kParallelElements)
+          for (int64_t b = 0; b < B; ++b) {
+#pragma omp simd
+            for (int64_t j = 0; j < 2 * H; ++j) rz[b * 2 * H + j] = g[b * N + j] + gh[b * N + j];
+          }
+          eltwise(ws, dnnl::algorithm::eltwise_logistic, 2 * B * H, rz, rz);
+#pragma omp parallel for if (B * H >= kParallelElements)
+          for (int64_t b = 0; b < B; ++b) {
+            const float* gb = g + b * N + 2 * H;
+            const float* hn = gh + b * N + 2 * H;
+            const float* rb = rz + b * 2 * H;
+            float* nb = n + b * H;
+#pragma omp simd
+            for (int64_t j = 0; j < H; ++j) nb[j] = gb[j] + rb[j] * hn[j];
+          }
+          eltwise(ws, dnnl::algorithm::eltwise_tanh, B * H, n, n);
+#pragma omp parallel for if (B * H >= kParallelElements)
+          for (int64_t b = 0; b < B; ++b) {
+            const float* zb = rz + b * 2 * H + H;
+            const float* nb = n + b * H;
+            const float* pb = h_prev + b * H;
+            float* hb = h + b * H;
+#pragma omp simd
+            for (int64_t j = 0; j < H; ++j) hb[j] = nb[j] + zb[j] * (pb[j] - nb[j]);
+          }
+          break;
+        }
+        default:
+          step_product(ws, B, h_prev, g);  // h = act(W_ih x + b + W_hh h_prev)
+          std::memcpy(h, g, state * sizeof(float));
+          break;
+      }
+      for (int64_t b = 0; b < B; ++b) {
+        // In reverse, a record whose last step is before t must start from zero at its last step.
+        if (reverse && t >= x.len[static_cast<size_t>(b)]) {
+          std::memset(h + b * H, 0, static_cast<size_t>(H) * sizeof(float));
+          std::memset(c + b * H, 0, static_cast<size_t>(H) * sizeof(float));
+        }
+        std::memcpy(y + (t * B + b) * ld_y, h + b * H, static_cast<size_t>(H) * sizeof(float));
+      }
+    }
+  }
+}
+
+}  // namespace seqflow::onednn

@@ -1,0 +1,49 @@
+// The matmul kernel of the recurrent layers: one direction of one LSTM, GRU or Elman RNN layer run as
+// oneDNN matrix products instead of oneDNN's RNN primitive.
+//
+// Why: Debian's oneDNN 2.6 runs its f32 RNN primitive at batch sizes below 32 on a reference driver
+// with plain weights (about 97 GFLOP/s on one core here), while a matmul with pre-packed weights runs
+// the same per-step product at 140-170 GFLOP/s (bench/onednn/onednn_limits). So the input projection
+// of a block of time steps is one large inner product, and each step adds h_{t-1} W_hh^T to it in a
+// matmul whose post-ops apply the gates' sigmoid; the rest of the cell is a short loop and a oneDNN
+// tanh.
+//
+// Lifecycle: built once per (layer, direction) from PyTorch's weights, then immutable and shared;
+// per-call buffers and primitives live in the Workspace. Threading: run() may be called concurrently
+// with distinct Workspaces. Errors: dnnl::error propagates.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "onednn/layers.hpp"
+
+namespace seqflow::onednn {
+
+enum class RnnCell { kLstm, kGru, kRnnTanh, kRnnRelu };
+
+class MatmulDirection {
+ public:
+  /// PyTorch's tensors for this direction: weight_ih [G*H, in], weight_hh [G*H, H], biases [G*H] (zeros
+  /// when the layer has none), gates in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+  MatmulDirection(RnnCell cell, int64_t in, int64_t H, const std::vector<float>& wih,
+                  const std::vector<float>& whh, const std::vector<float>& bih,
+                  const std::vector<float>& bhh);
+
+  /// Runs over `x` (TNC, steps past each record's length zeroed) and writes h_t of record b to
+  /// y + (t * B + b) * ld_y. `reverse` runs right to left, each record starting from a zero state at
+  /// its own last step, so that padding never reaches a real step.
+  void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const;
+
+ private:
+  void step_product(Workspace& ws, int64_t B, const float* h, float* dst) const;
+  static void eltwise(Workspace& ws, dnnl::algorithm alg, int64_t n, const float* src, float* dst);
+
+  RnnCell cell_;
+  int64_t G_, H_;
+  Dense in_;         // x W_ih^T + b for every step of a block (LSTM's g columns scaled by 2, see .cpp)
+  dnnl::memory wh_;  // W_hh^T as [H, N] in the matmul's preferred format (LSTM's g columns scaled by 2)
+  dnnl::memory bh_;  // GRU: (0, 0, b_hn) [1, N]: b_hn is added inside r * (W_hn h + b_hn)
+};
+
+}  // namespace seqflow::onednn
