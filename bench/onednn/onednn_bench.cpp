@@ -3,7 +3,7 @@
 // with no seqflow around them (the best hand-written use of the same primitives), one JSON line out.
 //
 // Usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R]
-//        [--precision f32|bf16|int8]
+//        [--precision f32|bf16|int8] [--rnn-kernel auto|primitive|matmul]
 // DIR is a case folder written by make_models.py (meta.json, layers.toml, model.safetensors).
 // The raw peer runs the same shapes: fused multi-layer bidirectional RNN primitives where oneDNN allows
 // them (layers of equal input width), and a Transformer built of inner products with fused bias,
@@ -342,10 +342,12 @@ int main(int argc, char** argv) {
   std::sort(secs.begin(), secs.end());
   const double best = secs.front(), median = secs[secs.size() / 2];
   std::printf(
-      "{\"impl\": \"%s\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %ld, \"steps\": %ld, "
+      "{\"impl\": \"%s\", \"precision\": \"%s\", \"rnn_kernel\": \"%s\", \"threads\": %d, \"batch\": %ld, "
+      "\"steps\": %ld, "
       "\"best_s\": %.6f, "
       "\"median_s\": %.6f, \"frames_per_s\": %.1f, \"gflops\": %.2f}\n",
-      impl.c_str(), impl == "raw" ? "f32" : precision.c_str(), threads, static_cast<long>(m.B),
-      static_cast<long>(m.T), best, median, static_cast<double>(m.B * m.T) / best, flops(m) / best / 1e9);
+      impl.c_str(), impl == "raw" ? "f32" : precision.c_str(), impl == "raw" ? "-" : rnn_kernel.c_str(),
+      threads, static_cast<long>(m.B), static_cast<long>(m.T), best, median,
+      static_cast<double>(m.B * m.T) / best, flops(m) / best / 1e9);
   return 0;
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The onednn benchmark, side by side in one run: for each case (make_models.py: a, b1, b64, c, d, e) and
 # thread count (1 and 2), seqflow's onednn core, raw oneDNN primitives, ONNX Runtime (npm
-# onnxruntime-node) and PyTorch 1.13 (Debian's, for the record); then seqflow at int8 and bf16.
-# Peers alternate within each round so that a busy neighbour hurts them alike; each number is the best
-# of ROUNDS rounds of REPEAT runs. Results: BUILD_DIR/onednn-bench/results.jsonl and the table of
+# onnxruntime-node), seqflow at int8 and bf16, and for recurrent cases seqflow with rnn_kernel =
+# "primitive" (oneDNN's RNN primitive, what `auto` does not pick for these shapes); then PyTorch 1.13
+# (Debian's, for the record). All of these alternate within each round so that a busy neighbour hurts
+# them alike; each number is the best of ROUNDS rounds of REPEAT runs, and ratios are also given as
+# the median over rounds of the ratio within a round. Results: BUILD_DIR/onednn-bench/results.jsonl and the table of
 # summarize.py (frames/s, GFLOP/s, ratios).
 #
 # Usage: bench/onednn/run_bench.sh [BUILD_DIR]        (default: build-bench next to bench/)
@@ -46,25 +48,30 @@ export NODE_PATH=$work/ort/node_modules
 
 results=$work/results.jsonl
 : > "$results"
-record() {  # case, then one JSON line on stdin
+record() {  # case, round, then one JSON line on stdin
   local line
   line=$(cat)
-  echo "{\"case\": \"$1\", \"load\": \"$(cut -d' ' -f1 /proc/loadavg)\", ${line#\{}" | tee -a "$results" >&2
+  echo "{\"case\": \"$1\", \"round\": $2, \"load\": \"$(cut -d' ' -f1 /proc/loadavg)\", ${line#\{}" |
+    tee -a "$results" >&2
 }
 
 for t in $threads; do
   for c in $cases; do
     m=$work/models/$c
     for ((r = 0; r < rounds; ++r)); do
-      "$bench" --model "$m" --impl raw --threads "$t" --repeat "$repeat" | record "$c"
-      "$bench" --model "$m" --impl seqflow --threads "$t" --repeat "$repeat" | record "$c"
-      node "$here/ort_bench.js" "$m" "$t" "$repeat" | record "$c"
-    done
-    for p in int8 bf16; do
-      "$bench" --model "$m" --impl seqflow --precision "$p" --threads "$t" --repeat "$repeat" | record "$c"
+      "$bench" --model "$m" --impl raw --threads "$t" --repeat "$repeat" | record "$c" "$r"
+      "$bench" --model "$m" --impl seqflow --threads "$t" --repeat "$repeat" | record "$c" "$r"
+      node "$here/ort_bench.js" "$m" "$t" "$repeat" | record "$c" "$r"
+      for p in int8 bf16; do
+        "$bench" --model "$m" --impl seqflow --precision "$p" --threads "$t" --repeat "$repeat" | record "$c" "$r"
+      done
+      if ! grep -q '"kind": "transformer"' "$m/meta.json"; then
+        "$bench" --model "$m" --impl seqflow --rnn-kernel primitive --threads "$t" --repeat "$repeat" |
+          record "$c" "$r"
+      fi
     done
     if [[ ${TORCH:-1} != 0 ]]; then
-      /usr/bin/python3 "$here/torch_bench.py" "$m" "$t" 1 | record "$c"
+      /usr/bin/python3 "$here/torch_bench.py" "$m" "$t" 1 | record "$c" 0
     fi
   done
 done

@@ -187,15 +187,15 @@ class Recurrent : public Layer {
   // layer here). Debian's oneDNN 2.6 crashes (SIGFPE) running GRU on the packed weights it asks for
   // and computes wrong LSTM-with-projection outputs on blocked weights: those always stay plain (the
   // fixtures catch it). int8 exists only on brgemm.
-  // With the matmul kernel, the large batches that blocked weights serve run on it instead.
-  bool has_fast() const { return int8_ || (cell_ != Cell::kGru && P_ == 0 && !matmul_); }
+  bool has_fast() const { return int8_ || (cell_ != Cell::kGru && P_ == 0 && !always_matmul_); }
   bool use_fast(int64_t B) const { return int8_ || (has_fast() && B >= 32); }
   dt wdt() const { return int8_ ? dt::s8 : dt::f32; }
   // The matmul kernel costs three or four oneDNN calls per step where the primitive makes one, so it
-  // wins only once a step's product is large: case a (16 x 2048 gates per step) runs 1.06-1.18x
-  // faster on it, case b1 (1 x 1024) 1.3x slower, case b64 (64 x 1024) within 5%
-  // (bench/onednn/README.md).
-  bool use_matmul(int64_t B) const { return always_matmul_ || (matmul_ && B * G_ * H_ >= 16384); }
+  // wins only once a step's product is large; from batch 32 the primitive has its blocked-weight
+  // kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x faster on the
+  // matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) up to 1.3x slower; case b64
+  // (64 x 1024) 5-10% slower.
+  bool use_matmul(int64_t B) const { return always_matmul_ || (matmul_ && B < 32 && B * G_ * H_ >= 16384); }
 
   // int8: inputs (and, inside oneDNN, the hidden state, which |h| <= 1 bounds) become u8 = x * scale +
   // 128. The scale is the largest power of two with scale * max|x| <= 127, so that a handful of
