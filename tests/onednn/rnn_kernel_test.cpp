@@ -40,7 +40,8 @@ std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G) {
   return fixture::weights(t);
 }
 
-std::shared_ptr<const Model> build(const std::string& type, const SafetensorsFile& w, RnnKernel kernel) {
+std::shared_ptr<const Model> build(const std::string& type, const SafetensorsFile& w, RnnKernel kernel,
+                                   Precision precision = Precision::kF32) {
   LayerConfig c;
   c.type = type == "rnn_relu" ? "rnn" : type;
   c.set("prefix", ConfigValue::string("rnn"));
@@ -49,6 +50,7 @@ std::shared_ptr<const Model> build(const std::string& type, const SafetensorsFil
   if (type == "rnn_relu") c.set("nonlinearity", ConfigValue::string("relu"));
   ModelOptions opt;
   opt.rnn_kernel = kernel;
+  opt.precision = precision;
   return Model::build({c}, w, opt);
 }
 
@@ -108,5 +110,34 @@ TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches"
       for (size_t r : {size_t{0}, size_t{1}, size_t{10}})
         CHECK(max_diff(run(*mm, ws, {x[r]})[0], got[r]) <= 1e-5);
     }
+  }
+}
+
+TEST_CASE("int8 on the matmul kernel stays close to f32 over long sequences", "[onednn][rnn][precision]") {
+  // Quantization error must not build up over 1000 steps; batch 1 also exercises the int8 weights
+  // repacked for another batch size.
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x;
+  for (int64_t len : {kSteps, int64_t{1}, int64_t{300}, int64_t{999}}) {
+    x.emplace_back(static_cast<size_t>(len * kIn));
+    for (float& v : x.back()) v = nd(rng);
+  }
+  for (const auto& [type, G] :
+       std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}}) {
+    INFO(type);
+    auto w = random_rnn(G);
+    auto f32 = build(type, *w, RnnKernel::kPrimitive);
+    auto i8 = build(type, *w, RnnKernel::kMatmul, Precision::kInt8);
+    Workspace ws(1);
+    std::vector<std::vector<float>> want = run(*f32, ws, x), got = run(*i8, ws, x);
+    double worst = 0;
+    for (size_t r = 0; r < x.size(); ++r) worst = std::max(worst, max_diff(got[r], want[r]));
+    std::printf("int8 matmul kernel, %s: max abs error vs f32 %.4f over %zu records\n", type.c_str(), worst,
+                x.size());
+    CHECK(worst <= 0.05);  // |h| < 1; a drifting state would reach errors near 1
+    CHECK(worst > 0);      // int8 really ran
+    const double alone = max_diff(run(*i8, ws, {x[1]})[0], want[1]);
+    CHECK(alone <= 0.05);
   }
 }

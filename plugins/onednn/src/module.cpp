@@ -69,8 +69,10 @@ layers = [
       Param::string("precision", "\"f32\"",
                     "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "
                     "output channel and activations per batch (dynamic scales) in linear layers, Transformer "
-                    "projections and LSTMs without projection; bf16 rounds linear and Transformer projection "
-                    "inputs and weights to bfloat16. Convolutions, GRU and RNN layers stay f32.",
+                    "projections, and LSTM, GRU and tanh-RNN layers without projection (recurrent state "
+                    "at the fixed scale 127, as |h| < 1); bf16 rounds linear and Transformer projection "
+                    "inputs and weights to bfloat16. Convolutions, relu RNNs and attention products stay "
+                    "f32.",
                     "f32|bf16|int8"),
       Param::string(
           "rnn_kernel", "\"auto\"",

@@ -64,9 +64,14 @@ class Recurrent : public Layer {
       throw WeightsError(ctx.where() + ": proj_size must be smaller than hidden_size (as in PyTorch)");
     ctx.expect_in_dim(I_, "input_size");
     O_ = P_ > 0 ? P_ : H_;
-    int8_ = ctx.options.precision == Precision::kInt8 && cell_ == Cell::kLstm && P_ == 0;
-    matmul_ = !int8_ && P_ == 0 && ctx.options.rnn_kernel != RnnKernel::kPrimitive;
-    always_matmul_ = matmul_ && ctx.options.rnn_kernel == RnnKernel::kMatmul;
+    const RnnKernel kernel = ctx.options.rnn_kernel;
+    const bool want_int8 = ctx.options.precision == Precision::kInt8 && P_ == 0;
+    // int8 on oneDNN's RNN primitive exists for LSTM only; the matmul kernel also runs GRU and tanh RNN
+    // on int8 (not relu RNN, whose unbounded h has no fixed scale).
+    mm_int8_ = want_int8 && cell_ != Cell::kRnnRelu && kernel != RnnKernel::kPrimitive;
+    int8_ = want_int8 && cell_ == Cell::kLstm && kernel != RnnKernel::kMatmul;
+    matmul_ = P_ == 0 && kernel != RnnKernel::kPrimitive;
+    always_matmul_ = matmul_ && (kernel == RnnKernel::kMatmul || (mm_int8_ && !int8_));
     in_dim = I_;
     out_dim = D_ * O_;
 
@@ -87,7 +92,7 @@ class Recurrent : public Layer {
         std::vector<float> whr;
         if (P_ > 0) whr = ctx.get(p + ".weight_hr" + sfx, {P_, H_});
         dirs_.push_back(prepare(in, wih, whh, bih, bhh, whr));
-        if (matmul_) mm_.emplace_back(cell_, in, H_, wih, whh, bih, bhh);
+        if (matmul_) mm_.emplace_back(cell_, in, H_, wih, whh, bih, bhh, mm_int8_);
       }
   }
 
@@ -410,7 +415,8 @@ class Recurrent : public Layer {
   int64_t G_ = 4, L_ = 1, D_ = 1, H_ = 0, I_ = 0, P_ = 0, O_ = 0;
   bool int8_ = false;           // LSTM without projection at Precision::kInt8
   bool matmul_ = false;         // f32 without projection: forward() may run on mm_ (step mode does not)
-  bool always_matmul_ = false;  // RnnKernel::kMatmul
+  bool always_matmul_ = false;  // RnnKernel::kMatmul, or int8 that only the matmul kernel offers
+  bool mm_int8_ = false;        // the matmul kernel runs on int8
   std::vector<DirWeights> dirs_;
   std::vector<MatmulDirection> mm_;
 };

@@ -1,6 +1,7 @@
 #include "rnn_matmul.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace seqflow::onednn {
@@ -18,16 +19,20 @@ constexpr int64_t kBlockFloats = int64_t{1} << 20;
 // costs more than a few thousand multiply-adds.
 constexpr int64_t kParallelElements = 65536;
 
+// int8: h (|h| < 1 in LSTM, GRU and tanh RNN cells) becomes round(127 h).
+constexpr float kHScale = 127.f;
+
 }  // namespace
 
 MatmulDirection::MatmulDirection(RnnCell cell, int64_t in, int64_t H, const std::vector<float>& wih,
                                  const std::vector<float>& whh, const std::vector<float>& bih,
-                                 const std::vector<float>& bhh)
+                                 const std::vector<float>& bhh, bool int8)
     : cell_(cell),
       G_(cell == RnnCell::kLstm  ? 4
          : cell == RnnCell::kGru ? 3
                                  : 1),
-      H_(H) {
+      H_(H),
+      int8_(int8) {
   const int64_t N = G_ * H;
   std::vector<float> w_in = wih, w_h = whh, b(static_cast<size_t>(N));
   for (int64_t j = 0; j < N; ++j) b[j] = bih[j] + bhh[j];
@@ -41,60 +46,87 @@ MatmulDirection::MatmulDirection(RnnCell cell, int64_t in, int64_t H, const std:
     }
   }
   if (cell == RnnCell::kGru) {
-    // n = tanh(W_in x + b_in + r * (W_hn h + b_hn)): b_hn stays inside the product that r scales.
+    // n = tanh(W_in x + b_in + r * (W_hn h + b_hn)): b_hn is added inside the term that r scales.
     for (int64_t j = 2 * H; j < 3 * H; ++j) b[j] = bih[j];
-    bh_ = dnnl::memory({{1, N}, dt::f32, tag::ab}, cpu_engine());
-    auto* bh = static_cast<float*>(bh_.get_data_handle());
-    std::fill(bh, bh + 2 * H, 0.f);
-    std::copy(bhh.begin() + 2 * H, bhh.begin() + 3 * H, bh + 2 * H);
+    b_hn_.assign(bhh.begin() + 2 * H, bhh.begin() + 3 * H);
   }
-  in_ = Dense(std::move(w_in), std::move(b), N, in, Precision::kF32);
+  in_ = Dense(std::move(w_in), std::move(b), N, in, int8 ? Precision::kInt8 : Precision::kF32);
 
   // W_hh is [N, H] row-major, which is the [H, N] matrix of the product in format ba, packed once in
-  // the layout a matmul at batch 16 asks for (other batches reorder on first use).
-  dnnl::memory plain({{H, N}, dt::f32, tag::ba}, cpu_engine(), w_h.data());
-  dnnl::memory::desc a({16, H}, dt::f32, tag::ab), c({16, N}, dt::f32, tag::ab), w({H, N}, dt::f32, tag::any);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, w, c), cpu_engine());
+  // the layout a matmul at batch 16 asks for (other batches reorder on first use). int8: symmetric
+  // per-output-channel scales; h, bounded by 1 in these cells, is quantized with the fixed scale 127,
+  // so the output scales are known at creation, which keeps oneDNN on its AMX/VNNI kernels.
+  dnnl::memory plain;
+  if (int8) {
+    // Kept: packed int8 weights carry oneDNN's compensation and cannot be reordered to the layout
+    // another batch size asks for; the plain ones can.
+    wh_plain_ = dnnl::memory({{H, N}, dt::s8, tag::ba}, cpu_engine());
+    auto* q = static_cast<int8_t*>(wh_plain_.get_data_handle());
+    out_scales_.resize(static_cast<size_t>(N));
+    for (int64_t n = 0; n < N; ++n) {
+      float m = 0;
+      for (int64_t k = 0; k < H; ++k) m = std::max(m, std::fabs(w_h[n * H + k]));
+      const float ws = m > 0 ? 127.f / m : 1.f;
+      out_scales_[n] = 1.f / (kHScale * ws);
+      for (int64_t k = 0; k < H; ++k) q[n * H + k] = static_cast<int8_t>(std::lround(w_h[n * H + k] * ws));
+    }
+    plain = wh_plain_;
+  } else {
+    plain = dnnl::memory({{H, N}, dt::f32, tag::ba}, cpu_engine(), w_h.data());
+  }
+  dnnl::matmul::primitive_desc pd = step_pd(16);
   wh_ = dnnl::memory(pd.weights_desc(), cpu_engine());
   dnnl::stream s(cpu_engine());
   dnnl::reorder(plain, wh_).execute(s, plain, wh_);
   s.wait();
 }
 
+dnnl::matmul::primitive_desc MatmulDirection::step_pd(int64_t B) const {
+  const int64_t N = G_ * H_;
+  dnnl::memory::desc a({B, H_}, int8_ ? dt::s8 : dt::f32, tag::ab), c({B, N}, dt::f32, tag::ab),
+      w({H_, N}, int8_ ? dt::s8 : dt::f32, tag::any);
+  dnnl::primitive_attr attr = base_attr();
+  if (int8_) attr.set_output_scales(2, out_scales_);
+  if (cell_ != RnnCell::kGru) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.f);
+    const auto alg = cell_ == RnnCell::kRnnRelu   ? dnnl::algorithm::eltwise_relu
+                     : cell_ == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
+                                                  : dnnl::algorithm::eltwise_logistic;
+    ops.append_eltwise(1.f, alg, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, w, c), attr, cpu_engine());
+}
+
 // dst[B, N] = h[B, H] W_hh^T, plus for LSTM and RNN the input projection already in dst and the
 // gates' activation. Dense h and dst keep oneDNN on its brgemm kernel (strided ones fall to gemm:jit,
-// up to 20% slower here).
-void MatmulDirection::step_product(Workspace& ws, int64_t B, const float* h, float* dst) const {
+// up to 20% slower here). int8: h is quantized into `hq` first.
+void MatmulDirection::step_product(Workspace& ws, int64_t B, const float* h, int8_t* hq, float* dst) const {
   const int64_t N = G_ * H_;
   std::string key = prim_key("rnnmm", this, {B});
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
-    dnnl::memory::desc a({B, H_}, dt::f32, tag::ab), c({B, N}, dt::f32, tag::ab),
-        w({H_, N}, dt::f32, tag::any);
-    dnnl::primitive_attr attr = base_attr();
-    if (cell_ != RnnCell::kGru) {
-      dnnl::post_ops ops;
-      ops.append_sum(1.f);
-      const auto alg = cell_ == RnnCell::kRnnRelu   ? dnnl::algorithm::eltwise_relu
-                       : cell_ == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
-                                                    : dnnl::algorithm::eltwise_logistic;
-      ops.append_eltwise(1.f, alg, 0.f, 0.f);
-      attr.set_post_ops(ops);
-    }
-    dnnl::matmul::desc d =
-        cell_ == RnnCell::kGru ? dnnl::matmul::desc(a, w, bh_.get_desc(), c) : dnnl::matmul::desc(a, w, c);
-    dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+    dnnl::matmul::primitive_desc pd = step_pd(B);
     Workspace::Prim np;
     np.prim = dnnl::matmul(pd);
     np.weights = pd.weights_desc();
     np.scratch = pd.scratchpad_desc().get_size();
     p = &ws.put(key, std::move(np));
   }
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem({{B, H_}, dt::f32, tag::ab}, h)},
-                                             {DNNL_ARG_WEIGHTS, ws.weights_as(wh_, p->weights)},
-                                             {DNNL_ARG_DST, mem({{B, N}, dt::f32, tag::ab}, dst)},
-                                             {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
-  if (cell_ == RnnCell::kGru) args[DNNL_ARG_BIAS] = bh_;
+  const void* src = h;
+  if (int8_) {
+    const int64_t n = B * H_;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) hq[i] = static_cast<int8_t>(std::nearbyint(h[i] * kHScale));
+    src = hq;
+  }
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, mem({{B, H_}, int8_ ? dt::s8 : dt::f32, tag::ab}, src)},
+      {DNNL_ARG_WEIGHTS,
+       p->weights == wh_.get_desc() ? wh_ : ws.weights_as(int8_ ? wh_plain_ : wh_, p->weights)},
+      {DNNL_ARG_DST, mem({{B, N}, dt::f32, tag::ab}, dst)},
+      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
   p->prim.execute(ws.stream(), args);
 }
 
@@ -123,7 +155,9 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
   float* gates = ws.buf(kTmp0, static_cast<size_t>(block * B * N));
   float* c = ws.buf(kTmp1, state);
   float* h_buf = ws.buf(kTmp2, 2 * state);  // h_{t-1} and h_t, alternating
-  float* tmp = ws.buf(kTmp3, 3 * state);    // LSTM: tanh(c); GRU: r, z and n
+  // LSTM: tanh(c); GRU: r, z and n; then int8's quantized h.
+  float* tmp = ws.buf(kTmp3, 3 * state + state / 4 + 16);
+  auto* hq = reinterpret_cast<int8_t*>(tmp + 3 * state);
   float* gh = cell_ == RnnCell::kGru ? ws.buf(kTmp4, static_cast<size_t>(B * N)) : nullptr;
   std::memset(c, 0, state * sizeof(float));
   std::memset(h_buf, 0, state * sizeof(float));
@@ -143,7 +177,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
       float* g = gates + (t - t0) * B * N;
       switch (cell_) {
         case RnnCell::kLstm: {
-          step_product(ws, B, h_prev, g);  // i, f, o = sigmoid; g = 2 sigmoid(2x) - 1
+          step_product(ws, B, h_prev, hq, g);  // i, f, o = sigmoid; g = 2 sigmoid(2x) - 1
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* gb = g + b * N;
@@ -163,7 +197,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
           break;
         }
         case RnnCell::kGru: {
-          step_product(ws, B, h_prev, gh);  // W_hh h + (0, 0, b_hn)
+          step_product(ws, B, h_prev, hq, gh);  // W_hh h
           float* rz = tmp;
           float* n = tmp + 2 * state;
 #pragma omp parallel for if (B * H >= kParallelElements)
@@ -177,9 +211,10 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
             const float* gb = g + b * N + 2 * H;
             const float* hn = gh + b * N + 2 * H;
             const float* rb = rz + b * 2 * H;
+            const float* bn = b_hn_.data();
             float* nb = n + b * H;
 #pragma omp simd
-            for (int64_t j = 0; j < H; ++j) nb[j] = gb[j] + rb[j] * hn[j];
+            for (int64_t j = 0; j < H; ++j) nb[j] = gb[j] + rb[j] * (hn[j] + bn[j]);
           }
           eltwise(ws, dnnl::algorithm::eltwise_tanh, B * H, n, n);
 #pragma omp parallel for if (B * H >= kParallelElements)
@@ -194,7 +229,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
           break;
         }
         default:
-          step_product(ws, B, h_prev, g);  // h = act(W_ih x + b + W_hh h_prev)
+          step_product(ws, B, h_prev, hq, g);  // h = act(W_ih x + b + W_hh h_prev)
           std::memcpy(h, g, state * sizeof(float));
           break;
       }

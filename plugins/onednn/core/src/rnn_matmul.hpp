@@ -26,9 +26,11 @@ class MatmulDirection {
  public:
   /// PyTorch's tensors for this direction: weight_ih [G*H, in], weight_hh [G*H, H], biases [G*H] (zeros
   /// when the layer has none), gates in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+  /// `int8`: the input projection and the step product run on int8 (not for kRnnRelu, whose h is
+  /// unbounded); the cell's element-wise math stays f32.
   MatmulDirection(RnnCell cell, int64_t in, int64_t H, const std::vector<float>& wih,
-                  const std::vector<float>& whh, const std::vector<float>& bih,
-                  const std::vector<float>& bhh);
+                  const std::vector<float>& whh, const std::vector<float>& bih, const std::vector<float>& bhh,
+                  bool int8 = false);
 
   /// Runs over `x` (TNC, steps past each record's length zeroed) and writes h_t of record b to
   /// y + (t * B + b) * ld_y. `reverse` runs right to left, each record starting from a zero state at
@@ -36,14 +38,18 @@ class MatmulDirection {
   void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const;
 
  private:
-  void step_product(Workspace& ws, int64_t B, const float* h, float* dst) const;
+  dnnl::matmul::primitive_desc step_pd(int64_t B) const;
+  void step_product(Workspace& ws, int64_t B, const float* h, int8_t* hq, float* dst) const;
   static void eltwise(Workspace& ws, dnnl::algorithm alg, int64_t n, const float* src, float* dst);
 
   RnnCell cell_;
   int64_t G_, H_;
-  Dense in_;         // x W_ih^T + b for every step of a block (LSTM's g columns scaled by 2, see .cpp)
-  dnnl::memory wh_;  // W_hh^T as [H, N] in the matmul's preferred format (LSTM's g columns scaled by 2)
-  dnnl::memory bh_;  // GRU: (0, 0, b_hn) [1, N]: b_hn is added inside r * (W_hn h + b_hn)
+  bool int8_;
+  Dense in_;               // x W_ih^T + b for every step of a block (LSTM's g columns scaled by 2, see .cpp)
+  dnnl::memory wh_;        // W_hh^T [H, N], packed (LSTM's g columns scaled by 2); int8: s8
+  dnnl::memory wh_plain_;  // int8: W_hh^T quantized, plain
+  std::vector<float> out_scales_;  // int8: per output channel, 1 / (127 * weight scale)
+  std::vector<float> b_hn_;        // GRU: b_hn, added inside r * (W_hn h + b_hn)
 };
 
 }  // namespace seqflow::onednn
