@@ -195,12 +195,15 @@ class Recurrent : public Layer {
   bool has_fast() const { return int8_ || (cell_ != Cell::kGru && P_ == 0 && !always_matmul_); }
   bool use_fast(int64_t B) const { return int8_ || (has_fast() && B >= 32); }
   dt wdt() const { return int8_ ? dt::s8 : dt::f32; }
-  // The matmul kernel costs three or four oneDNN calls per step where the primitive makes one, so it
-  // wins only once a step's product is large; from batch 32 the primitive has its blocked-weight
-  // kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x faster on the
-  // matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) up to 1.3x slower; case b64
-  // (64 x 1024) 5-10% slower.
-  bool use_matmul(int64_t B) const { return always_matmul_ || (matmul_ && B < 32 && B * G_ * H_ >= 16384); }
+  // The matmul kernel costs three or four oneDNN calls per step where the primitive makes one, so at
+  // f32 it wins only once a step's product is large; from batch 32 the primitive has its
+  // blocked-weight kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x
+  // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) up to 1.3x slower;
+  // case b64 (64 x 1024) 5-10% slower. At int8 it is as fast as the primitive at batch 1 and 7x more
+  // accurate, so it takes every batch below 32.
+  bool use_matmul(int64_t B) const {
+    return always_matmul_ || (matmul_ && B < 32 && (mm_int8_ || B * G_ * H_ >= 16384));
+  }
 
   // int8: inputs (and, inside oneDNN, the hidden state, which |h| <= 1 bounds) become u8 = x * scale +
   // 128. The scale is the largest power of two with scale * max|x| <= 127, so that a handful of
