@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace seqflow::onednn {
 namespace {
@@ -21,6 +24,10 @@ constexpr int64_t kParallelElements = 65536;
 
 // int8: h (|h| < 1 in LSTM, GRU and tanh RNN cells) becomes round(127 h).
 constexpr float kHScale = 127.f;
+
+// Round to nearest even for |v| < 2^22, in two adds the compiler vectorises (std::nearbyint is a libm
+// call per element).
+inline float round_even(float v) { return (v + 0x1.8p23f) - 0x1.8p23f; }
 
 }  // namespace
 
@@ -99,54 +106,41 @@ dnnl::matmul::primitive_desc MatmulDirection::step_pd(int64_t B) const {
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, w, c), attr, cpu_engine());
 }
 
-// dst[B, N] = h[B, H] W_hh^T, plus for LSTM and RNN the input projection already in dst and the
-// gates' activation. Dense h and dst keep oneDNN on its brgemm kernel (strided ones fall to gemm:jit,
-// up to 20% slower here). int8: h is quantized into `hq` first.
-void MatmulDirection::step_product(Workspace& ws, int64_t B, const float* h, int8_t* hq, float* dst) const {
-  const int64_t N = G_ * H_;
+// Copies, not pointers into the workspace's cache: putting another primitive may clear the cache.
+Workspace::Prim MatmulDirection::step_prim(Workspace& ws, int64_t B) const {
   std::string key = prim_key("rnnmm", this, {B});
-  Workspace::Prim* p = ws.find(key);
-  if (p == nullptr) {
-    dnnl::matmul::primitive_desc pd = step_pd(B);
-    Workspace::Prim np;
-    np.prim = dnnl::matmul(pd);
-    np.weights = pd.weights_desc();
-    np.scratch = pd.scratchpad_desc().get_size();
-    p = &ws.put(key, std::move(np));
-  }
-  const void* src = h;
-  if (int8_) {
-    const int64_t n = B * H_;
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) hq[i] = static_cast<int8_t>(std::nearbyint(h[i] * kHScale));
-    src = hq;
-  }
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, mem({{B, H_}, int8_ ? dt::s8 : dt::f32, tag::ab}, src)},
-      {DNNL_ARG_WEIGHTS,
-       p->weights == wh_.get_desc() ? wh_ : ws.weights_as(int8_ ? wh_plain_ : wh_, p->weights)},
-      {DNNL_ARG_DST, mem({{B, N}, dt::f32, tag::ab}, dst)},
-      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
-  p->prim.execute(ws.stream(), args);
+  if (Workspace::Prim* p = ws.find(key)) return *p;
+  dnnl::matmul::primitive_desc pd = step_pd(B);
+  Workspace::Prim np;
+  np.prim = dnnl::matmul(pd);
+  np.weights = pd.weights_desc();
+  np.scratch = pd.scratchpad_desc().get_size();
+  return ws.put(key, std::move(np));
 }
 
-// dst = alg(src) over n floats on oneDNN's eltwise primitive (src == dst allowed).
-void MatmulDirection::eltwise(Workspace& ws, dnnl::algorithm alg, int64_t n, const float* src, float* dst) {
+Workspace::Prim MatmulDirection::eltwise_prim(Workspace& ws, dnnl::algorithm alg, int64_t n) {
   std::string key = prim_key("rnneltwise", nullptr, {static_cast<int64_t>(alg), n});
-  Workspace::Prim* p = ws.find(key);
-  const dnnl::memory::desc md({n}, dt::f32, tag::a);
-  if (p == nullptr) {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, 0.f);
-    dnnl::eltwise_forward::primitive_desc pd(d, base_attr(), cpu_engine());
-    Workspace::Prim np;
-    np.prim = dnnl::eltwise_forward(pd);
-    np.scratch = pd.scratchpad_desc().get_size();
-    p = &ws.put(key, std::move(np));
-  }
-  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(md, src)},
-                                {DNNL_ARG_DST, mem(md, dst)},
-                                {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+  if (Workspace::Prim* p = ws.find(key)) return *p;
+  dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, {{n}, dt::f32, tag::a}, 0.f);
+  dnnl::eltwise_forward::primitive_desc pd(d, base_attr(), cpu_engine());
+  Workspace::Prim np;
+  np.prim = dnnl::eltwise_forward(pd);
+  np.scratch = pd.scratchpad_desc().get_size();
+  return ws.put(key, std::move(np));
 }
+
+namespace {
+
+// A oneDNN call with its memory objects made once per block of steps (re-pointed per step where the
+// data moves): at batch 1 a step's product takes a microsecond or two, less than making keys, memory
+// objects and argument maps for it every step cost.
+struct Call {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+  void operator()(dnnl::stream& s) const { prim.execute(s, args); }
+};
+
+}  // namespace
 
 void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const {
   const int64_t T = x.T, B = x.B, H = H_, N = G_ * H_;
@@ -155,13 +149,35 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
   float* gates = ws.buf(kTmp0, static_cast<size_t>(block * B * N));
   float* c = ws.buf(kTmp1, state);
   float* h_buf = ws.buf(kTmp2, 2 * state);  // h_{t-1} and h_t, alternating
-  // LSTM: tanh(c); GRU: r, z and n; then int8's quantized h.
+  // LSTM: tanh(c); GRU: r, z (rz) and n; then int8's quantized h.
   float* tmp = ws.buf(kTmp3, 3 * state + state / 4 + 16);
+  float* rz = tmp;
+  float* n = tmp + 2 * state;
   auto* hq = reinterpret_cast<int8_t*>(tmp + 3 * state);
   float* gh = cell_ == RnnCell::kGru ? ws.buf(kTmp4, static_cast<size_t>(B * N)) : nullptr;
   std::memset(c, 0, state * sizeof(float));
   std::memset(h_buf, 0, state * sizeof(float));
   int cur = 0;
+
+  const Workspace::Prim sp = step_prim(ws, B);
+  const dnnl::memory wh =
+      sp.weights == wh_.get_desc() ? wh_ : ws.weights_as(int8_ ? wh_plain_ : wh_, sp.weights);
+  struct Eltwise {
+    Workspace::Prim prim;
+    int64_t n;
+    float *src, *dst;
+  };
+  std::vector<Eltwise> acts;  // the cell's eltwise calls, in order
+  if (cell_ == RnnCell::kLstm) acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_tanh, B * H), B * H, c, tmp});
+  if (cell_ == RnnCell::kGru) {
+    acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_logistic, 2 * B * H), 2 * B * H, rz, rz});
+    acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_tanh, B * H), B * H, n, n});
+  }
+  // The step product: dst[B, N] = h[B, H] W_hh^T, plus for LSTM and RNN the input projection already
+  // in dst and the gates' activation. Dense h and dst keep oneDNN on its brgemm kernel (strided ones
+  // fall to gemm:jit, up to 20% slower here). int8 reads h quantized into hq.
+  dnnl::memory h_src = mem({{B, H}, int8_ ? dt::s8 : dt::f32, tag::ab}, int8_ ? static_cast<void*>(hq) : h_buf);
+  dnnl::memory g_dst = mem({{B, N}, dt::f32, tag::ab}, cell_ == RnnCell::kGru ? gh : gates);
 
   const int64_t n_blocks = (T + block - 1) / block;
   for (int64_t k = 0; k < n_blocks; ++k) {
@@ -169,15 +185,43 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
     const int64_t kb = reverse ? n_blocks - 1 - k : k;
     const int64_t t0 = kb * block, t1 = std::min(T, t0 + block);
     in_.run(ws, x.data + t0 * B * x.C, gates, (t1 - t0) * B, x.C, N);
+
+    // After the projection, which may grow (move) the scratchpad; grown here once to the largest
+    // need, the calls' scratchpads then share its buffer.
+    size_t scratch = sp.scratch;
+    for (const Eltwise& a : acts) scratch = std::max(scratch, a.prim.scratch);
+    ws.scratchpad(scratch);
+    const Call product{sp.prim,
+                       {{DNNL_ARG_SRC, h_src},
+                        {DNNL_ARG_WEIGHTS, wh},
+                        {DNNL_ARG_DST, g_dst},
+                        {DNNL_ARG_SCRATCHPAD, ws.scratchpad(sp.scratch)}}};
+    std::vector<Call> act;
+    for (const Eltwise& a : acts) {
+      const dnnl::memory::desc md({a.n}, dt::f32, tag::a);
+      act.push_back({a.prim.prim,
+                     {{DNNL_ARG_SRC, mem(md, a.src)},
+                      {DNNL_ARG_DST, mem(md, a.dst)},
+                      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(a.prim.scratch)}}});
+    }
+
     for (int64_t i = 0; i < t1 - t0; ++i) {
       const int64_t t = reverse ? t1 - 1 - i : t0 + i;
       const float* h_prev = h_buf + cur * state;
       cur ^= 1;
       float* h = h_buf + cur * state;
       float* g = gates + (t - t0) * B * N;
+      if (int8_) {
+        const int64_t m = B * H;
+#pragma omp simd
+        for (int64_t j = 0; j < m; ++j) hq[j] = static_cast<int8_t>(round_even(h_prev[j] * kHScale));
+      } else {
+        h_src.set_data_handle(const_cast<float*>(h_prev));
+      }
+      if (cell_ != RnnCell::kGru) g_dst.set_data_handle(g);
+      product(ws.stream());
       switch (cell_) {
-        case RnnCell::kLstm: {
-          step_product(ws, B, h_prev, hq, g);  // i, f, o = sigmoid; g = 2 sigmoid(2x) - 1
+        case RnnCell::kLstm: {  // g holds sigmoid(i, f, o) and sigmoid(2 g) = (tanh(g) + 1) / 2
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* gb = g + b * N;
@@ -185,7 +229,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
 #pragma omp simd
             for (int64_t j = 0; j < H; ++j) cb[j] = gb[H + j] * cb[j] + gb[j] * (2.f * gb[2 * H + j] - 1.f);
           }
-          eltwise(ws, dnnl::algorithm::eltwise_tanh, B * H, c, tmp);
+          act[0](ws.stream());  // tmp = tanh(c)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* ob = g + b * N + 3 * H;
@@ -196,16 +240,13 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
           }
           break;
         }
-        case RnnCell::kGru: {
-          step_product(ws, B, h_prev, hq, gh);  // W_hh h
-          float* rz = tmp;
-          float* n = tmp + 2 * state;
+        case RnnCell::kGru: {  // gh = W_hh h_prev
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
 #pragma omp simd
             for (int64_t j = 0; j < 2 * H; ++j) rz[b * 2 * H + j] = g[b * N + j] + gh[b * N + j];
           }
-          eltwise(ws, dnnl::algorithm::eltwise_logistic, 2 * B * H, rz, rz);
+          act[0](ws.stream());  // rz = sigmoid(rz)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* gb = g + b * N + 2 * H;
@@ -216,7 +257,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
 #pragma omp simd
             for (int64_t j = 0; j < H; ++j) nb[j] = gb[j] + rb[j] * (hn[j] + bn[j]);
           }
-          eltwise(ws, dnnl::algorithm::eltwise_tanh, B * H, n, n);
+          act[1](ws.stream());  // n = tanh(n)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* zb = rz + b * 2 * H + H;
@@ -228,8 +269,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
           }
           break;
         }
-        default:
-          step_product(ws, B, h_prev, hq, g);  // h = act(W_ih x + b + W_hh h_prev)
+        default:  // g = act(W_ih x + b + W_hh h_prev)
           std::memcpy(h, g, state * sizeof(float));
           break;
       }

@@ -39,8 +39,8 @@ class MatmulDirection {
 
  private:
   dnnl::matmul::primitive_desc step_pd(int64_t B) const;
-  void step_product(Workspace& ws, int64_t B, const float* h, int8_t* hq, float* dst) const;
-  static void eltwise(Workspace& ws, dnnl::algorithm alg, int64_t n, const float* src, float* dst);
+  Workspace::Prim step_prim(Workspace& ws, int64_t B) const;
+  static Workspace::Prim eltwise_prim(Workspace& ws, dnnl::algorithm alg, int64_t n);
 
   RnnCell cell_;
   int64_t G_, H_;
