@@ -4,9 +4,9 @@
 # onnxruntime-node), seqflow at int8 and bf16, and for recurrent cases seqflow with rnn_kernel =
 # "primitive" (oneDNN's RNN primitive, what `auto` does not pick for these shapes); then PyTorch 1.13
 # (Debian's, for the record). All of these alternate within each round so that a busy neighbour hurts
-# them alike; each number is the best of ROUNDS rounds of REPEAT runs, and ratios are also given as
-# the median over rounds of the ratio within a round. Results: BUILD_DIR/onednn-bench/results.jsonl and the table of
-# summarize.py (frames/s, GFLOP/s, ratios).
+# them alike; each number is the best of ROUNDS rounds of at least REPEAT runs and 0.5 s of runs, and
+# ratios are also given as the median over rounds of the ratio within a round. Results:
+# BUILD_DIR/onednn-bench/results.jsonl and the table of summarize.py (frames/s, GFLOP/s, ratios).
 #
 # Usage: bench/onednn/run_bench.sh [BUILD_DIR]        (default: build-bench next to bench/)
 # Environment: CASES (default "a b1 b64 c d e"), THREADS (default "1 2"), ROUNDS (default 3),
