@@ -287,10 +287,9 @@ int main(int argc, char** argv) {
     }
   }
   if (dir.empty()) {
-    std::fprintf(
-        stderr,
-        "usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R] "
-        "[--min-time S]\n");
+    std::fprintf(stderr,
+                 "usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R] "
+                 "[--min-time S]\n");
     return 2;
   }
   Meta m = read_meta(dir);

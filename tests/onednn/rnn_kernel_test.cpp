@@ -1,6 +1,6 @@
 // The matmul recurrent kernel against oneDNN's RNN primitive (which the fixtures tie to PyTorch) on
 // sequences long enough that the matmul kernel projects its input in several blocks, with records of
-// very different lengths in one batch, at one and two OpenMP threads.
+// very different lengths in one batch, at one and two OpenMP threads (which must give the same bytes).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -99,6 +99,7 @@ TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches"
     auto w = random_rnn(G);
     auto prim = build(type, *w, RnnKernel::kPrimitive);
     auto mm = build(type, *w, RnnKernel::kMatmul);
+    std::vector<std::vector<float>> one_thread;
     for (int threads : {1, 2}) {
       INFO("threads " << threads);
       Workspace ws(threads);
@@ -109,6 +110,9 @@ TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches"
       // Alone equals batched for the records at both ends of the length range.
       for (size_t r : {size_t{0}, size_t{1}, size_t{10}})
         CHECK(max_diff(run(*mm, ws, {x[r]})[0], got[r]) <= 1e-5);
+      // Two threads run one direction each, every step as one thread would: the same bytes.
+      if (threads == 1) one_thread = got;
+      else CHECK(got == one_thread);
     }
   }
 }
@@ -139,5 +143,7 @@ TEST_CASE("int8 on the matmul kernel stays close to f32 over long sequences", "[
     CHECK(worst > 0);      // int8 really ran
     const double alone = max_diff(run(*i8, ws, {x[1]})[0], want[1]);
     CHECK(alone <= 0.05);
+    Workspace ws2(2);  // one direction per thread, quantized as on one
+    CHECK(run(*i8, ws2, x) == got);
   }
 }

@@ -52,6 +52,14 @@ Workspace::~Workspace() = default;
 
 void Workspace::bind() const { omp_set_num_threads(threads_); }
 
+Workspace& Workspace::sub(int i) {
+  if (!subs_[i]) {
+    subs_[i] = std::make_unique<Workspace>(1);
+    bind();  // the sub-workspace's constructor bound the calling thread to one thread
+  }
+  return *subs_[i];
+}
+
 Act Workspace::next(const Act& x, int64_t C, Layout layout) {
   Act y;
   y.layout = layout;

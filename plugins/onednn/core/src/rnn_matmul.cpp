@@ -1,5 +1,7 @@
 #include "rnn_matmul.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -137,7 +139,12 @@ namespace {
 struct Call {
   dnnl::primitive prim;
   std::unordered_map<int, dnnl::memory> args;
-  void operator()(dnnl::stream& s) const { prim.execute(s, args); }
+  int threads;
+  void operator()(Workspace& ws) const {
+    omp_set_num_threads(threads);
+    prim.execute(ws.stream(), args);
+    ws.bind();
+  }
 };
 
 }  // namespace
@@ -159,7 +166,15 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
   std::memset(h_buf, 0, state * sizeof(float));
   int cur = 0;
 
+  // A step product this small runs on one thread: a fork and join each step cost more than the split
+  // saves (case b1 at int8, two threads: about 1.4x faster on one). f32 weights of 1 MB gain from a
+  // second core's cache (b1 at f32). oneDNN fixes a matmul's thread count when it is made.
+  const bool small_product =
+      B * H * N <= (int64_t{1} << 22) && H * N * (int8_ ? 1 : 4) <= (int64_t{512} << 10);
+  const int product_threads = small_product ? 1 : ws.threads();
+  omp_set_num_threads(product_threads);
   const Workspace::Prim sp = step_prim(ws, B);
+  omp_set_num_threads(1);  // the eltwise calls run on one thread below kParallelElements
   const dnnl::memory wh =
       sp.weights == wh_.get_desc() ? wh_ : ws.weights_as(int8_ ? wh_plain_ : wh_, sp.weights);
   struct Eltwise {
@@ -168,15 +183,18 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
     float *src, *dst;
   };
   std::vector<Eltwise> acts;  // the cell's eltwise calls, in order
-  if (cell_ == RnnCell::kLstm) acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_tanh, B * H), B * H, c, tmp});
+  if (cell_ == RnnCell::kLstm)
+    acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_tanh, B * H), B * H, c, tmp});
   if (cell_ == RnnCell::kGru) {
     acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_logistic, 2 * B * H), 2 * B * H, rz, rz});
     acts.push_back({eltwise_prim(ws, dnnl::algorithm::eltwise_tanh, B * H), B * H, n, n});
   }
+  ws.bind();
   // The step product: dst[B, N] = h[B, H] W_hh^T, plus for LSTM and RNN the input projection already
   // in dst and the gates' activation. Dense h and dst keep oneDNN on its brgemm kernel (strided ones
   // fall to gemm:jit, up to 20% slower here). int8 reads h quantized into hq.
-  dnnl::memory h_src = mem({{B, H}, int8_ ? dt::s8 : dt::f32, tag::ab}, int8_ ? static_cast<void*>(hq) : h_buf);
+  dnnl::memory h_src =
+      mem({{B, H}, int8_ ? dt::s8 : dt::f32, tag::ab}, int8_ ? static_cast<void*>(hq) : h_buf);
   dnnl::memory g_dst = mem({{B, N}, dt::f32, tag::ab}, cell_ == RnnCell::kGru ? gh : gates);
 
   const int64_t n_blocks = (T + block - 1) / block;
@@ -195,14 +213,16 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
                        {{DNNL_ARG_SRC, h_src},
                         {DNNL_ARG_WEIGHTS, wh},
                         {DNNL_ARG_DST, g_dst},
-                        {DNNL_ARG_SCRATCHPAD, ws.scratchpad(sp.scratch)}}};
+                        {DNNL_ARG_SCRATCHPAD, ws.scratchpad(sp.scratch)}},
+                       product_threads};
     std::vector<Call> act;
     for (const Eltwise& a : acts) {
       const dnnl::memory::desc md({a.n}, dt::f32, tag::a);
       act.push_back({a.prim.prim,
                      {{DNNL_ARG_SRC, mem(md, a.src)},
                       {DNNL_ARG_DST, mem(md, a.dst)},
-                      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(a.prim.scratch)}}});
+                      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(a.prim.scratch)}},
+                     a.n < kParallelElements ? 1 : ws.threads()});
     }
 
     for (int64_t i = 0; i < t1 - t0; ++i) {
@@ -219,7 +239,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
         h_src.set_data_handle(const_cast<float*>(h_prev));
       }
       if (cell_ != RnnCell::kGru) g_dst.set_data_handle(g);
-      product(ws.stream());
+      product(ws);
       switch (cell_) {
         case RnnCell::kLstm: {  // g holds sigmoid(i, f, o) and sigmoid(2 g) = (tanh(g) + 1) / 2
 #pragma omp parallel for if (B * H >= kParallelElements)
@@ -229,7 +249,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
 #pragma omp simd
             for (int64_t j = 0; j < H; ++j) cb[j] = gb[H + j] * cb[j] + gb[j] * (2.f * gb[2 * H + j] - 1.f);
           }
-          act[0](ws.stream());  // tmp = tanh(c)
+          act[0](ws);  // tmp = tanh(c)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* ob = g + b * N + 3 * H;
@@ -246,7 +266,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
 #pragma omp simd
             for (int64_t j = 0; j < 2 * H; ++j) rz[b * 2 * H + j] = g[b * N + j] + gh[b * N + j];
           }
-          act[0](ws.stream());  // rz = sigmoid(rz)
+          act[0](ws);  // rz = sigmoid(rz)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* gb = g + b * N + 2 * H;
@@ -257,7 +277,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
 #pragma omp simd
             for (int64_t j = 0; j < H; ++j) nb[j] = gb[j] + rb[j] * (hn[j] + bn[j]);
           }
-          act[1](ws.stream());  // n = tanh(n)
+          act[1](ws);  // n = tanh(n)
 #pragma omp parallel for if (B * H >= kParallelElements)
           for (int64_t b = 0; b < B; ++b) {
             const float* zb = rz + b * 2 * H + H;

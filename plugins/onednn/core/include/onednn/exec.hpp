@@ -90,6 +90,9 @@ class Workspace {
   dnnl::stream& stream() { return stream_; }
 
   float* buf(int slot, size_t floats) { return bufs_[slot].ensure(floats); }
+  /// A one-thread workspace owned by this one (i is 0 or 1), made on first use: for a layer that
+  /// splits its own work across this workspace's threads, each part on its own workspace.
+  Workspace& sub(int i);
   /// A new activation of `C` channels in the slot `x` does not use (kActA/kActB alternate).
   Act next(const Act& x, int64_t C, Layout layout);
   /// Converts `x` to `layout` (a transposing copy when it differs).
@@ -123,6 +126,7 @@ class Workspace {
     dnnl::memory mem;
   };
   std::vector<Reordered> reordered_;
+  std::unique_ptr<Workspace> subs_[2];
 };
 
 /// A primitive cache key: "kind:owner:v0:v1:...".
