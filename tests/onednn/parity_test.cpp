@@ -249,8 +249,9 @@ TEST_CASE("a step session reorders rows like beam search", "[onednn][step]") {
 TEST_CASE("int8 and bf16 stay close to PyTorch's f32 outputs", "[onednn][precision]") {
   // Quantization error is measured, not hidden: max abs error against PyTorch's f32 output, and the
   // output's range. int8 covers Linear, Transformer projections, LSTM, GRU and tanh RNN without
-  // projection (on the matmul kernel below batch 32; "int8 prim": LSTM on oneDNN's int8 RNN primitive,
-  // which larger batches use); bf16 covers Linear and Transformer projections; convolutions stay f32.
+  // projection (on the matmul kernel; "int8 prim": LSTM on oneDNN's int8 RNN primitive, which
+  // rnn_kernel = "primitive" and step mode use); bf16 covers Linear and Transformer projections;
+  // convolutions stay f32.
   std::printf("%-22s %10s %10s %10s %10s %10s\n", "fixture", "range", "int8 err", "int8 prim", "bf16 err",
               "f32 err");
   for (const fs::path& dir : fixture_dirs()) {

@@ -201,10 +201,10 @@ class Recurrent : public Layer {
   // f32 it wins only once a step's product is large; from batch 32 the primitive has its
   // blocked-weight kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x
   // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) up to 1.3x slower;
-  // case b64 (64 x 1024) 5-10% slower. At int8 it is as fast as the primitive at batch 1 and 7x more
-  // accurate, so it takes every batch below 32.
+  // case b64 (64 x 1024) 5-10% slower. At int8 it is faster than oneDNN's int8 LSTM at every batch
+  // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch.
   bool use_matmul(int64_t B) const {
-    return always_matmul_ || (matmul_ && B < 32 && (mm_int8_ || B * G_ * H_ >= 16384));
+    return always_matmul_ || (matmul_ && (mm_int8_ || (B < 32 && B * G_ * H_ >= 16384)));
   }
 
   // Layer l on the matmul kernel. With two threads a bidirectional layer runs one direction on each:
