@@ -251,7 +251,7 @@ def cases():
         # Trained-looking norms: PyTorch initialises them to weight 1, bias 0, which would hide a mix-up.
         with torch.no_grad():
             for m in module.modules():
-                if isinstance(m, nn.LayerNorm):
+                if isinstance(m, nn.LayerNorm) and m.elementwise_affine:
                     m.weight.normal_(1.0, 0.3)
                     m.bias.normal_(0.0, 0.3)
         out.append(Case(name, layers, module, inputs(), **kw))
@@ -271,6 +271,9 @@ def cases():
     case("layer_norm", [{"type": "layer_norm", "prefix": "ln", "eps": 1e-6}],
          lambda: Seq(ln=nn.LayerNorm(10, eps=1e-6)), lambda: feats(LENGTHS, 10, 3.0),
          description="nn.LayerNorm(10, eps=1e-6) with trained-looking affine weights")
+    case("layer_norm_plain", [{"type": "layer_norm", "elementwise_affine": False, "normalized_shape": 10}],
+         lambda: Seq(ln=nn.LayerNorm(10, elementwise_affine=False)), lambda: feats(LENGTHS, 10, 3.0),
+         description="nn.LayerNorm(10, elementwise_affine=False)")
     acts = {
         "relu": ({"type": "relu"}, nn.ReLU()),
         "gelu": ({"type": "gelu"}, nn.GELU()),

@@ -252,13 +252,13 @@ class Transformer : public Layer {
     auto sublayer = [&](auto&& f) {
       const Norm& n = norms_[norm++];
       if (norm_first_) {
-        layer_norm_rows(x.data, h, rows, d_, n.g.data(), n.b.data(), eps_);
+        layer_norm_rows(ws, x.data, h, rows, d_, n.g.data(), n.b.data(), eps_);
         f(h, a);
         add(x.data, a, rows * d_);
       } else {
         f(x.data, a);
         add(x.data, a, rows * d_);
-        layer_norm_rows(x.data, x.data, rows, d_, n.g.data(), n.b.data(), eps_);
+        layer_norm_rows(ws, x.data, x.data, rows, d_, n.g.data(), n.b.data(), eps_);
       }
     };
     sublayer(self);

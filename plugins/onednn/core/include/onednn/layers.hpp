@@ -108,8 +108,10 @@ const std::vector<std::string>& layer_types();
 // Shared kernels (layers_basic.cpp).
 enum class Act1 { kRelu, kGeluErf, kGeluTanh, kSilu, kTanh, kSigmoid };
 void apply_activation(Act1 a, float* x, int64_t n);
-void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t C, const float* gamma, const float* beta,
-                     float eps);
+/// y = LayerNorm(x) over `rows` rows of C values (y may be x) on oneDNN's layer normalization;
+/// gamma and beta are both null (no affine) or both set.
+void layer_norm_rows(Workspace& ws, const float* x, float* y, int64_t rows, int64_t C, const float* gamma,
+                     const float* beta, float eps);
 
 /// A fully connected layer y = x W^T + b over rows, on a oneDNN inner product whose weights were
 /// reordered once at build; `post` fuses an activation. Used by linear and the Transformer layers.
