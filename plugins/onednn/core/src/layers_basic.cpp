@@ -170,7 +170,7 @@ dt weight_dt(Precision p) {
 
 dnnl::inner_product_forward::primitive_desc dense_pd(int64_t rows, int64_t in, int64_t out, int64_t ldx,
                                                      int64_t ldy, Precision p, bool has_post, Act1 post,
-                                                     const dnnl::memory::desc& w) {
+                                                     const dnnl::memory::desc& w, bool accumulate = false) {
   dt src_dt = p == Precision::kF32 ? dt::f32 : weight_dt(p);
   dnnl::memory::desc src({rows, in}, src_dt,
                          src_dt == dt::f32 ? dnnl::memory::dims{ldx, 1} : dnnl::memory::dims{in, 1});
@@ -178,11 +178,10 @@ dnnl::inner_product_forward::primitive_desc dense_pd(int64_t rows, int64_t in, i
   dnnl::memory::desc bias({out}, dt::f32, tag::a);
   dnnl::primitive_attr attr = base_attr();
   if (p == Precision::kInt8) attr.set_output_scales(2, {DNNL_RUNTIME_F32_VAL});
-  if (has_post) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, post_alg(post), post == Act1::kSilu ? 1.f : 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
+  dnnl::post_ops ops;
+  if (has_post) ops.append_eltwise(1.f, post_alg(post), post == Act1::kSilu ? 1.f : 0.f, 0.f);
+  if (accumulate) ops.append_sum(1.f);
+  attr.set_post_ops(ops);
   dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src, w, bias, dst);
   return dnnl::inner_product_forward::primitive_desc(d, attr, cpu_engine());
 }
@@ -219,15 +218,16 @@ Dense::Dense(std::vector<float> w, std::vector<float> b, int64_t out, int64_t in
   std::memcpy(b_.get_data_handle(), b.data(), b.size() * sizeof(float));
 }
 
-void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx, int64_t ldy) const {
+void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx, int64_t ldy,
+                bool accumulate) const {
   if (rows == 0) return;
   if (ldx == 0) ldx = in_;
   if (ldy == 0) ldy = out_;
-  std::string key = prim_key("dense", this, {rows, ldx, ldy});
+  std::string key = prim_key("dense", this, {rows, ldx, ldy, accumulate ? 1 : 0});
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
     dnnl::memory::desc any({out_, in_}, weight_dt(precision_), tag::any);
-    auto pd = dense_pd(rows, in_, out_, ldx, ldy, precision_, has_post_, post_, any);
+    auto pd = dense_pd(rows, in_, out_, ldx, ldy, precision_, has_post_, post_, any, accumulate);
     Workspace::Prim np;
     np.prim = dnnl::inner_product_forward(pd);
     np.weights = pd.weights_desc();

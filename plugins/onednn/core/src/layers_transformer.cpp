@@ -242,22 +242,20 @@ class Transformer : public Layer {
   }
 
  private:
-  // The layer's residual structure; `self(h, a)` and `cross(h, a)` write attention outputs a for inputs h.
+  // The layer's residual structure; `self(h, x)` and `cross(h, x)` add attention outputs for inputs h to
+  // x, their output products accumulating into x (oneDNN's sum post-op) after everything that reads it.
   template <class Self, class Cross>
   void block(Workspace& ws, Act& x, Self self, Cross cross) const {
     const int64_t rows = x.rows();
     float* h = ws.buf(kTmp0, static_cast<size_t>(rows * d_));
-    float* a = ws.buf(kTmp4, static_cast<size_t>(rows * std::max(d_, ff_)));
     size_t norm = 0;
     auto sublayer = [&](auto&& f) {
       const Norm& n = norms_[norm++];
       if (norm_first_) {
         layer_norm_rows(ws, x.data, h, rows, d_, n.g.data(), n.b.data(), eps_);
-        f(h, a);
-        add(x.data, a, rows * d_);
+        f(h, x.data);
       } else {
-        f(x.data, a);
-        add(x.data, a, rows * d_);
+        f(x.data, x.data);
         layer_norm_rows(ws, x.data, x.data, rows, d_, n.g.data(), n.b.data(), eps_);
       }
     };
@@ -266,13 +264,8 @@ class Transformer : public Layer {
     sublayer([&](const float* in, float* out) {
       float* hidden = ws.buf(kTmp3, static_cast<size_t>(rows * ff_));
       ff1_.run(ws, in, hidden, rows);
-      ff2_.run(ws, hidden, out, rows);
+      ff2_.run(ws, hidden, out, rows, 0, 0, true);
     });
-  }
-
-  static void add(float* x, const float* a, int64_t n) {
-#pragma omp parallel for simd if (n > 262144)
-    for (int64_t i = 0; i < n; ++i) x[i] += a[i];
   }
 
   void self_full(Workspace& ws, const Act& x, const float* h, float* a) const {
@@ -288,7 +281,7 @@ class Transformer : public Layer {
       if (L < x.T)
         std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
     }
-    out_.run(ws, ctx, a, rows);
+    out_.run(ws, ctx, a, rows, 0, 0, true);
   }
 
   void cross_full(Workspace& ws, const Act& x, const Act& m, const float* h, float* a) const {
@@ -306,7 +299,7 @@ class Transformer : public Layer {
       if (L < x.T)
         std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
     }
-    cout_.run(ws, ctx, a, rows);
+    cout_.run(ws, ctx, a, rows, 0, 0, true);
   }
 
   void self_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a, int64_t pos) const {
@@ -321,7 +314,7 @@ class Transformer : public Layer {
       std::memcpy(vc + pos * d_, qkv + b * 3 * d_ + 2 * d_, static_cast<size_t>(d_) * sizeof(float));
       attend_one(qkv + b * 3 * d_, kc, vc, d_, pos + 1, H_, dh_, ctx + b * d_, scores);
     }
-    out_.run(ws, ctx, a, B);
+    out_.run(ws, ctx, a, B, 0, 0, true);
   }
 
   void cross_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a) const {
@@ -333,7 +326,7 @@ class Transformer : public Layer {
       const float* kv = s.mem_kv.data() + b * s.Tm * 2 * d_;
       attend_one(q + b * d_, kv, kv + d_, 2 * d_, s.mem_len[b], H_, dh_, ctx + b * d_, scores);
     }
-    cout_.run(ws, ctx, a, B);
+    cout_.run(ws, ctx, a, B, 0, 0, true);
   }
 
   void grow(AttnState& s, int64_t cap) const {

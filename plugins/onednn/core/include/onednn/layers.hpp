@@ -123,8 +123,10 @@ class Dense {
         bool has_post = false, Act1 post = Act1::kRelu);
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
-  /// y[rows, out] = x[rows, in] W^T + b; `ldx`/`ldy` are row strides (0: dense).
-  void run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx = 0, int64_t ldy = 0) const;
+  /// y[rows, out] = x[rows, in] W^T + b; `ldx`/`ldy` are row strides (0: dense). `accumulate` adds
+  /// the result (after the activation, if any) to y instead, in the same oneDNN call.
+  void run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t ldx = 0, int64_t ldy = 0,
+           bool accumulate = false) const;
 
  private:
   int64_t in_ = 0, out_ = 0;
