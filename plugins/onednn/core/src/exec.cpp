@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -43,14 +44,19 @@ float* Buffer::ensure(size_t floats) {
   return data_.get();
 }
 
-Workspace::Workspace(int threads) : threads_(threads < 1 ? 1 : threads) {
+// Capped at OMP_THREAD_LIMIT: oneDNN splits some work for the thread count it was made with, and a
+// team smaller than that count would skip the rest of the work.
+Workspace::Workspace(int threads) : threads_(std::clamp(threads, 1, std::max(1, omp_get_thread_limit()))) {
   bind();
   stream_ = dnnl::stream(cpu_engine());
 }
 
 Workspace::~Workspace() = default;
 
-void Workspace::bind() const { omp_set_num_threads(threads_); }
+void Workspace::bind() const {
+  omp_set_dynamic(0);  // teams of exactly threads_ (OMP_DYNAMIC could shrink them, as above)
+  omp_set_num_threads(threads_);
+}
 
 Workspace& Workspace::sub(int i) {
   if (!subs_[i]) {

@@ -220,9 +220,9 @@ class Recurrent : public Layer {
     }
     Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};
     std::exception_ptr error[2];
-#pragma omp parallel num_threads(2)
-    {
-      const int d = omp_get_thread_num();
+    // A loop rather than one direction per thread number: both run even if OpenMP grants one thread.
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+    for (int d = 0; d < 2; ++d) {
       try {
         dir[d].run(*sub[d], x, y.data + d * O_, 2 * O_, d == 1);
       } catch (...) {
