@@ -16,8 +16,9 @@ namespace {
 
 constexpr int64_t kIn = 16, kHidden = 128, kSteps = 1000;
 
-// A 2-layer bidirectional `type` with PyTorch's default initialisation, U(-1/sqrt(H), 1/sqrt(H)).
-std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G) {
+// A `layers`-layer `type` (bidirectional unless told) with PyTorch's default initialisation,
+// U(-1/sqrt(H), 1/sqrt(H)).
+std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G, int layers = 2, bool bidirectional = true) {
   std::mt19937 rng(7);
   const float k = 1.f / std::sqrt(static_cast<float>(kHidden));
   std::uniform_real_distribution<float> u(-k, k);
@@ -29,10 +30,11 @@ std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G) {
     return std::make_pair(shape, v);
   };
   std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>> t;
-  for (int l = 0; l < 2; ++l)
-    for (const char* dir : {"", "_reverse"}) {
-      const std::string s = "_l" + std::to_string(l) + dir;
-      t["rnn.weight_ih" + s] = tensor({G * kHidden, l == 0 ? kIn : 2 * kHidden});
+  const int D = bidirectional ? 2 : 1;
+  for (int l = 0; l < layers; ++l)
+    for (int d = 0; d < D; ++d) {
+      const std::string s = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
+      t["rnn.weight_ih" + s] = tensor({G * kHidden, l == 0 ? kIn : D * kHidden});
       t["rnn.weight_hh" + s] = tensor({G * kHidden, kHidden});
       t["rnn.bias_ih" + s] = tensor({G * kHidden});
       t["rnn.bias_hh" + s] = tensor({G * kHidden});
@@ -41,12 +43,13 @@ std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G) {
 }
 
 std::shared_ptr<const Model> build(const std::string& type, const SafetensorsFile& w, RnnKernel kernel,
-                                   Precision precision = Precision::kF32) {
+                                   Precision precision = Precision::kF32, int layers = 2,
+                                   bool bidirectional = true) {
   LayerConfig c;
   c.type = type == "rnn_relu" ? "rnn" : type;
   c.set("prefix", ConfigValue::string("rnn"));
-  c.set("num_layers", ConfigValue::integer(2));
-  c.set("bidirectional", ConfigValue::boolean(true));
+  c.set("num_layers", ConfigValue::integer(layers));
+  c.set("bidirectional", ConfigValue::boolean(bidirectional));
   if (type == "rnn_relu") c.set("nonlinearity", ConfigValue::string("relu"));
   ModelOptions opt;
   opt.rnn_kernel = kernel;
@@ -155,5 +158,57 @@ TEST_CASE("int8 on the matmul kernel stays close to f32 over long sequences", "[
     for (size_t r = 0; r < many.size(); ++r)
       worst_many = std::max(worst_many, max_diff(got_many[r], want[r % x.size()]));
     CHECK(worst_many <= 0.05);
+  }
+}
+
+TEST_CASE("unidirectional stacks on two threads run pipelined, with one thread's bytes", "[onednn][rnn]") {
+  // Two threads run a unidirectional stack's layers side by side (int8, or rnn_kernel = "matmul"),
+  // each a block behind the layer below; 5 layers make each thread run several, and reuse the
+  // intermediate buffers. Ragged lengths from 1 to 1000 steps.
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x;
+  for (int64_t len : {kSteps, int64_t{1}, int64_t{9}, int64_t{333}, int64_t{16}, kSteps - 7}) {
+    x.emplace_back(static_cast<size_t>(len * kIn));
+    for (float& v : x.back()) v = nd(rng);
+  }
+  for (const auto& [type, G] :
+       std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}}) {
+    INFO(type);
+    auto w = random_rnn(G, 5, false);
+    Workspace one(1), two(2);
+    const auto want = run(*build(type, *w, RnnKernel::kPrimitive, Precision::kF32, 5, false), one, x);
+    for (Precision p : {Precision::kF32, Precision::kInt8}) {
+      INFO("int8 " << (p == Precision::kInt8));
+      auto m = build(type, *w, p == Precision::kF32 ? RnnKernel::kMatmul : RnnKernel::kAuto, p, 5, false);
+      const auto got = run(*m, two, x);
+      CHECK(run(*m, one, x) == got);
+      double worst = 0;
+      for (size_t r = 0; r < x.size(); ++r) worst = std::max(worst, max_diff(got[r], want[r]));
+      CHECK(worst <= (p == Precision::kF32 ? 1e-4 : 0.05));
+      CHECK(max_diff(run(*m, two, {x[3]})[0], got[3]) <= (p == Precision::kF32 ? 1e-5 : 0.05));
+    }
+  }
+}
+
+TEST_CASE("a workspace outlives the models it ran", "[onednn][rnn]") {
+  // Models built and dropped one after another often land at a dropped one's addresses: primitives
+  // and reordered weights cached in the workspace must not be handed to the new model.
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x;
+  for (int64_t len : {int64_t{40}, int64_t{7}, int64_t{33}}) {
+    x.emplace_back(static_cast<size_t>(len * kIn));
+    for (float& v : x.back()) v = nd(rng);
+  }
+  Workspace shared(1);
+  for (int i = 0; i < 8; ++i) {
+    INFO("model " << i);
+    const bool bidirectional = i % 3 != 0;
+    auto w = random_rnn(4, 2, bidirectional);
+    auto m =
+        build("lstm", *w, RnnKernel::kMatmul, i % 2 ? Precision::kInt8 : Precision::kF32, 2, bidirectional);
+    Workspace fresh(1);
+    CHECK(run(*m, shared, x) == run(*m, fresh, x));
   }
 }

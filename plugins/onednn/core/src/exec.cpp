@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -20,10 +21,15 @@ dnnl::primitive_attr base_attr() {
   return a;
 }
 
-std::string prim_key(const char* kind, const void* owner, std::initializer_list<int64_t> values) {
+uint64_t new_owner_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string prim_key(const char* kind, uint64_t owner, std::initializer_list<int64_t> values) {
   std::string k(kind);
   k += ':';
-  k += std::to_string(reinterpret_cast<uintptr_t>(owner));
+  k += std::to_string(owner);
   for (int64_t v : values) {
     k += ':';
     k += std::to_string(v);
@@ -109,13 +115,12 @@ dnnl::memory Workspace::scratchpad(size_t bytes) {
 
 dnnl::memory Workspace::weights_as(const dnnl::memory& prepared, const dnnl::memory::desc& want) {
   if (prepared.get_desc() == want) return prepared;
-  const void* source = prepared.get_data_handle();
   for (const Reordered& r : reordered_)
-    if (r.source == source && r.desc == want) return r.mem;
+    if (r.source.get() == prepared.get() && r.desc == want) return r.mem;
   dnnl::memory m(want, cpu_engine());
   dnnl::reorder(prepared, m).execute(stream_, const_cast<dnnl::memory&>(prepared), m);
   stream_.wait();
-  reordered_.push_back({source, want, m});
+  reordered_.push_back({prepared, want, m});
   return m;
 }
 

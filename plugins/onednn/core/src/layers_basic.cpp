@@ -125,7 +125,7 @@ void layer_norm_rows(Workspace& ws, const float* x, float* y, int64_t rows, int6
   const bool affine = gamma != nullptr;
   uint32_t eps_bits = 0;
   std::memcpy(&eps_bits, &eps, sizeof(eps));
-  const std::string key = prim_key("lnorm", nullptr, {rows, C, eps_bits, affine ? 1 : 0});
+  const std::string key = prim_key("lnorm", 0, {rows, C, eps_bits, affine ? 1 : 0});
   const dnnl::memory::desc md({rows, C}, dt::f32, tag::ab);
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
@@ -223,7 +223,7 @@ void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t l
   if (rows == 0) return;
   if (ldx == 0) ldx = in_;
   if (ldy == 0) ldy = out_;
-  std::string key = prim_key("dense", this, {rows, ldx, ldy, accumulate ? 1 : 0});
+  std::string key = prim_key("dense", owner_, {rows, ldx, ldy, accumulate ? 1 : 0});
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
     dnnl::memory::desc any({out_, in_}, weight_dt(precision_), tag::any);
@@ -266,7 +266,7 @@ void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t l
   }
   const dnnl::memory::desc src_f32({rows, in_}, dt::f32, dnnl::memory::dims{ldx, 1});
   const dnnl::memory::desc src_q({rows, in_}, qdt, tag::ab);
-  std::string qkey = prim_key("quantize", this, {rows, ldx});
+  std::string qkey = prim_key("quantize", owner_, {rows, ldx});
   Workspace::Prim* qp = ws.find(qkey);
   if (qp == nullptr) {
     dnnl::primitive_attr a;
@@ -417,6 +417,10 @@ class Conv1d : public Layer {
     ctx.expect_in_dim(ic_, "in_channels");
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_});
     b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);
+    w_mem_ = mem(groups_ == 1
+                     ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::oiw)
+                     : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::goiw),
+                 w_.data());
     in_dim = ic_;
     out_dim = oc_;
   }
@@ -443,12 +447,9 @@ class Conv1d : public Layer {
     y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
     for (int64_t l : x.len) y.len.push_back(out_length(l));
 
-    std::string key = prim_key("conv", this, {x.B, x.T});
+    std::string key = prim_key("conv", owner_, {x.B, x.T});
     dnnl::memory::desc src({x.B, ic_, x.T}, dt::f32, tag::nwc);
     dnnl::memory::desc dst({x.B, oc_, T_out}, dt::f32, tag::nwc);
-    dnnl::memory::desc wplain =
-        groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::oiw)
-                     : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::goiw);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr) {
       dnnl::memory::desc wany =
@@ -464,7 +465,7 @@ class Conv1d : public Layer {
       np.scratch = pd.scratchpad_desc().get_size();
       p = &ws.put(key, std::move(np));
     }
-    dnnl::memory w = ws.weights_as(mem(wplain, w_.data()), p->weights);
+    dnnl::memory w = ws.weights_as(w_mem_, p->weights);
     p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(src, x.data)},
                                   {DNNL_ARG_WEIGHTS, w},
                                   {DNNL_ARG_BIAS, mem({{oc_}, dt::f32, tag::a}, b_.data())},
@@ -476,6 +477,8 @@ class Conv1d : public Layer {
  private:
   int64_t ic_ = 0, oc_ = 0, k_ = 1, stride_ = 1, dilation_ = 1, groups_ = 1, pad_l_ = 0, pad_r_ = 0;
   std::vector<float> w_, b_;
+  dnnl::memory w_mem_;               // over w_, in PyTorch's layout
+  uint64_t owner_ = new_owner_id();  // its primitives' cache key
 };
 
 // ---- layer_norm ----

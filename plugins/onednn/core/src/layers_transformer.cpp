@@ -33,9 +33,8 @@ void matmul3(Workspace& ws, const float* a, const dims& ad, const dims& as, cons
              const dims& bs, float* c, const dims& cd, const dims& cs, float scale) {
   int32_t scale_bits;
   std::memcpy(&scale_bits, &scale, sizeof(scale_bits));
-  std::string key =
-      prim_key("mm", nullptr,
-               {ad[0], ad[1], ad[2], as[0], as[1], bd[2], bs[0], bs[1], bs[2], cs[0], cs[1], scale_bits});
+  std::string key = prim_key(
+      "mm", 0, {ad[0], ad[1], ad[2], as[0], as[1], bd[2], bs[0], bs[1], bs[2], cs[0], cs[1], scale_bits});
   dnnl::memory::desc amd(ad, dt::f32, as), bmd(bd, dt::f32, bs), cmd(cd, dt::f32, cs);
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
@@ -54,7 +53,7 @@ void matmul3(Workspace& ws, const float* a, const dims& ad, const dims& as, cons
 }
 
 void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
-  std::string key = prim_key("softmax", nullptr, {rows, n});
+  std::string key = prim_key("softmax", 0, {rows, n});
   dnnl::memory::desc md({rows, n}, dt::f32, tag::ab);
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -19,6 +20,9 @@ using dims = dnnl::memory::dims;
 // Input-projection block: about this many gate values (floats) at once, so that the block stays a few
 // MB however long the sequences are, while its inner product still has hundreds of rows.
 constexpr int64_t kBlockFloats = int64_t{1} << 20;
+// Layers that may be pipelined: blocks small enough that the next layer starts soon (16 steps of
+// case b1).
+constexpr int64_t kPipeBlockFloats = int64_t{1} << 14;
 
 // Element-wise loops are split across the workspace's OpenMP threads only when this large: a fork
 // costs more than a few thousand multiply-adds.
@@ -110,7 +114,7 @@ dnnl::matmul::primitive_desc MatmulDirection::step_pd(int64_t B) const {
 
 // Copies, not pointers into the workspace's cache: putting another primitive may clear the cache.
 Workspace::Prim MatmulDirection::step_prim(Workspace& ws, int64_t B) const {
-  std::string key = prim_key("rnnmm", this, {B});
+  std::string key = prim_key("rnnmm", owner_, {B});
   if (Workspace::Prim* p = ws.find(key)) return *p;
   dnnl::matmul::primitive_desc pd = step_pd(B);
   Workspace::Prim np;
@@ -121,7 +125,7 @@ Workspace::Prim MatmulDirection::step_prim(Workspace& ws, int64_t B) const {
 }
 
 Workspace::Prim MatmulDirection::eltwise_prim(Workspace& ws, dnnl::algorithm alg, int64_t n) {
-  std::string key = prim_key("rnneltwise", nullptr, {static_cast<int64_t>(alg), n});
+  std::string key = prim_key("rnneltwise", 0, {static_cast<int64_t>(alg), n});
   if (Workspace::Prim* p = ws.find(key)) return *p;
   dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, {{n}, dt::f32, tag::a}, 0.f);
   dnnl::eltwise_forward::primitive_desc pd(d, base_attr(), cpu_engine());
@@ -149,9 +153,12 @@ struct Call {
 
 }  // namespace
 
-void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const {
+void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse,
+                          const Pipe* pipe) const {
   const int64_t T = x.T, B = x.B, H = H_, N = G_ * H_;
-  const int64_t block = std::clamp<int64_t>(kBlockFloats / (B * N), 1, T);
+  const int64_t block = pipeline_blocks_
+                            ? std::clamp<int64_t>(kPipeBlockFloats / (B * N), 8, std::max<int64_t>(T, 8))
+                            : std::clamp<int64_t>(kBlockFloats / (B * N), 1, T);
   const size_t state = static_cast<size_t>(B * H);
   float* gates = ws.buf(kTmp0, static_cast<size_t>(block * B * N));
   float* c = ws.buf(kTmp1, state);
@@ -202,6 +209,11 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
     // Blocks and steps go right to left in reverse; the block's steps are [t0, t1).
     const int64_t kb = reverse ? n_blocks - 1 - k : k;
     const int64_t t0 = kb * block, t1 = std::min(T, t0 + block);
+    if (pipe != nullptr && pipe->ready != nullptr)
+      for (int spins = 0; pipe->ready->load(std::memory_order_acquire) < t1; ++spins) {
+        if (pipe->failed->load(std::memory_order_relaxed)) throw PipeFailed();
+        if (spins > 64) std::this_thread::yield();  // the layer below may share this core
+      }
     in_.run(ws, x.data + t0 * B * x.C, gates, (t1 - t0) * B, x.C, N);
 
     // After the projection, which may grow (move) the scratchpad; grown here once to the largest
@@ -294,14 +306,20 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
           break;
       }
       for (int64_t b = 0; b < B; ++b) {
+        const bool padding = t >= x.len[static_cast<size_t>(b)];
         // In reverse, a record whose last step is before t must start from zero at its last step.
-        if (reverse && t >= x.len[static_cast<size_t>(b)]) {
+        if (reverse && padding) {
           std::memset(h + b * H, 0, static_cast<size_t>(H) * sizeof(float));
           std::memset(c + b * H, 0, static_cast<size_t>(H) * sizeof(float));
         }
-        std::memcpy(y + (t * B + b) * ld_y, h + b * H, static_cast<size_t>(H) * sizeof(float));
+        // Padding steps come out zero, as the layer above expects its input (int8 scales its input
+        // blocks by their largest value, padding included).
+        float* yr = y + (t * B + b) * ld_y;
+        if (padding) std::memset(yr, 0, static_cast<size_t>(H) * sizeof(float));
+        else std::memcpy(yr, h + b * H, static_cast<size_t>(H) * sizeof(float));
       }
     }
+    if (pipe != nullptr) pipe->done->store(t1, std::memory_order_release);
   }
 }
 

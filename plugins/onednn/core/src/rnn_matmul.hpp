@@ -13,7 +13,9 @@
 // with distinct Workspaces. Errors: dnnl::error propagates.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 #include <vector>
 
 #include "onednn/layers.hpp"
@@ -21,6 +23,9 @@
 namespace seqflow::onednn {
 
 enum class RnnCell { kLstm, kGru, kRnnTanh, kRnnRelu };
+
+/// Thrown by a pipelined layer when the layer below it failed (whose own error is the one to report).
+struct PipeFailed : std::exception {};
 
 class MatmulDirection {
  public:
@@ -35,9 +40,29 @@ class MatmulDirection {
   /// Runs over `x` (TNC, steps past each record's length zeroed) and writes h_t of record b to
   /// y + (t * B + b) * ld_y. `reverse` runs right to left, each record starting from a zero state at
   /// its own last step, so that padding never reaches a real step.
-  void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const;
+  void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse) const {
+    run(ws, x, y, ld_y, reverse, nullptr);
+  }
+
+  /// Layers of a unidirectional stack running side by side on threads, each a block of steps behind
+  /// the layer below: a layer reads steps of x only once `ready` says the layer below wrote them, and
+  /// publishes its own progress in `done`. `failed` (set by whichever layer throws) ends the waits.
+  struct Pipe {
+    const std::atomic<int64_t>* ready;  // steps of x written (null: all)
+    std::atomic<int64_t>* done;         // steps of y written
+    std::atomic<bool>* failed;
+  };
+  /// Forward direction only; needs pipeline_blocks().
+  void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, const Pipe& pipe) const {
+    run(ws, x, y, ld_y, false, &pipe);
+  }
+  /// Projects the input in blocks of about 16k gate values (at least 8 steps) rather than 1M, so that
+  /// a pipelined layer above can start early; set for every run of a layer that may be pipelined,
+  /// since the blocks decide int8's dynamic scales and the outputs must not depend on the threads.
+  void pipeline_blocks() { pipeline_blocks_ = true; }
 
  private:
+  void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse, const Pipe* pipe) const;
   dnnl::matmul::primitive_desc step_pd(int64_t B) const;
   Workspace::Prim step_prim(Workspace& ws, int64_t B) const;
   static Workspace::Prim eltwise_prim(Workspace& ws, dnnl::algorithm alg, int64_t n);
@@ -45,6 +70,8 @@ class MatmulDirection {
   RnnCell cell_;
   int64_t G_, H_;
   bool int8_;
+  bool pipeline_blocks_ = false;
+  uint64_t owner_ = new_owner_id();  // its primitives' cache key
   Dense in_;               // x W_ih^T + b for every step of a block (LSTM's g columns scaled by 2, see .cpp)
   dnnl::memory wh_;        // W_hh^T [H, N], packed (LSTM's g columns scaled by 2); int8: s8
   dnnl::memory wh_plain_;  // int8: W_hh^T quantized, plain

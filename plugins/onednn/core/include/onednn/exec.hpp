@@ -121,7 +121,7 @@ class Workspace {
   Buffer scratch_;
   std::unordered_map<std::string, Prim> prims_;
   struct Reordered {
-    const void* source;
+    dnnl::memory source;  // held, so that no other weights can take its address while cached
     dnnl::memory::desc desc;
     dnnl::memory mem;
   };
@@ -130,7 +130,12 @@ class Workspace {
 };
 
 /// A primitive cache key: "kind:owner:v0:v1:...".
-std::string prim_key(const char* kind, const void* owner, std::initializer_list<int64_t> values);
+std::string prim_key(const char* kind, uint64_t owner, std::initializer_list<int64_t> values);
+
+/// A process-unique id for the owner of cached primitives (0: none). A key by address would hand a
+/// new layer the primitives of a destroyed one that had the same address (a model rebuilt on a
+/// long-lived Workspace: wrong shapes or int8 scales, found by rnn_kernel_test).
+uint64_t new_owner_id();
 
 /// A memory object over user data.
 inline dnnl::memory mem(const dnnl::memory::desc& d, const void* p) {

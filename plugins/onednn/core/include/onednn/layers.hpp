@@ -135,7 +135,8 @@ class Dense {
   Act1 post_ = Act1::kRelu;
   dnnl::memory w_;  // prepared format
   dnnl::memory b_;
-  std::vector<float> w_scales_;  // int8: per output channel
+  uint64_t owner_ = new_owner_id();  // its primitives' cache key
+  std::vector<float> w_scales_;      // int8: per output channel
 };
 
 }  // namespace seqflow::onednn
