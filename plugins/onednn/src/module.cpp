@@ -267,7 +267,9 @@ batch = { size = 16, by_length = true }
       Param::integer(
           "threads", "1",
           "oneDNN (OpenMP) threads inside each call. The engine already runs one call per worker "
-          "thread, so 1 uses every core without oversubscribing; raise it for few, large batches."),
+          "thread, so 1 uses every core without oversubscribing; raise it for few, large batches. "
+          "With 2, recurrent layers on the matmul kernel run a bidirectional layer's directions, or "
+          "a unidirectional stack's layers, side by side. Capped at OMP_THREAD_LIMIT."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::reads("input", "features", SF_FIELD_TENSOR, SF_DTYPE_ANY, "The input sequence."),
