@@ -244,13 +244,14 @@ class Recurrent : public Layer {
     // Layer l's output: y for the last layer, else a buffer of the workspace of the thread running it
     // (its layers run one after another, and the layer reading it has read each block before the
     // layer four above may overwrite it).
+    Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};  // made here: sub() is not thread-safe
     std::vector<Act> out(static_cast<size_t>(L_), x);
     for (int64_t l = 0; l < L_; ++l) {
       Act& o = out[static_cast<size_t>(l)];
       o.C = O_;
-      o.data = l == L_ - 1 ? y.data
-                           : ws.sub(static_cast<int>(l % 2))
-                                 .buf((l / 2) % 2 == 0 ? kActA : kActB, static_cast<size_t>(x.T * x.B * O_));
+      o.data = l == L_ - 1
+                   ? y.data
+                   : sub[l % 2]->buf((l / 2) % 2 == 0 ? kActA : kActB, static_cast<size_t>(x.T * x.B * O_));
     }
 #pragma omp parallel num_threads(2)
     {
@@ -260,7 +261,7 @@ class Recurrent : public Layer {
         const MatmulDirection::Pipe pipe{l == 0 ? nullptr : &done[static_cast<size_t>(l - 1)],
                                          &done[static_cast<size_t>(l)], &failed};
         try {
-          mm_[static_cast<size_t>(l)].run(ws.sub(static_cast<int>(l % 2)), l == 0 ? x : out[l - 1],
+          mm_[static_cast<size_t>(l)].run(*sub[l % 2], l == 0 ? x : out[static_cast<size_t>(l - 1)],
                                           out[static_cast<size_t>(l)].data, O_, pipe);
         } catch (const PipeFailed&) {
           break;
