@@ -12,8 +12,6 @@
 // bias gate is b_hn; the other biases are b_ih + b_hh.
 #include <omp.h>
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -210,8 +208,8 @@ class Recurrent : public Layer {
   // The matmul kernel costs three or four oneDNN calls per step where the primitive makes one, so at
   // f32 it wins only once a step's product is large; from batch 32 the primitive has its
   // blocked-weight kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x
-  // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) up to 1.3x slower;
-  // case b64 (64 x 1024) 5-10% slower. At int8 it is faster than oneDNN's int8 LSTM at every batch
+  // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) 0.9-1.0x on one
+  // thread; case b64 (64 x 1024) 5-10% slower. At int8 it is faster than oneDNN's int8 LSTM at every batch
   // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch.
   bool use_matmul(int64_t B) const {
     return always_matmul_ || (matmul_ && (mm_int8_ || (B < 32 && B * G_ * H_ >= 16384)));
@@ -228,7 +226,7 @@ class Recurrent : public Layer {
   // block of steps behind the layer below (thread i runs layers i, i + 2, ...), instead of splitting
   // every small step across both threads. Measured on case b (LSTM 256, 2 layers), two threads,
   // alternating runs: batch 1 int8 1.15-1.5x faster than one thread's step products, batch 64 int8
-  // 1.1-1.8x; batch 1 f32 1.2-1.4x faster than the RNN primitive, batch 64 f32 no clear gain. Only
+  // 1.1-1.8x; batch 1 f32 1.1-1.4x faster than the RNN primitive, batch 64 f32 no clear gain. Only
   // where the matmul kernel runs at every batch and thread count (int8, rnn_kernel = "matmul"): an
   // `auto` that switched kernels with the thread count would change the output bytes with it.
   bool use_pipeline(const Workspace& ws) const {

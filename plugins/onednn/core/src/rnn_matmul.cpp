@@ -156,9 +156,9 @@ struct Call {
 void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse,
                           const Pipe* pipe) const {
   const int64_t T = x.T, B = x.B, H = H_, N = G_ * H_;
-  const int64_t block = pipeline_blocks_
-                            ? std::clamp<int64_t>(kPipeBlockFloats / (B * N), 8, std::max<int64_t>(T, 8))
-                            : std::clamp<int64_t>(kBlockFloats / (B * N), 1, T);
+  const int64_t block =
+      std::min(T, std::max<int64_t>(pipeline_blocks_ ? 8 : 1,
+                                    (pipeline_blocks_ ? kPipeBlockFloats : kBlockFloats) / (B * N)));
   const size_t state = static_cast<size_t>(B * H);
   float* gates = ws.buf(kTmp0, static_cast<size_t>(block * B * N));
   float* c = ws.buf(kTmp1, state);
