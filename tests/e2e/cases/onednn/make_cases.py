@@ -158,6 +158,11 @@ def main():
     case("bad_threads",
          pipeline("threads must be at least 1.", LINEAR, stage_extra="threads = 0\n"),
          {"fc.weight": W, "fc.bias": b}, one, exit_code=1, stderr=["stage 'model' (onednn.run): threads must be at least 1"])
+    case("bad_rnn_kernel",
+         pipeline("rnn_kernel must name a kernel.", LINEAR, resource_extra='rnn_kernel = "fast"\n'),
+         {"fc.weight": W, "fc.bias": b}, one, exit_code=2,
+         stderr=["pipeline.toml:9:14: error: parameter 'rnn_kernel' of resource 'model' (onednn.model) must be one of "
+                 "\"auto\", \"primitive\", \"matmul\", got \"fast\""])
 
 
 if __name__ == "__main__":
