@@ -18,9 +18,10 @@ constexpr int64_t kIn = 16, kHidden = 128, kSteps = 1000;
 
 // A `layers`-layer `type` (bidirectional unless told) with PyTorch's default initialisation,
 // U(-1/sqrt(H), 1/sqrt(H)).
-std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G, int layers = 2, bool bidirectional = true) {
+std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G, int layers = 2, bool bidirectional = true,
+                                                  int64_t hidden = kHidden) {
   std::mt19937 rng(7);
-  const float k = 1.f / std::sqrt(static_cast<float>(kHidden));
+  const float k = 1.f / std::sqrt(static_cast<float>(hidden));
   std::uniform_real_distribution<float> u(-k, k);
   auto tensor = [&](std::vector<int64_t> shape) {
     size_t n = 1;
@@ -34,10 +35,10 @@ std::shared_ptr<const SafetensorsFile> random_rnn(int64_t G, int layers = 2, boo
   for (int l = 0; l < layers; ++l)
     for (int d = 0; d < D; ++d) {
       const std::string s = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
-      t["rnn.weight_ih" + s] = tensor({G * kHidden, l == 0 ? kIn : D * kHidden});
-      t["rnn.weight_hh" + s] = tensor({G * kHidden, kHidden});
-      t["rnn.bias_ih" + s] = tensor({G * kHidden});
-      t["rnn.bias_hh" + s] = tensor({G * kHidden});
+      t["rnn.weight_ih" + s] = tensor({G * hidden, l == 0 ? kIn : D * hidden});
+      t["rnn.weight_hh" + s] = tensor({G * hidden, hidden});
+      t["rnn.bias_ih" + s] = tensor({G * hidden});
+      t["rnn.bias_hh" + s] = tensor({G * hidden});
     }
   return fixture::weights(t);
 }
@@ -102,11 +103,14 @@ TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches"
     auto w = random_rnn(G);
     auto prim = build(type, *w, RnnKernel::kPrimitive);
     auto mm = build(type, *w, RnnKernel::kMatmul);
-    std::vector<std::vector<float>> one_thread;
+    std::vector<std::vector<float>> one_thread, prim_one_thread;
     for (int threads : {1, 2}) {
       INFO("threads " << threads);
       Workspace ws(threads);
       std::vector<std::vector<float>> want = run(*prim, ws, x), got = run(*mm, ws, x);
+      // Steps this small run on one thread, a direction per thread: the same bytes as well.
+      if (threads == 1) prim_one_thread = want;
+      else CHECK(want == prim_one_thread);
       double worst = 0;
       for (size_t r = 0; r < x.size(); ++r) worst = std::max(worst, max_diff(got[r], want[r]));
       CHECK(worst <= 1e-4);
@@ -188,6 +192,28 @@ TEST_CASE("unidirectional stacks on two threads run pipelined, with one thread's
       CHECK(worst <= (p == Precision::kF32 ? 1e-4 : 0.05));
       CHECK(max_diff(run(*m, two, {x[3]})[0], got[3]) <= (p == Precision::kF32 ? 1e-5 : 0.05));
     }
+  }
+}
+
+TEST_CASE("recurrent weights larger than a core's cache: auto takes the matmul kernel", "[onednn][rnn]") {
+  // LSTM 512 (4 MB of W_hh per direction) at batch 1: two threads split each step's product rather
+  // than running a layer or a direction each, and give one thread's bytes.
+  std::mt19937 rng(23);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x{std::vector<float>(static_cast<size_t>(60 * kIn))};
+  for (float& v : x[0]) v = nd(rng);
+  for (bool bidirectional : {false, true}) {
+    INFO("bidirectional " << bidirectional);
+    auto w = random_rnn(4, 2, bidirectional, 512);
+    auto prim = build("lstm", *w, RnnKernel::kPrimitive, Precision::kF32, 2, bidirectional);
+    auto mm = build("lstm", *w, RnnKernel::kMatmul, Precision::kF32, 2, bidirectional);
+    auto aut = build("lstm", *w, RnnKernel::kAuto, Precision::kF32, 2, bidirectional);
+    Workspace one(1), two(2);
+    const auto want = run(*prim, one, x), got = run(*aut, one, x);
+    CHECK(max_diff(got[0], want[0]) <= 1e-4);
+    CHECK(run(*mm, one, x) == got);
+    CHECK(run(*aut, two, x) == got);
+    CHECK(run(*mm, two, x) == got);
   }
 }
 

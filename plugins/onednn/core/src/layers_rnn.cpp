@@ -32,6 +32,10 @@ using dims = dnnl::memory::dims;
 
 using Cell = RnnCell;
 
+// The most W_hh bytes a layer keeps in one core's L2 (2 MB on the Xeons measured) beside the rest of
+// its step's data. Larger ones stream from L3 every step unless split across cores.
+constexpr int64_t kL2Share = int64_t{1} << 20;
+
 struct DirWeights {
   dnnl::memory wl, wi, wp, bias;    // plain ldigo / ldio f32 (int8: unused); wp only with a projection
   dnnl::memory wl_fast, wi_fast;    // the blocked formats of oneDNN's brgemm kernels (LSTM, RNN; int8)
@@ -126,28 +130,22 @@ class Recurrent : public Layer {
         x = std::move(y);
         continue;
       }
-      for (int64_t d = 0; d < D_; ++d) {
-        const DirWeights& w = dirs_[static_cast<size_t>(l * D_ + d)];
-        if (d == 0 || full) {
-          run(ws, w, x.T, x.B, x.C, x.data, y.data + d * O_, D_ * O_,
-              d == 0 ? dnnl::rnn_direction::unidirectional_left2right
-                     : dnnl::rnn_direction::unidirectional_right2left);
-          continue;
-        }
-        float* rev = ws.buf(kTmp0, static_cast<size_t>(x.T * x.B * x.C));
-        float* out = ws.buf(kTmp1, static_cast<size_t>(x.T * x.B * O_));
-        for (int64_t b = 0; b < x.B; ++b)
-          for (int64_t t = 0; t < x.T; ++t) {
-            float* dst = rev + (t * x.B + b) * x.C;
-            if (t < x.len[b])
-              std::memcpy(dst, x.row(b, x.len[b] - 1 - t), static_cast<size_t>(x.C) * sizeof(float));
-            else std::memset(dst, 0, static_cast<size_t>(x.C) * sizeof(float));
+      if (D_ == 2 && ws.threads() == 2 && small_step(x.B)) {
+        Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};
+        std::exception_ptr error[2];
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+        for (int d = 0; d < 2; ++d) {
+          try {
+            run_direction(*sub[d], l * D_ + d, full, x, y);
+          } catch (...) {
+            error[d] = std::current_exception();  // an exception must not leave an OpenMP region
           }
-        run(ws, w, x.T, x.B, x.C, rev, out, O_, dnnl::rnn_direction::unidirectional_left2right);
-        for (int64_t b = 0; b < x.B; ++b)
-          for (int64_t t = 0; t < x.len[b]; ++t)
-            std::memcpy(y.row(b, t) + O_, out + ((x.len[b] - 1 - t) * x.B + b) * O_,
-                        static_cast<size_t>(O_) * sizeof(float));
+        }
+        ws.bind();
+        for (const std::exception_ptr& e : error)
+          if (e) std::rethrow_exception(e);
+      } else {
+        for (int64_t d = 0; d < D_; ++d) run_direction(ws, l * D_ + d, full, x, y);
       }
       x = std::move(y);
     }
@@ -209,10 +207,50 @@ class Recurrent : public Layer {
   // f32 it wins only once a step's product is large; from batch 32 the primitive has its
   // blocked-weight kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x
   // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) 0.9-1.0x on one
-  // thread; case b64 (64 x 1024) 5-10% slower. At int8 it is faster than oneDNN's int8 LSTM at every batch
+  // thread; case b64 (64 x 1024) 5-10% slower. It also takes small batches whose W_hh outgrows a
+  // core's L2: the primitive does not scale across cores there (GRU 512 at batch 1, two threads: 15-16k
+  // frames/s against the primitive's 10-11.5k and ONNX Runtime's 11-15.5k; one thread: all three
+  // within noise, memory-bound). At int8 it is faster than oneDNN's int8 LSTM at every batch
   // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch.
   bool use_matmul(int64_t B) const {
-    return always_matmul_ || (matmul_ && (mm_int8_ || (B < 32 && B * G_ * H_ >= 16384)));
+    return always_matmul_ ||
+           (matmul_ && (mm_int8_ || (B < 32 && (B * G_ * H_ >= 16384 || whh_bytes() > kL2Share))));
+  }
+  int64_t whh_bytes() const { return G_ * H_ * O_ * (mm_int8_ ? 1 : 4); }
+
+  // One direction (index l * D + d) of a layer on oneDNN's RNN primitive.
+  void run_direction(Workspace& ws, int64_t ld, bool full, const Act& x, Act& y) const {
+    const DirWeights& w = dirs_[static_cast<size_t>(ld)];
+    const int64_t d = ld % D_;
+    if (d == 0 || full) {
+      run(ws, w, x.T, x.B, x.C, x.data, y.data + d * O_, D_ * O_,
+          d == 0 ? dnnl::rnn_direction::unidirectional_left2right
+                 : dnnl::rnn_direction::unidirectional_right2left);
+      return;
+    }
+    float* rev = ws.buf(kTmp0, static_cast<size_t>(x.T * x.B * x.C));
+    float* out = ws.buf(kTmp1, static_cast<size_t>(x.T * x.B * O_));
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.T; ++t) {
+        float* dst = rev + (t * x.B + b) * x.C;
+        if (t < x.len[b])
+          std::memcpy(dst, x.row(b, x.len[b] - 1 - t), static_cast<size_t>(x.C) * sizeof(float));
+        else std::memset(dst, 0, static_cast<size_t>(x.C) * sizeof(float));
+      }
+    run(ws, w, x.T, x.B, x.C, rev, out, O_, dnnl::rnn_direction::unidirectional_left2right);
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.len[b]; ++t)
+        std::memcpy(y.row(b, t) + O_, out + ((x.len[b] - 1 - t) * x.B + b) * O_,
+                    static_cast<size_t>(O_) * sizeof(float));
+  }
+
+  // The primitive runs a step whose product is this small on one thread: it splits every step's
+  // gemm and cell across its threads, and for a step of a few microseconds the fork and join cost
+  // more than the split saves. Two threads, onednn_bench, alternating runs: LSTM 64, batch 4 and
+  // GRU 128, batch 1 ran at 0.6-0.9x of one thread; LSTM 256 at batch 1 (1 MB of W_hh, which a
+  // second core's cache helps) 1.1-1.3x. A bidirectional layer then runs a direction per thread.
+  bool small_step(int64_t B) const {
+    return B * O_ * G_ * H_ <= (int64_t{1} << 22) && O_ * G_ * H_ * 4 <= (int64_t{512} << 10);
   }
 
   // Padding steps are zeroed so that nothing but finite values ever reaches a gemm.
@@ -228,9 +266,11 @@ class Recurrent : public Layer {
   // alternating runs: batch 1 int8 1.15-1.5x faster than one thread's step products, batch 64 int8
   // 1.1-1.8x; batch 1 f32 1.1-1.4x faster than the RNN primitive, batch 64 f32 no clear gain. Only
   // where the matmul kernel runs at every batch and thread count (int8, rnn_kernel = "matmul"): an
-  // `auto` that switched kernels with the thread count would change the output bytes with it.
+  // `auto` that switched kernels with the thread count would change the output bytes with it. And only
+  // where a layer's W_hh fits one core's L2: GRU 512 at batch 1 ran at 7k frames/s pipelined, 16k with
+  // each step split across both cores.
   bool use_pipeline(const Workspace& ws) const {
-    return D_ == 1 && L_ >= 2 && ws.threads() == 2 && (mm_int8_ || always_matmul_);
+    return D_ == 1 && L_ >= 2 && ws.threads() == 2 && (mm_int8_ || always_matmul_) && whh_bytes() <= kL2Share;
   }
 
   void run_pipelined(Workspace& ws, const Act& x, Act& y) const {
@@ -278,11 +318,12 @@ class Recurrent : public Layer {
   // Layer l on the matmul kernel. With two threads a bidirectional layer runs one direction on each:
   // a step's product at these batch sizes is a few to a few hundred microseconds, and splitting every
   // step's oneDNN calls across the threads costs a fork and join each (two threads, onednn_bench:
-  // case a 1.4x faster at int8, about even at f32; case c 2.1x at int8, 1.2x at f32). More threads
-  // stay on the steps: oneDNN runs single-threaded inside an OpenMP parallel region.
+  // case a 1.4x faster at int8, about even at f32; case c 2.1x at int8, 1.2x at f32). Not where W_hh
+  // outgrows a core's L2 (LSTM 512 at batch 1: 0.6-0.75x of split steps). More threads stay on the
+  // steps: oneDNN runs single-threaded inside an OpenMP parallel region.
   void run_matmul(Workspace& ws, int64_t l, const Act& x, Act& y) const {
     const MatmulDirection* dir = mm_.data() + l * D_;
-    if (D_ == 1 || ws.threads() != 2) {
+    if (D_ == 1 || ws.threads() != 2 || whh_bytes() > kL2Share) {
       for (int64_t d = 0; d < D_; ++d) dir[d].run(ws, x, y.data + d * O_, D_ * O_, d == 1);
       return;
     }
@@ -435,8 +476,11 @@ class Recurrent : public Layer {
            int64_t ld_dst, dnnl::rnn_direction dir) const {
     const size_t n = static_cast<size_t>(T * B * in);
     const float scale = int8_ ? data_scale(src, n) : 1.f;
-    std::string key = prim_key(
-        "rnn", w.owner, {T, B, ld_dst, static_cast<int64_t>(dir), static_cast<int64_t>(std::log2(scale))});
+    const int threads = small_step(B) ? 1 : ws.threads();
+    std::string key =
+        prim_key("rnn", w.owner,
+                 {T, B, ld_dst, static_cast<int64_t>(dir), static_cast<int64_t>(std::log2(scale)), threads});
+    omp_set_num_threads(threads);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr) p = &build(ws, key, T, B, in, ld_dst, dir, false, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
@@ -444,6 +488,7 @@ class Recurrent : public Layer {
     args[DNNL_ARG_DST_LAYER] = mem({{T, B, O_}, dt::f32, dims{B * ld_dst, ld_dst, 1}}, dst);
     args[DNNL_ARG_SCRATCHPAD] = ws.scratchpad(p->scratch);
     p->prim.execute(ws.stream(), args);
+    ws.bind();
   }
 
   void run_step(Workspace& ws, const DirWeights& w, int64_t B, int64_t in, const float* src, float* dst,
