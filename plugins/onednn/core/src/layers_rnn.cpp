@@ -247,10 +247,11 @@ class Recurrent : public Layer {
   // The primitive runs a step whose product is this small on one thread: it splits every step's
   // gemm and cell across its threads, and for a step of a few microseconds the fork and join cost
   // more than the split saves. Two threads, onednn_bench, alternating runs: LSTM 64, batch 4 and
-  // GRU 128, batch 1 ran at 0.6-0.9x of one thread; LSTM 256 at batch 1 (1 MB of W_hh, which a
-  // second core's cache helps) 1.1-1.3x. A bidirectional layer then runs a direction per thread.
+  // GRU 128, batch 1 (65k and 49k multiply-adds a step) ran at 0.6-0.9x of one thread; LSTM 128 at
+  // batch 16 (1M) at 1.3-1.6x, LSTM 256 at batch 1 (1 MB of W_hh, which a second core's cache helps)
+  // at 1.1-1.3x. A bidirectional layer then runs a direction per thread.
   bool small_step(int64_t B) const {
-    return B * O_ * G_ * H_ <= (int64_t{1} << 22) && O_ * G_ * H_ * 4 <= (int64_t{512} << 10);
+    return B * O_ * G_ * H_ < (int64_t{1} << 18) && O_ * G_ * H_ * 4 <= (int64_t{512} << 10);
   }
 
   // Padding steps are zeroed so that nothing but finite values ever reaches a gemm.
