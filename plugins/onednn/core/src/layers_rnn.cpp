@@ -319,9 +319,10 @@ class Recurrent : public Layer {
   // Layer l on the matmul kernel. With two threads a bidirectional layer runs one direction on each:
   // a step's product at these batch sizes is a few to a few hundred microseconds, and splitting every
   // step's oneDNN calls across the threads costs a fork and join each (two threads, onednn_bench:
-  // case a 1.4x faster at int8, about even at f32; case c 2.1x at int8, 1.2x at f32). Not where W_hh
-  // outgrows a core's L2 (LSTM 512 at batch 1: 0.6-0.75x of split steps). More threads stay on the
-  // steps: oneDNN runs single-threaded inside an OpenMP parallel region.
+  // case a 1.4x faster at int8, case c 2.1x). Not where W_hh outgrows a core's L2: LSTM 512 at batch 1
+  // ran at 0.6-0.75x of split steps, and cases a and c at f32 (4 and 3 MB) were even within noise in
+  // five alternating pairs. More threads stay on the steps: oneDNN runs single-threaded inside an
+  // OpenMP parallel region.
   void run_matmul(Workspace& ws, int64_t l, const Act& x, Act& y) const {
     const MatmulDirection* dir = mm_.data() + l * D_;
     if (D_ == 1 || ws.threads() != 2 || whh_bytes() > kL2Share) {
