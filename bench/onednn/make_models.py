@@ -13,6 +13,13 @@ meta.json (shapes). Cases (the issue's list):
   c   GRU 80 -> 512, 2 layers, bidirectional, batch 16, 500 steps
   d   Transformer encoder d=256, 4 heads, ff 1024, 6 layers, batch 16, length 256
   e   Transformer encoder d=512, 8 heads, ff 2048, 6 layers, batch 8, length 512
+Extra cases, shapes on which the recurrent layers' thread rules were measured (not in the default run):
+  x1  LSTM 64 -> 64, 2 layers, batch 4, 200 steps         (65k multiply-adds a step)
+  x2  GRU 128 -> 128, 3 layers, batch 1, 300 steps        (49k)
+  x3  LSTM 40 -> 128, 4 layers, batch 16, 400 steps       (1M)
+  x4  GRU 256 -> 512, 2 layers, batch 1, 200 steps        (3 MB of W_hh per layer)
+  x5  LSTM 80 -> 512, 3 layers, bidirectional, batch 1, 300 steps  (4 MB per direction)
+  x6  Transformer encoder d=128, 2 heads, ff 512, 2 layers, batch 1, length 100
 """
 import json
 import os
@@ -29,6 +36,12 @@ CASES = {
     "c": dict(kind="gru", I=80, H=512, L=2, D=2, B=16, T=500),
     "d": dict(kind="transformer", d=256, heads=4, ff=1024, L=6, B=16, T=256),
     "e": dict(kind="transformer", d=512, heads=8, ff=2048, L=6, B=8, T=512),
+    "x1": dict(kind="lstm", I=64, H=64, L=2, D=1, B=4, T=200),
+    "x2": dict(kind="gru", I=128, H=128, L=3, D=1, B=1, T=300),
+    "x3": dict(kind="lstm", I=40, H=128, L=4, D=1, B=16, T=400),
+    "x4": dict(kind="gru", I=256, H=512, L=2, D=1, B=1, T=200),
+    "x5": dict(kind="lstm", I=80, H=512, L=3, D=2, B=1, T=300),
+    "x6": dict(kind="transformer", d=128, heads=2, ff=512, L=2, B=1, T=100),
 }
 
 

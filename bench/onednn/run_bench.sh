@@ -9,7 +9,7 @@
 # BUILD_DIR/onednn-bench/results.jsonl and the table of summarize.py (frames/s, GFLOP/s, ratios).
 #
 # Usage: bench/onednn/run_bench.sh [BUILD_DIR]        (default: build-bench next to bench/)
-# Environment: CASES (default "a b1 b64 c d e"), THREADS (default "1 2"), ROUNDS (default 3),
+# Environment: CASES (default "a b1 b64 c d e"; make_models.py also has x1-x6), THREADS (default "1 2"), ROUNDS (default 3),
 #   REPEAT (default 2), TORCH=0 (skip PyTorch, whose generic BLAS makes it take minutes),
 #   SKIP_BUILD=1, JOBS (build parallelism, default 2).
 # Needs: /usr/bin/python3 with python3-torch and python3-onnx (models), node + npm (ONNX Runtime,

@@ -107,25 +107,36 @@ TEST_CASE("every fixture matches PyTorch alone, batched and step by step", "[one
     if (f.step) {
       std::vector<SeqInput> mem;
       for (const fixture::Npy& m : f.memory) mem.push_back(fixture::as_input(m));
-      auto session = f.model->begin(1, static_cast<int64_t>(n), mem);
       int64_t T = 0;
       for (const fixture::Npy& x : f.inputs) T = std::max(T, x.rows());
       const int64_t C = f.expected[0].cols();
       std::vector<float> out(n * static_cast<size_t>(C));
-      for (int64_t t = 0; t < T; ++t) {
+      auto feed = [&](StepSession& session, int64_t t) {
         if (f.model->takes_tokens()) {
           std::vector<int64_t> tok(n, 0);  // rows past their end feed token 0; their outputs are ignored
           for (size_t r = 0; r < n; ++r)
             if (t < f.inputs[r].rows()) tok[r] = f.inputs[r].i[static_cast<size_t>(t)];
-          session->step_tokens(tok.data(), out.data());
+          session.step_tokens(tok.data(), out.data());
         } else {
           const int64_t F = f.inputs[0].cols();
           std::vector<float> x(n * static_cast<size_t>(F), 0.f);
           for (size_t r = 0; r < n; ++r)
             if (t < f.inputs[r].rows())
               std::copy_n(f.inputs[r].f.data() + t * F, F, x.data() + r * static_cast<size_t>(F));
-          session->step_features(x.data(), out.data());
+          session.step_features(x.data(), out.data());
         }
+      };
+      // Two intra-op threads step to one thread's bytes.
+      std::vector<float> two_threads;
+      auto session2 = f.model->begin(2, static_cast<int64_t>(n), mem);
+      for (int64_t t = 0; t < T; ++t) {
+        feed(*session2, t);
+        two_threads.insert(two_threads.end(), out.begin(), out.end());
+      }
+      auto session = f.model->begin(1, static_cast<int64_t>(n), mem);
+      for (int64_t t = 0; t < T; ++t) {
+        feed(*session, t);
+        CHECK(std::equal(out.begin(), out.end(), two_threads.begin() + t * static_cast<int64_t>(out.size())));
         for (size_t r = 0; r < n; ++r)
           if (t < f.expected[r].rows())
             err_step = std::max(err_step, max_diff(out.data() + r * C, f.expected[r].f.data() + t * C,

@@ -497,7 +497,9 @@ class Recurrent : public Layer {
                 const float* h, float* h_new, const float* c, float* c_new) const {
     const size_t n = static_cast<size_t>(B * in);
     const float scale = int8_ ? data_scale(src, n) : 1.f;
-    std::string key = prim_key("rnnstep", w.owner, {B, static_cast<int64_t>(std::log2(scale))});
+    const int threads = small_step(B) ? 1 : ws.threads();
+    std::string key = prim_key("rnnstep", w.owner, {B, static_cast<int64_t>(std::log2(scale)), threads});
+    omp_set_num_threads(threads);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr)
       p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
@@ -513,6 +515,7 @@ class Recurrent : public Layer {
     }
     args[DNNL_ARG_SCRATCHPAD] = ws.scratchpad(p->scratch);
     p->prim.execute(ws.stream(), args);
+    ws.bind();
   }
 
   // The input as the primitive reads it: the f32 data itself, or its u8 quantization (in kTmp2).
