@@ -130,23 +130,10 @@ class Recurrent : public Layer {
         x = std::move(y);
         continue;
       }
-      if (D_ == 2 && ws.threads() == 2 && small_step(x.B)) {
-        Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};
-        std::exception_ptr error[2];
-#pragma omp parallel for num_threads(2) schedule(static, 1)
-        for (int d = 0; d < 2; ++d) {
-          try {
-            run_direction(*sub[d], l * D_ + d, full, x, y);
-          } catch (...) {
-            error[d] = std::current_exception();  // an exception must not leave an OpenMP region
-          }
-        }
-        ws.bind();
-        for (const std::exception_ptr& e : error)
-          if (e) std::rethrow_exception(e);
-      } else {
+      if (D_ == 2 && ws.threads() == 2 && small_step(x.B))
+        both_directions(ws, [&](Workspace& sub, int d) { run_direction(sub, l * D_ + d, full, x, y); });
+      else
         for (int64_t d = 0; d < D_; ++d) run_direction(ws, l * D_ + d, full, x, y);
-      }
       x = std::move(y);
     }
   }
@@ -329,13 +316,19 @@ class Recurrent : public Layer {
       for (int64_t d = 0; d < D_; ++d) dir[d].run(ws, x, y.data + d * O_, D_ * O_, d == 1);
       return;
     }
+    both_directions(ws, [&](Workspace& sub, int d) { dir[d].run(sub, x, y.data + d * O_, 2 * O_, d == 1); });
+  }
+
+  // f(sub-workspace d, d) for d = 0 and 1 on two threads, one each.
+  template <class F>
+  static void both_directions(Workspace& ws, F f) {
     Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};
     std::exception_ptr error[2];
     // A loop rather than one direction per thread number: both run even if OpenMP grants one thread.
 #pragma omp parallel for num_threads(2) schedule(static, 1)
     for (int d = 0; d < 2; ++d) {
       try {
-        dir[d].run(*sub[d], x, y.data + d * O_, 2 * O_, d == 1);
+        f(*sub[d], d);
       } catch (...) {
         error[d] = std::current_exception();  // an exception must not leave an OpenMP region
       }
