@@ -106,6 +106,27 @@ Workspace::Prim& Workspace::put(const std::string& key, Prim p) {
   return prims_[key] = std::move(p);
 }
 
+void Workspace::run(Prim& p, std::initializer_list<Arg> args) {
+  for (const Arg& a : args) {
+    if (a.desc == nullptr) {
+      p.args[a.id] = a.object;
+      continue;
+    }
+    auto it = p.args.find(a.id);
+    if (it == p.args.end()) p.args.emplace(a.id, mem(*a.desc, a.data));
+    else it->second.set_data_handle(const_cast<void*>(a.data));
+  }
+  float* scratch = scratch_.ensure(p.scratch / sizeof(float) + 1);
+  auto it = p.args.find(DNNL_ARG_SCRATCHPAD);
+  if (it == p.args.end())
+    p.args.emplace(
+        DNNL_ARG_SCRATCHPAD,
+        mem({{static_cast<int64_t>(p.scratch)}, dnnl::memory::data_type::u8, dnnl::memory::format_tag::a},
+            scratch));
+  else it->second.set_data_handle(scratch);
+  p.prim.execute(stream_, p.args);
+}
+
 dnnl::memory Workspace::scratchpad(size_t bytes) {
   float* p = scratch_.ensure(bytes / sizeof(float) + 1);
   return dnnl::memory(

@@ -138,15 +138,15 @@ void layer_norm_rows(Workspace& ws, const float* x, float* y, int64_t rows, int6
     np.scratch = pd.scratchpad_desc().get_size();
     p = &ws.put(key, std::move(np));
   }
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem(md, x)},
-                                             {DNNL_ARG_DST, mem(md, y)},
-                                             {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
-  if (affine) {
-    const dnnl::memory::desc cd({C}, dt::f32, tag::a);
-    args[DNNL_ARG_SCALE] = mem(cd, gamma);
-    args[DNNL_ARG_SHIFT] = mem(cd, beta);
+  if (!affine) {
+    ws.run(*p, {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, y}});
+    return;
   }
-  p->prim.execute(ws.stream(), args);
+  const dnnl::memory::desc cd({C}, dt::f32, tag::a);
+  ws.run(*p, {{DNNL_ARG_SRC, md, x},
+              {DNNL_ARG_DST, md, y},
+              {DNNL_ARG_SCALE, cd, gamma},
+              {DNNL_ARG_SHIFT, cd, beta}});
 }
 
 // ---- Dense ----
@@ -235,16 +235,14 @@ void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t l
     p = &ws.put(key, std::move(np));
   }
   dnnl::memory w = ws.weights_as(w_, p->weights);
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_WEIGHTS, w},
-      {DNNL_ARG_DST, mem({{rows, out_}, dt::f32, dnnl::memory::dims{ldy, 1}}, y)},
-      {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
+  const dnnl::memory::desc dst({rows, out_}, dt::f32, dnnl::memory::dims{ldy, 1});
   if (precision_ == Precision::kF32) {
-    args[DNNL_ARG_SRC] = mem({{rows, in_}, dt::f32, dnnl::memory::dims{ldx, 1}}, x);
-    args[DNNL_ARG_BIAS] = b_;
-    p->prim.execute(ws.stream(), args);
+    const dnnl::memory::desc src({rows, in_}, dt::f32, dnnl::memory::dims{ldx, 1});
+    ws.run(*p, {{DNNL_ARG_SRC, src, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b_}, {DNNL_ARG_DST, dst, y}});
     return;
   }
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, mem(dst, y)}, {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}};
   // bf16 / int8: the activations are converted per call by a oneDNN reorder (int8 with one dynamic
   // scale per batch: 127 / max|x|).
   const size_t n = static_cast<size_t>(rows * in_);

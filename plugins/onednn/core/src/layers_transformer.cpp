@@ -46,10 +46,7 @@ void matmul3(Workspace& ws, const float* a, const dims& ad, const dims& as, cons
     np.scratch = pd.scratchpad_desc().get_size();
     p = &ws.put(key, std::move(np));
   }
-  p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(amd, a)},
-                                {DNNL_ARG_WEIGHTS, mem(bmd, b)},
-                                {DNNL_ARG_DST, mem(cmd, c)},
-                                {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+  ws.run(*p, {{DNNL_ARG_SRC, amd, a}, {DNNL_ARG_WEIGHTS, bmd, b}, {DNNL_ARG_DST, cmd, c}});
 }
 
 void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
@@ -64,9 +61,7 @@ void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
     np.scratch = pd.scratchpad_desc().get_size();
     p = &ws.put(key, std::move(np));
   }
-  dnnl::memory m = mem(md, x);
-  p->prim.execute(ws.stream(),
-                  {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}, {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
+  ws.run(*p, {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, x}});
 }
 
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];

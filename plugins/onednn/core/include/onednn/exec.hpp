@@ -106,9 +106,23 @@ class Workspace {
     dnnl::memory::desc weights3;
     dnnl::memory::desc bias;
     size_t scratch = 0;
+    std::unordered_map<int, dnnl::memory> args;  // run()'s, kept between calls
   };
   Prim* find(const std::string& key);
   Prim& put(const std::string& key, Prim p);
+  /// An argument of run(): a memory object, or a view of `data` as `desc`.
+  struct Arg {
+    int id;
+    const dnnl::memory::desc* desc;
+    const void* data;
+    dnnl::memory object;
+    Arg(int i, const dnnl::memory::desc& d, const void* p) : id(i), desc(&d), data(p) {}
+    Arg(int i, dnnl::memory m) : id(i), desc(nullptr), data(nullptr), object(std::move(m)) {}
+  };
+  /// Executes `p` on `args` and its scratchpad. A view's memory object is made on p's first call and
+  /// re-pointed on later ones: making one costs allocations that the calls of small layers (a few
+  /// microseconds each) noticed. A view's desc must be the same at every call of `p`.
+  void run(Prim& p, std::initializer_list<Arg> args);
   /// User-mode scratchpad memory of at least `bytes`.
   dnnl::memory scratchpad(size_t bytes);
   /// `prepared` itself when it already has `want`'s format, else a copy reordered to it (kept).
