@@ -79,9 +79,9 @@ class Recurrent : public Layer {
     // int8 on oneDNN's RNN primitive exists for LSTM only; the matmul kernel also runs GRU and tanh RNN
     // on int8 (not relu RNN, whose unbounded h has no fixed scale).
     mm_int8_ = want_int8 && cell_ != Cell::kRnnRelu && kernel != RnnKernel::kPrimitive;
-    int8_ = want_int8 && cell_ == Cell::kLstm && kernel != RnnKernel::kMatmul;
+    int8_ = want_int8 && cell_ == Cell::kLstm && kernel == RnnKernel::kPrimitive;
     matmul_ = P_ == 0 && kernel != RnnKernel::kPrimitive;
-    always_matmul_ = matmul_ && (kernel == RnnKernel::kMatmul || (mm_int8_ && !int8_));
+    always_matmul_ = matmul_ && kernel == RnnKernel::kMatmul;
     in_dim = I_;
     out_dim = D_ * O_;
 
@@ -115,7 +115,7 @@ class Recurrent : public Layer {
   void forward(Workspace& ws, Act& x, const Act*) const override {
     ws.to_layout(x, Layout::kTNC);
     const bool full = x.all_full();
-    if (use_pipeline(ws)) {
+    if (use_pipeline(ws, x.B)) {
       zero_padding(x);
       Act y = ws.next(x, O_, Layout::kTNC);
       run_pipelined(ws, x, y);
@@ -198,10 +198,13 @@ class Recurrent : public Layer {
   // core's L2: the primitive does not scale across cores there (GRU 512 at batch 1, two threads: 15-16k
   // frames/s against the primitive's 10-11.5k and ONNX Runtime's 11-15.5k; one thread: all three
   // within noise, memory-bound). At int8 it is faster than oneDNN's int8 LSTM at every batch
-  // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch.
+  // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch but those
+  // whose steps are small_step()s: there its per-step calls cost more than int8 saves (bench cases x1
+  // and x2 ran at 0.74-0.78x of f32), and the f32 primitive runs them, exactly as at f32.
   bool use_matmul(int64_t B) const {
-    return always_matmul_ ||
-           (matmul_ && (mm_int8_ || (B < 32 && (B * G_ * H_ >= 16384 || whh_bytes() > kL2Share))));
+    if (always_matmul_ || !matmul_) return always_matmul_;
+    if (mm_int8_) return !small_step(B);
+    return B < 32 && (B * G_ * H_ >= 16384 || whh_bytes() > kL2Share);
   }
   int64_t whh_bytes() const { return G_ * H_ * O_ * (mm_int8_ ? 1 : 4); }
 
@@ -257,8 +260,9 @@ class Recurrent : public Layer {
   // `auto` that switched kernels with the thread count would change the output bytes with it. And only
   // where a layer's W_hh fits one core's L2: GRU 512 at batch 1 ran at 7k frames/s pipelined, 16k with
   // each step split across both cores.
-  bool use_pipeline(const Workspace& ws) const {
-    return D_ == 1 && L_ >= 2 && ws.threads() == 2 && (mm_int8_ || always_matmul_) && whh_bytes() <= kL2Share;
+  bool use_pipeline(const Workspace& ws, int64_t B) const {
+    return D_ == 1 && L_ >= 2 && ws.threads() == 2 && (mm_int8_ || always_matmul_) && use_matmul(B) &&
+           whh_bytes() <= kL2Share;
   }
 
   void run_pipelined(Workspace& ws, const Act& x, Act& y) const {
@@ -556,9 +560,9 @@ class Recurrent : public Layer {
 
   Cell cell_ = Cell::kLstm;
   int64_t G_ = 4, L_ = 1, D_ = 1, H_ = 0, I_ = 0, P_ = 0, O_ = 0;
-  bool int8_ = false;           // LSTM without projection at Precision::kInt8
+  bool int8_ = false;           // LSTM without projection at Precision::kInt8 on RnnKernel::kPrimitive
   bool matmul_ = false;         // f32 without projection: forward() may run on mm_ (step mode does not)
-  bool always_matmul_ = false;  // RnnKernel::kMatmul, or int8 that only the matmul kernel offers
+  bool always_matmul_ = false;  // RnnKernel::kMatmul
   bool mm_int8_ = false;        // the matmul kernel runs on int8
   std::vector<DirWeights> dirs_;
   std::vector<MatmulDirection> mm_;
