@@ -59,6 +59,7 @@ class MatmulDirection {
   /// Projects the input in blocks of about 16k gate values (at least 8 steps) rather than 1M, so that
   /// a pipelined layer above can start early; set for every run of a layer that may be pipelined,
   /// since the blocks decide int8's dynamic scales and the outputs must not depend on the threads.
+  /// A run without a Pipe still projects up to 1M gate values (several blocks) before stepping.
   void pipeline_blocks() { pipeline_blocks_ = true; }
 
  private:
