@@ -70,7 +70,8 @@ layers = [
                     "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "
                     "output channel and activations per batch (dynamic scales) in linear layers, Transformer "
                     "projections, and LSTM, GRU and tanh-RNN layers without projection (recurrent state "
-                    "at the fixed scale 127, as |h| < 1); bf16 rounds linear and Transformer projection "
+                    "at the fixed scale 127, as |h| < 1; steps under 256k multiply-adds stay f32, where "
+                    "int8 measured slower); bf16 rounds linear and Transformer projection "
                     "inputs and weights to bfloat16. Convolutions, relu RNNs and attention products stay "
                     "f32.",
                     "f32|bf16|int8"),
@@ -80,8 +81,11 @@ layers = [
           "primitive; matmul projects the input of a block of steps in one product and runs each step "
           "as a oneDNN matmul on pre-packed weights plus the cell's element-wise math; auto picks "
           "matmul for batches below 32 whose step has at least 16384 gate values (batch x gates x "
-          "hidden), and at precision int8 for every batch, where it measured faster. Outputs agree "
-          "within 1e-4.",
+          "hidden) or whose hidden-to-hidden weights exceed 1 MB, and at precision int8 for every "
+          "batch but those whose step is under 256k multiply-adds on at most 512 KB of weights "
+          "(which run in f32), where each measured faster; never by thread count. Outputs agree within 1e-4, "
+          "and each kernel gives "
+          "the same bytes at any thread count.",
           "auto|primitive|matmul"),
   };
   static constexpr const char* interfaces[] = {SF_ONEDNN_STEP_INTERFACE, kModelInterface};
