@@ -195,10 +195,10 @@ class Recurrent : public Layer {
   // blocked-weight kernels. Measured (bench/onednn/README.md): case a (batch 16 x 2048 gates) 1.15x
   // faster on the matmul kernel at one thread, 1.46x at two; case b1 (1 x 1024) 0.9-1.0x on one
   // thread; case b64 (64 x 1024) 5-10% slower. It also takes small batches whose W_hh outgrows a
-  // core's L2: the primitive does not scale across cores there (GRU 512 at batch 1, two threads: 15-16k
-  // frames/s against the primitive's 10-11.5k and ONNX Runtime's 11-15.5k; one thread: all three
-  // within noise, memory-bound). At int8 it is faster than oneDNN's int8 LSTM at every batch
-  // measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch but those
+  // core's L2: the primitive does not scale across cores there (bench case x4, GRU 512 at batch 1, two
+  // threads: 15-16k frames/s against the primitive's 10-11.5k and ONNX Runtime's 11-15.5k; on one
+  // thread, memory-bound, 5-13% behind the primitive). At int8 it is faster than oneDNN's int8 LSTM at every
+  // batch measured (b1 1.5-2.4x, b64 1.1-1.7x) and about 7x more accurate, so it takes every batch but those
   // whose steps are small_step()s: there its per-step calls cost more than int8 saves (bench cases x1
   // and x2 ran at 0.74-0.78x of f32), and the f32 primitive runs them, exactly as at f32.
   bool use_matmul(int64_t B) const {
