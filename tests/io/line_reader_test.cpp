@@ -112,8 +112,8 @@ TEST_CASE("truncated and corrupt gzip data are errors naming the file") {
                     Catch::Contains(corrupt) && Catch::Contains("corrupt gzip data at compressed byte"));
 
   std::string trailing = dir.write("trailing.gz", gz + "garbage!");
-  CHECK_THROWS_WITH(all_lines(trailing), Catch::Contains("corrupt gzip data") &&
-                                             Catch::Contains("not a gzip member"));
+  CHECK_THROWS_WITH(all_lines(trailing),
+                    Catch::Contains("corrupt gzip data") && Catch::Contains("not a gzip member"));
 
   std::string wrong_crc = gz;
   wrong_crc[gz.size() - 8] = static_cast<char>(~wrong_crc[gz.size() - 8]);  // the member's CRC-32

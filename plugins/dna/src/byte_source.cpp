@@ -161,7 +161,7 @@ class GzipSource final : public DeferringSource {
         if (st_.avail_in < 4 || st_.next_in[2] != 8 || (st_.next_in[3] & 0xe0) != 0) {
           throw InputError("gzip data of " + quoted(file_->path()) + " is corrupt near byte " +
                            std::to_string(compressed_offset()) + " (" +
-                           (st_.avail_in < 4 ? "a member cut short in its header"
+                           (st_.avail_in < 4      ? "a member cut short in its header"
                             : st_.next_in[2] != 8 ? "unsupported compression method"
                                                   : "reserved header flags set") +
                            "); the file is damaged (re-download or re-compress it)");

@@ -318,7 +318,8 @@ class CreateContext {
   /// tell): a source may skip filling a field nobody reads.
   bool field_is_read(const std::string& name) const {
     const sf_host& h = host();
-    if (h.struct_size < offsetof(sf_host, field_is_read) + sizeof(h.field_is_read) || h.field_is_read == nullptr)
+    if (h.struct_size < offsetof(sf_host, field_is_read) + sizeof(h.field_is_read) ||
+        h.field_is_read == nullptr)
       return true;
     return h.field_is_read(a_->ctx, name.c_str()) != 0;
   }

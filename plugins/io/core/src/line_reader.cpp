@@ -147,7 +147,8 @@ void LineReader::check_member_header() {
   const unsigned char* h = z.st.next_in;
   const uint32_t n = z.st.avail_in;
   const char* why = nullptr;
-  if ((n >= 1 && h[0] != 0x1f) || (n >= 2 && h[1] != 0x8b)) why = "not a gzip member (trailing data after the last one?)";
+  if ((n >= 1 && h[0] != 0x1f) || (n >= 2 && h[1] != 0x8b))
+    why = "not a gzip member (trailing data after the last one?)";
   else if (n >= 3 && h[2] != 8) why = "unsupported compression method";
   else if (n >= 4 && (h[3] & 0xe0) != 0) why = "reserved header flags set";
   else if (n < 4) why = "a gzip member cut short in its header";
