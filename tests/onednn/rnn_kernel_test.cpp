@@ -282,6 +282,25 @@ TEST_CASE("oneDNN's RNN primitive gives one thread's bytes at two threads", "[on
   }
 }
 
+TEST_CASE("recurrent layers over more than 1024 inputs give one thread's bytes", "[onednn][rnn]") {
+  // A bidirectional GRU 520's second layer reads 1040 inputs; at a few short records oneDNN's inner
+  // product would split that sum across two threads (the matmul kernel's input projection).
+  std::mt19937 rng(37);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x;
+  for (int64_t len : {40, 33, 12}) {
+    x.emplace_back(static_cast<size_t>(len * kIn));
+    for (float& v : x.back()) v = nd(rng);
+  }
+  auto w = random_rnn(3, 2, true, 520);
+  for (RnnKernel k : {RnnKernel::kAuto, RnnKernel::kMatmul, RnnKernel::kPrimitive}) {
+    INFO("kernel " << static_cast<int>(k));
+    auto m = build("gru", *w, k);
+    Workspace one(1), two(2);
+    CHECK(run(*m, two, x) == run(*m, one, x));
+  }
+}
+
 TEST_CASE("a workspace outlives the models it ran", "[onednn][rnn]") {
   // Models built and dropped one after another often land at a dropped one's addresses: primitives
   // and reordered weights cached in the workspace must not be handed to the new model.

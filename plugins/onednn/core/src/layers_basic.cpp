@@ -1,5 +1,7 @@
 // Row-wise and convolution layers: embedding, linear, conv1d, layer_norm, activations, (log-)softmax,
 // dropout, positional encodings; the layer factory and the weight look-up with shape checks.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -223,7 +225,8 @@ void Dense::run(Workspace& ws, const float* x, float* y, int64_t rows, int64_t l
   if (rows == 0) return;
   if (ldx == 0) ldx = in_;
   if (ldy == 0) ldy = out_;
-  std::string key = prim_key("dense", owner_, {rows, ldx, ldy, accumulate ? 1 : 0});
+  // oneDNN fixes an inner product's thread split when it is made: the key holds the thread count.
+  std::string key = prim_key("dense", owner_, {rows, ldx, ldy, accumulate ? 1 : 0, omp_get_max_threads()});
   Workspace::Prim* p = ws.find(key);
   if (p == nullptr) {
     dnnl::memory::desc any({out_, in_}, weight_dt(precision_), tag::any);
