@@ -262,8 +262,9 @@ class Recurrent : public Layer {
   // every small step across both threads. Measured on case b (LSTM 256, 2 layers), two threads,
   // alternating runs: batch 1 int8 1.15-1.5x faster than one thread's step products, batch 64 int8
   // 1.1-1.8x; batch 1 f32 1.1-1.4x faster than the RNN primitive, batch 64 f32 no clear gain. Only
-  // where the matmul kernel runs at every batch and thread count (int8, rnn_kernel = "matmul"): an
-  // `auto` that switched kernels with the thread count would change the output bytes with it. And only
+  // for batches that int8 or rnn_kernel = "matmul" put on the matmul kernel: the f32 batches `auto`
+  // puts there gained nothing clear (LSTM 256 at batch 16: 1.05-1.08x; GRU 256 at batch 24:
+  // 0.94-0.99x), and `auto` must not pick a kernel by thread count (the bytes would follow). And only
   // where a layer's W_hh fits one core's L2: GRU 512 at batch 1 ran at 7k frames/s pipelined, 16k with
   // each step split across both cores.
   bool use_pipeline(const Workspace& ws, int64_t B) const {
