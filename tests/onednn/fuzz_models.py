@@ -25,33 +25,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "onednn"))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "..", "bench", "onednn"))
+sys.path.insert(0, os.path.join(here, "..", "e2e", "cases", "onednn"))
+from make_cases import pipeline  # noqa: E402
 from make_models import save_safetensors  # noqa: E402
 
-PIPELINE = """[pipeline]
-name = "fuzz"
-[resources.model]
-plugin = "onednn.model"
-weights = "model.safetensors"
-layers = [ {layers} ]
-[[stage]]
-name = "read"
-plugin = "io.npy_read"
-paths = ["inputs/*.npy"]
-output = "x"
-[[stage]]
-name = "model"
-plugin = "onednn.run"
-model = "model"
-input = "x"
-output = "y"
-batch = {{ size = {bs}, by_length = true }}
-[[stage]]
-name = "write"
-plugin = "io.npy_write"
-dir = "out"
-input = "y"
-"""
 
 
 def draw_recurrent(rng):
@@ -127,7 +106,7 @@ def main():
             np.save(os.path.join(d, "inputs", f"r{i:02d}.npy"), x.numpy())
         bs = int(rng.choice([1, 3, 8, 40]))
         with open(os.path.join(d, "pipeline.toml"), "w") as f:
-            f.write(PIPELINE.format(layers=layers, bs=bs))
+            f.write(pipeline(desc, f"[ {layers} ]", batch=bs))
         with torch.no_grad():
             want = [forward(x.unsqueeze(0))[0].numpy() for x in xs]
         rng_out = max(float(np.abs(w).max()) for w in want)

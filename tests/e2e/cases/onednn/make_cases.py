@@ -58,7 +58,7 @@ def case(name, pipeline, weights=None, inputs=None, expected=None, args=None, ex
             f.write("\n".join(stderr) + "\n")
 
 
-def pipeline(comment, layers, stage_extra="", pipeline_extra="", resource_extra=""):
+def pipeline(comment, layers, stage_extra="", pipeline_extra="", resource_extra="", batch=2):
     return f"""# {comment}
 [pipeline]
 name = "onednn-e2e"
@@ -80,7 +80,7 @@ plugin = "onednn.run"
 model = "model"
 input = "x"
 output = "y"
-batch = {{ size = 2, by_length = true }}
+batch = {{ size = {batch}, by_length = true }}
 {stage_extra}
 [[stage]]
 name = "write"
