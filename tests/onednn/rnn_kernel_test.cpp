@@ -87,20 +87,25 @@ double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
+// Records of kIn standard-normal features, `lengths[i]` steps each, drawn from `seed`.
+std::vector<std::vector<float>> records(uint32_t seed, const std::vector<int64_t>& lengths) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd;
+  std::vector<std::vector<float>> x;
+  for (int64_t len : lengths) {
+    x.emplace_back(static_cast<size_t>(len * kIn));
+    for (float& v : x.back()) v = nd(rng);
+  }
+  return x;
+}
+
 }  // namespace
 
 TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches", "[onednn][rnn]") {
   // 16 records, lengths from 1 to 1000 steps: at 16 x 4 x 128 gate values per step the LSTM's input
   // is projected in 8 blocks, the GRU's in 6, the RNN's in 2.
-  std::mt19937 rng(11);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {kSteps, int64_t{1}, int64_t{17}, kSteps - 1, int64_t{128}, int64_t{129}, int64_t{500},
-                      int64_t{2}, int64_t{640}, int64_t{999}, int64_t{3}, int64_t{256}, int64_t{700},
-                      int64_t{50}, int64_t{127}, kSteps}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x =
+      records(11, {kSteps, 1, 17, kSteps - 1, 128, 129, 500, 2, 640, 999, 3, 256, 700, 50, 127, kSteps});
   for (const auto& [type, G] :
        std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}, {"rnn_relu", 1}}) {
     INFO(type);
@@ -138,13 +143,7 @@ TEST_CASE("the matmul kernel equals the RNN primitive over long, ragged batches"
 TEST_CASE("int8 on the matmul kernel stays close to f32 over long sequences", "[onednn][rnn][precision]") {
   // Quantization error must not build up over 1000 steps; batch 1 also exercises the int8 weights
   // repacked for another batch size.
-  std::mt19937 rng(13);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {kSteps, int64_t{1}, int64_t{300}, int64_t{999}}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x = records(13, {kSteps, 1, 300, 999});
   for (const auto& [type, G] :
        std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}}) {
     INFO(type);
@@ -181,13 +180,7 @@ TEST_CASE("unidirectional stacks on two threads run pipelined, with one thread's
   // each a block behind the layer below; 5 layers make each thread run several, and reuse the
   // intermediate buffers. Ragged lengths from 1 to 1000 steps. (At int8 the tanh RNN's steps, 98k
   // multiply-adds at this batch, and any single record's run on the f32 primitive.)
-  std::mt19937 rng(17);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {kSteps, int64_t{1}, int64_t{9}, int64_t{333}, int64_t{16}, kSteps - 7}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x = records(17, {kSteps, 1, 9, 333, 16, kSteps - 7});
   for (const auto& [type, G] :
        std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}}) {
     INFO(type);
@@ -210,13 +203,9 @@ TEST_CASE("unidirectional stacks on two threads run pipelined, with one thread's
 TEST_CASE("int8 runs small recurrent steps as f32 does", "[onednn][rnn][precision]") {
   // At batch 1 a hidden-128 step is 16k-65k multiply-adds, where the matmul kernel's calls cost more
   // than int8 saves: `auto` runs it on the f32 primitive, to the byte. A batch of 16 is quantized.
-  std::mt19937 rng(29);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int i = 0; i < 16; ++i) {
-    x.emplace_back(static_cast<size_t>((50 + 7 * i) * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  std::vector<int64_t> lengths;
+  for (int i = 0; i < 16; ++i) lengths.push_back(50 + 7 * i);
+  const std::vector<std::vector<float>> x = records(29, lengths);
   for (const auto& [type, G] :
        std::vector<std::pair<std::string, int64_t>>{{"lstm", 4}, {"gru", 3}, {"rnn", 1}}) {
     INFO(type);
@@ -236,10 +225,7 @@ TEST_CASE("int8 runs small recurrent steps as f32 does", "[onednn][rnn][precisio
 TEST_CASE("recurrent weights larger than a core's cache: auto takes the matmul kernel", "[onednn][rnn]") {
   // LSTM 512 (4 MB of W_hh per direction) at batch 1: two threads split each step's product rather
   // than running a layer or a direction each, and give one thread's bytes.
-  std::mt19937 rng(23);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x{std::vector<float>(static_cast<size_t>(60 * kIn))};
-  for (float& v : x[0]) v = nd(rng);
+  const std::vector<std::vector<float>> x = records(23, {60});
   for (bool bidirectional : {false, true}) {
     INFO("bidirectional " << bidirectional);
     auto w = random_rnn(4, 2, bidirectional, 512);
@@ -259,13 +245,7 @@ TEST_CASE("oneDNN's RNN primitive gives one thread's bytes at two threads", "[on
   // Widths whose steps are too large for the one-thread rule of small steps, at batch 1 (where
   // oneDNN 2.6 rounded GRU 256, RNN 400 and LSTM 520 with projection 173 differently on two
   // threads) and at batch 3.
-  std::mt19937 rng(31);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {100, 37, 64}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x = records(31, {100, 37, 64});
   for (const auto& [type, G, H, P] :
        std::vector<std::tuple<std::string, int64_t, int64_t, int64_t>>{{"lstm", 4, 256, 0},
                                                                        {"lstm", 4, 520, 173},
@@ -285,13 +265,7 @@ TEST_CASE("oneDNN's RNN primitive gives one thread's bytes at two threads", "[on
 TEST_CASE("recurrent layers over more than 1024 inputs give one thread's bytes", "[onednn][rnn]") {
   // A bidirectional GRU 520's second layer reads 1040 inputs; at a few short records oneDNN's inner
   // product would split that sum across two threads (the matmul kernel's input projection).
-  std::mt19937 rng(37);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {40, 33, 12}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x = records(37, {40, 33, 12});
   auto w = random_rnn(3, 2, true, 520);
   for (RnnKernel k : {RnnKernel::kAuto, RnnKernel::kMatmul, RnnKernel::kPrimitive}) {
     INFO("kernel " << static_cast<int>(k));
@@ -304,13 +278,7 @@ TEST_CASE("recurrent layers over more than 1024 inputs give one thread's bytes",
 TEST_CASE("a workspace outlives the models it ran", "[onednn][rnn]") {
   // Models built and dropped one after another often land at a dropped one's addresses: primitives
   // and reordered weights cached in the workspace must not be handed to the new model.
-  std::mt19937 rng(19);
-  std::normal_distribution<float> nd;
-  std::vector<std::vector<float>> x;
-  for (int64_t len : {int64_t{40}, int64_t{7}, int64_t{33}}) {
-    x.emplace_back(static_cast<size_t>(len * kIn));
-    for (float& v : x.back()) v = nd(rng);
-  }
+  const std::vector<std::vector<float>> x = records(19, {40, 7, 33});
   Workspace shared(1);
   for (int i = 0; i < 8; ++i) {
     INFO("model " << i);
