@@ -98,6 +98,9 @@ def save_safetensors(path, state):
 def main():
     out = sys.argv[1]
     names = sys.argv[2:] or list(CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        sys.exit(f"make_models.py: unknown case {', '.join(unknown)}; the cases are {' '.join(CASES)}")
     for name in names:
         meta = CASES[name]
         d = os.path.join(out, name)
