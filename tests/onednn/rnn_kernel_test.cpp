@@ -200,6 +200,37 @@ TEST_CASE("unidirectional stacks on two threads run pipelined, with one thread's
   }
 }
 
+TEST_CASE("primitive stacks on two threads run in chunks side by side, with one thread's bytes",
+          "[onednn][rnn]") {
+  // Below batch 32, two threads run a unidirectional stack's layers on the RNN primitive a chunk of
+  // steps at a time, each layer on one thread: the bytes must be those of one call per layer on one
+  // thread. Widths and cells as in the test below, 2 and 5 layers (each thread runs several),
+  // batches of one to 31 records of ragged lengths, the longest many chunks and a partial one.
+  const std::vector<std::vector<float>> x = records(41, {100, 37, 64, 1, 9});
+  for (const auto& [type, G, H, P, layers] :
+       std::vector<std::tuple<std::string, int64_t, int64_t, int64_t, int>>{{"lstm", 4, 256, 0, 2},
+                                                                            {"lstm", 4, 64, 0, 5},
+                                                                            {"lstm", 4, 300, 100, 2},
+                                                                            {"gru", 3, 256, 0, 3},
+                                                                            {"gru", 3, 128, 0, 5},
+                                                                            {"rnn", 1, 400, 0, 2},
+                                                                            {"rnn_relu", 1, 200, 0, 3}}) {
+    INFO(type << " " << H << " projection " << P << ", " << layers << " layers");
+    auto w = random_rnn(G, layers, false, H, P);
+    auto m = build(type, *w, RnnKernel::kAuto, Precision::kF32, layers, false, P);
+    auto prim = build(type, *w, RnnKernel::kPrimitive, Precision::kF32, layers, false, P);
+    Workspace one(1), two(2);
+    for (size_t n : {1, 3, 16, 31}) {
+      INFO("batch " << n);
+      std::vector<std::vector<float>> xb;
+      for (size_t i = 0; i < n; ++i) xb.push_back(x[i % x.size()]);
+      const auto want = run(*m, one, xb);
+      CHECK((run(*m, two, xb) == want));  // parenthesized: Catch would print both outputs
+      CHECK((run(*prim, two, xb) == run(*prim, one, xb)));
+    }
+  }
+}
+
 TEST_CASE("int8 runs small recurrent steps as f32 does", "[onednn][rnn][precision]") {
   // At batch 1 a hidden-128 step is 16k-65k multiply-adds, where the matmul kernel's calls cost more
   // than int8 saves: `auto` runs it on the f32 primitive, to the byte. A batch of 16 is quantized.

@@ -272,8 +272,10 @@ batch = { size = 16, by_length = true }
           "threads", "1",
           "oneDNN (OpenMP) threads inside each call. The engine already runs one call per worker "
           "thread, so 1 uses every core without oversubscribing; raise it for few, large batches. "
-          "With 2, recurrent layers on the matmul kernel run a bidirectional layer's directions, or "
-          "a unidirectional stack's layers, side by side. Capped at OMP_THREAD_LIMIT."),
+          "With 2 or more, a unidirectional recurrent stack below batch 32 runs its layers side by "
+          "side on two threads (a chunk of steps apart, each layer on one thread), and with 2 the "
+          "matmul kernel runs a bidirectional layer's directions side by side; outputs are one "
+          "thread's bytes. Capped at OMP_THREAD_LIMIT."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::reads("input", "features", SF_FIELD_TENSOR, SF_DTYPE_ANY, "The input sequence."),

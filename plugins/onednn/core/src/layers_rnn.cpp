@@ -31,10 +31,17 @@ using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 
 using Cell = RnnCell;
+using Pipe = MatmulDirection::Pipe;
 
 // The most W_hh bytes a layer keeps in one core's L2 (2 MB on the Xeons measured) beside the rest of
 // its step's data. Larger ones stream from L3 every step unless split across cores.
 constexpr int64_t kL2Share = int64_t{1} << 20;
+
+// Gate values (batch x gates x hidden) per chunk of a layer in a primitive stack run side by side
+// (chunked()), at least 8 steps: 16 steps of case b1. Its pipeline fills in one chunk, so short
+// chunks start the layer above early, and each call of the primitive costs a few microseconds. On
+// b1 at two threads, 16 and 64 steps ran within noise of each other; 256 (the whole run) serializes.
+constexpr int64_t kChunkGates = int64_t{1} << 14;
 
 struct DirWeights {
   dnnl::memory wl, wi, wp, bias;    // plain ldigo / ldio f32 (int8: unused); wp only with a projection
@@ -115,10 +122,18 @@ class Recurrent : public Layer {
   void forward(Workspace& ws, Act& x, const Act*) const override {
     ws.to_layout(x, Layout::kTNC);
     const bool full = x.all_full();
-    if (use_pipeline(ws, x.B)) {
+    const bool chunks = ws.threads() >= 2 && chunked(x.B);
+    if (chunks || use_pipeline(ws, x.B)) {
       zero_padding(x);
       Act y = ws.next(x, O_, Layout::kTNC);
-      run_pipelined(ws, x, y);
+      if (chunks)
+        run_stack(ws, x, y, [&](Workspace& sub, int64_t l, const Act& in, float* out, const Pipe& pipe) {
+          run_chunks(sub, l, in, out, pipe);
+        });
+      else
+        run_stack(ws, x, y, [&](Workspace& sub, int64_t l, const Act& in, float* out, const Pipe& pipe) {
+          mm_[static_cast<size_t>(l)].run(sub, in, out, O_, pipe);
+        });
       x = std::move(y);
       return;
     }
@@ -155,8 +170,8 @@ class Recurrent : public Layer {
       Act y = ws.next(x, O_, Layout::kTNC);
       float* h_new = ws.buf(kTmp0, static_cast<size_t>(x.B * O_));
       float* c_new = ws.buf(kTmp1, static_cast<size_t>(x.B * H_));
-      run_step(ws, dirs_[static_cast<size_t>(l)], x.B, x.C, x.data, y.data, s->h[l].data(), h_new,
-               cell_ == Cell::kLstm ? s->c[l].data() : nullptr, c_new);
+      run_iter(ws, dirs_[static_cast<size_t>(l)], 1, x.B, x.C, x.data, y.data, s->h[l].data(), h_new,
+               cell_ == Cell::kLstm ? s->c[l].data() : nullptr, c_new, one_thread(x.B) ? 1 : ws.threads());
       std::memcpy(s->h[l].data(), h_new, static_cast<size_t>(x.B * O_) * sizeof(float));
       if (cell_ == Cell::kLstm)
         std::memcpy(s->c[l].data(), c_new, static_cast<size_t>(x.B * H_) * sizeof(float));
@@ -257,9 +272,9 @@ class Recurrent : public Layer {
         std::memset(x.row(b, t), 0, static_cast<size_t>(x.C) * sizeof(float));
   }
 
-  // A unidirectional stack on two threads runs its layers side by side on the matmul kernel, each a
-  // block of steps behind the layer below (thread i runs layers i, i + 2, ...), instead of splitting
-  // every small step across both threads. Measured on case b (LSTM 256, 2 layers), two threads,
+  // A unidirectional stack on two threads runs its layers side by side (run_stack()) on the matmul
+  // kernel where int8 or rnn_kernel = "matmul" put it there; chunked() does the same on the RNN
+  // primitive. Measured on case b (LSTM 256, 2 layers), two threads,
   // alternating runs: batch 1 int8 1.15-1.5x faster than one thread's step products, batch 64 int8
   // 1.1-1.8x; batch 1 f32 1.1-1.4x faster than the RNN primitive, batch 64 f32 no clear gain. Only
   // for batches that int8 or rnn_kernel = "matmul" put on the matmul kernel: the f32 batches `auto`
@@ -272,7 +287,12 @@ class Recurrent : public Layer {
            whh_bytes() <= kL2Share;
   }
 
-  void run_pipelined(Workspace& ws, const Act& x, Act& y) const {
+  // Runs the stack's layers side by side on two threads, thread i layers i, i + 2, ..., each a block
+  // of steps behind the layer below, instead of splitting every small step across both threads.
+  // run_layer(workspace, l, input, output, pipe) runs layer l, waiting on and publishing its steps
+  // through the pipe.
+  template <class F>
+  void run_stack(Workspace& ws, const Act& x, Act& y, F run_layer) const {
     std::vector<std::atomic<int64_t>> done(static_cast<size_t>(L_));
     for (auto& d : done) d.store(0);
     std::atomic<bool> failed{false};
@@ -295,11 +315,11 @@ class Recurrent : public Layer {
       // Layers in order on each thread: a team of one runs them all in order, waiting for nothing.
       const int n = omp_get_num_threads(), me = omp_get_thread_num();
       for (int64_t l = me; l < L_; l += n) {
-        const MatmulDirection::Pipe pipe{l == 0 ? nullptr : &done[static_cast<size_t>(l - 1)],
-                                         &done[static_cast<size_t>(l)], &failed};
+        const Pipe pipe{l == 0 ? nullptr : &done[static_cast<size_t>(l - 1)], &done[static_cast<size_t>(l)],
+                        &failed};
         try {
-          mm_[static_cast<size_t>(l)].run(*sub[l % 2], l == 0 ? x : out[static_cast<size_t>(l - 1)],
-                                          out[static_cast<size_t>(l)].data, O_, pipe);
+          run_layer(*sub[l % 2], l, l == 0 ? x : out[static_cast<size_t>(l - 1)],
+                    out[static_cast<size_t>(l)].data, pipe);
         } catch (const PipeFailed&) {
           break;
         } catch (...) {
@@ -312,6 +332,38 @@ class Recurrent : public Layer {
     }
     ws.bind();
     if (error) std::rethrow_exception(error);
+  }
+
+  // A unidirectional f32 stack below batch 32 on the RNN primitive runs pipelined on two or more
+  // threads: each layer on one thread, kChunkGates of its steps per call of the primitive, which
+  // carries h (and c) from chunk to chunk. Two threads, alternating runs against splitting each step
+  // across both: case b1 (LSTM 256 x 2, batch 1) 1.07-1.15x in six rounds, x3 (LSTM 128 x 4, batch
+  // 16) 1.3x, x1 (LSTM 64 x 2, batch 4) and x2 (GRU 128 x 3, batch 1) 1.4x. oneDNN computes a layer in
+  // chunks to the byte as in one call, so the bytes stay one thread's (rnn_kernel_test). From batch
+  // 32 its brgemm kernels split a step well (b64: even in twelve rounds); a W_hh over kL2Share runs
+  // on the matmul kernel. More than two threads still run the stack on two: a chunk on more threads
+  // would round differently.
+  bool chunked(int64_t B) const {
+    return D_ == 1 && L_ >= 2 && !int8_ && B < 32 && !use_matmul(B) && whh_bytes() <= kL2Share;
+  }
+  int64_t chunk_steps(int64_t B) const { return std::max<int64_t>(8, kChunkGates / (B * G_ * H_)); }
+
+  // Layer l of a chunked() stack, from zero states.
+  void run_chunks(Workspace& ws, int64_t l, const Act& x, float* y, const Pipe& pipe) const {
+    const int64_t B = x.B, K = chunk_steps(B);
+    const size_t hn = static_cast<size_t>(B * O_),
+                 cn = cell_ == Cell::kLstm ? static_cast<size_t>(B * H_) : 0;
+    float* h = ws.buf(kTmp0, 2 * hn);
+    float* c = ws.buf(kTmp1, 2 * cn + 1);
+    std::memset(h, 0, hn * sizeof(float));
+    std::memset(c, 0, cn * sizeof(float));
+    for (int64_t t0 = 0, cur = 0; t0 < x.T; t0 += K, cur ^= 1) {
+      const int64_t n = std::min(K, x.T - t0);
+      pipe.wait(t0 + n);
+      run_iter(ws, dirs_[static_cast<size_t>(l)], n, B, x.C, x.data + t0 * B * x.C, y + t0 * B * O_,
+               h + cur * hn, h + (1 - cur) * hn, cn > 0 ? c + cur * cn : nullptr, c + (1 - cur) * cn, 1);
+      pipe.done->store(t0 + n, std::memory_order_release);
+    }
   }
 
   // Layer l on the matmul kernel. With two threads a bidirectional layer runs one direction on each:
@@ -497,20 +549,19 @@ class Recurrent : public Layer {
     ws.bind();
   }
 
-  void run_step(Workspace& ws, const DirWeights& w, int64_t B, int64_t in, const float* src, float* dst,
-                const float* h, float* h_new, const float* c, float* c_new) const {
-    const size_t n = static_cast<size_t>(B * in);
+  void run_iter(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src,
+                float* dst, const float* h, float* h_new, const float* c, float* c_new, int threads) const {
+    const size_t n = static_cast<size_t>(T * B * in);
     const float scale = int8_ ? data_scale(src, n) : 1.f;
-    const int threads = one_thread(B) ? 1 : ws.threads();
-    std::string key = prim_key("rnnstep", w.owner, {B, static_cast<int64_t>(std::log2(scale)), threads});
+    std::string key = prim_key("rnniter", w.owner, {T, B, static_cast<int64_t>(std::log2(scale)), threads});
     omp_set_num_threads(threads);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr)
-      p = &build(ws, key, 1, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
+      p = &build(ws, key, T, B, in, O_, dnnl::rnn_direction::unidirectional_left2right, true, scale, w);
     std::unordered_map<int, dnnl::memory> args = weight_args(ws, *p, w);
     dnnl::memory::desc hd({1, 1, B, O_}, dt::f32, tag::ldnc), cd({1, 1, B, H_}, dt::f32, tag::ldnc);
-    args[DNNL_ARG_SRC_LAYER] = source(ws, src, n, scale, {1, B, in});
-    args[DNNL_ARG_DST_LAYER] = mem({{1, B, O_}, dt::f32, tag::tnc}, dst);
+    args[DNNL_ARG_SRC_LAYER] = source(ws, src, n, scale, {T, B, in});
+    args[DNNL_ARG_DST_LAYER] = mem({{T, B, O_}, dt::f32, tag::tnc}, dst);
     args[DNNL_ARG_SRC_ITER] = mem(hd, h);
     args[DNNL_ARG_DST_ITER] = mem(hd, h_new);
     if (c != nullptr) {

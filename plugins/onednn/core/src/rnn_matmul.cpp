@@ -153,6 +153,14 @@ struct Call {
 
 }  // namespace
 
+void MatmulDirection::Pipe::wait(int64_t steps) const {
+  if (ready == nullptr) return;
+  for (int spins = 0; ready->load(std::memory_order_acquire) < steps; ++spins) {
+    if (failed->load(std::memory_order_relaxed)) throw PipeFailed();
+    if (spins > 64) std::this_thread::yield();  // the layer below may share this core
+  }
+}
+
 void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, bool reverse,
                           const Pipe* pipe) const {
   const int64_t T = x.T, B = x.B, H = H_, N = G_ * H_;
@@ -216,11 +224,7 @@ void MatmulDirection::run(Workspace& ws, const Act& x, float* y, int64_t ld_y, b
     const int64_t kb1 = reverse ? n_blocks - k : std::min(n_blocks, k + per);
     const int64_t kb0 = reverse ? std::max<int64_t>(0, kb1 - per) : k;
     const int64_t t0 = kb0 * block, t1 = std::min(T, kb1 * block);
-    if (pipe != nullptr && pipe->ready != nullptr)
-      for (int spins = 0; pipe->ready->load(std::memory_order_acquire) < t1; ++spins) {
-        if (pipe->failed->load(std::memory_order_relaxed)) throw PipeFailed();
-        if (spins > 64) std::this_thread::yield();  // the layer below may share this core
-      }
+    if (pipe != nullptr) pipe->wait(t1);
     // oneDNN's f32 inner product splits a sum over more than 1024 inputs across its threads when it
     // has few rows, which rounds differently from one thread (GRU 520 over a bidirectional layer
     // below, 1040 inputs, at batch 3: 1.5e-6): those projections run on one thread.

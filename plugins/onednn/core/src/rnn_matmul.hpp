@@ -47,10 +47,13 @@ class MatmulDirection {
   /// Layers of a unidirectional stack running side by side on threads, each a block of steps behind
   /// the layer below: a layer reads steps of x only once `ready` says the layer below wrote them, and
   /// publishes its own progress in `done`. `failed` (set by whichever layer throws) ends the waits.
+  /// Layers on oneDNN's RNN primitive use the same pipe.
   struct Pipe {
     const std::atomic<int64_t>* ready;  // steps of x written (null: all)
     std::atomic<int64_t>* done;         // steps of y written
     std::atomic<bool>* failed;
+    /// Returns once `ready` covers `steps`; throws PipeFailed if another layer failed meanwhile.
+    void wait(int64_t steps) const;
   };
   /// Forward direction only; needs pipeline_blocks().
   void run(Workspace& ws, const Act& x, float* y, int64_t ld_y, const Pipe& pipe) const {
