@@ -340,7 +340,7 @@ class Recurrent : public Layer {
   // across both: case b1 (LSTM 256 x 2, batch 1) 1.07-1.15x in six rounds, x3 (LSTM 128 x 4, batch
   // 16) 1.3x, x1 (LSTM 64 x 2, batch 4) and x2 (GRU 128 x 3, batch 1) 1.4x. oneDNN computes a layer in
   // chunks to the byte as in one call, so the bytes stay one thread's (rnn_kernel_test). From batch
-  // 32 its brgemm kernels split a step well (b64: even in twelve rounds); a W_hh over kL2Share runs
+  // 32 its brgemm kernels split a step well (b64: no gain in twelve rounds); a W_hh over kL2Share runs
   // on the matmul kernel. More than two threads still run the stack on two: a chunk on more threads
   // would round differently.
   bool chunked(int64_t B) const {
@@ -549,6 +549,8 @@ class Recurrent : public Layer {
     ws.bind();
   }
 
+  // T steps left to right from the states h (and c), writing the last step's to h_new (c_new), on
+  // `threads` threads: a step session's step, or a chunk of a chunked() layer.
   void run_iter(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src,
                 float* dst, const float* h, float* h_new, const float* c, float* c_new, int threads) const {
     const size_t n = static_cast<size_t>(T * B * in);

@@ -3,10 +3,10 @@
 //
 // Why: Debian's oneDNN 2.6 runs its f32 RNN primitive at batch sizes below 32 on a reference driver
 // with plain weights (about 97 GFLOP/s on one core here), while a matmul with pre-packed weights runs
-// the same per-step product at 140-170 GFLOP/s (bench/onednn/onednn_limits). So the input projection
-// of a block of time steps is one large inner product, and each step adds h_{t-1} W_hh^T to it in a
-// matmul whose post-ops apply the gates' sigmoid; the rest of the cell is a short loop and a oneDNN
-// tanh.
+// the same per-step product at 130-165 GFLOP/s where the weights fit L2 (bench/onednn/onednn_limits).
+// So the input projection of a block of time steps is one large inner product, and each step adds
+// h_{t-1} W_hh^T to it in a matmul whose post-ops apply the gates' sigmoid; the rest of the cell is a
+// short loop and a oneDNN tanh.
 //
 // Lifecycle: built once per (layer, direction) from PyTorch's weights, then immutable and shared;
 // per-call buffers and primitives live in the Workspace. Threading: run() may be called concurrently
