@@ -21,6 +21,7 @@ Extra cases, shapes on which the recurrent layers' thread rules were measured (n
   x5  LSTM 80 -> 512, 3 layers, bidirectional, batch 1, 300 steps  (4 MB per direction)
   x6  Transformer encoder d=128, 2 heads, ff 512, 2 layers, batch 1, length 100
 """
+import inspect
 import json
 import os
 import struct
@@ -118,8 +119,11 @@ def main():
             json.dump(dict(meta, features=feat), f)
         x = torch.randn(meta["B"], meta["T"], feat)
         # With gradients enabled PyTorch 1.13 skips the Transformer "fast path", which ONNX cannot export.
+        # PyTorch 2.5+ defaults to its dynamo exporter; the TorchScript one that 1.13 uses keeps the
+        # models alike across both (the device machine of README.md has PyTorch 2).
+        legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
         torch.onnx.export(model, (x,), os.path.join(d, "model.onnx"), input_names=["x"], output_names=["y"],
-                          opset_version=14)
+                          opset_version=14, **legacy)
         print("wrote", d, flush=True)
 
 

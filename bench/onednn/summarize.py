@@ -6,10 +6,13 @@ int8 / bf16 speed-ups over seqflow f32, and seqflow with oneDNN's RNN primitive 
 median over rounds of the ratio within one round (peers of a round ran back to back, so a slow phase of
 the machine hits both). Markdown on stdout."""
 import json
+import os
 import statistics
 import sys
 
-PEAK_F32_PER_CORE = 170.0  # GFLOP/s, this CPU's f32 FMA peak per core (the issue's measurement)
+# GFLOP/s, the f32 FMA peak per core of the CPU measured (the issue's measurement on this project's
+# 2-core machines); PEAK_F32_PER_CORE overrides it for another CPU (device_bench.sh).
+PEAK_F32_PER_CORE = float(os.environ.get("PEAK_F32_PER_CORE", "170"))
 
 
 def label(r):
@@ -27,7 +30,10 @@ def main():
     cases = sorted({(r["case"], r["threads"]) for r in rows}, key=lambda k: (k[1], k[0]))
     SF, RAW, ORT = ("seqflow", "f32", "auto"), ("raw", "f32", "-"), ("onnxruntime", "f32", "auto")
     I8, BF, PRIM = ("seqflow", "int8", "auto"), ("seqflow", "bf16", "auto"), ("seqflow", "f32", "primitive")
-    print("| case | threads | seqflow frames/s | GFLOP/s | % of f32 peak | raw oneDNN | ONNX Runtime | PyTorch 1.13 "
+    versions = sorted({f"{r['impl']} {r['version']}" for r in rows if "version" in r})
+    if versions:
+        print("Peers: " + ", ".join(versions) + "\n")
+    print("| case | threads | seqflow frames/s | GFLOP/s | % of f32 peak | raw oneDNN | ONNX Runtime | PyTorch "
           "| seqflow/raw best (med) | seqflow/ORT best (med) | seqflow/PyTorch | int8 x best (med) "
           "| bf16 x | primitive kernel |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -63,7 +69,7 @@ def main():
               f"{col(get(('pytorch', 'f32', 'auto')))} | {ratio(raw)}{med(SF, RAW) if raw else ''} | "
               f"{ratio(ort)}{med(SF, ort_key) if ort else ''} | {ratio(get(('pytorch', 'f32', 'auto')))} | "
               f"{(i8['frames_per_s'] / fps) if i8 else 0:.2f}{med(I8, SF) if i8 else ''} | "
-              f"{(b16['frames_per_s'] / fps) if b16 else 0:.2f} | {col(prim)} |")
+              f"{(b16['frames_per_s'] / fps) if b16 else float('nan'):.2f} | {col(prim)} |".replace("nan", "-"))
 
 
 if __name__ == "__main__":

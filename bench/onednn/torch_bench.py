@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch (Debian's 1.13, generic BLAS) on one benchmark case, for the record: one JSON line out.
+"""PyTorch on one benchmark case: one JSON line out. Here Debian's 1.13 (generic BLAS, for the record);
+on the device machine PyTorch 2, the issue's peer (device_bench.sh).
   /usr/bin/python3 torch_bench.py MODEL_DIR THREADS REPEAT
 Eval mode, inference_mode, torch.set_num_threads(THREADS), the state_dict of make_models.py."""
 import json
