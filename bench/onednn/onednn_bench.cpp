@@ -4,6 +4,11 @@
 //
 // Usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R]
 //        [--min-time S] [--precision f32|bf16|int8] [--rnn-kernel auto|primitive|matmul]
+//        [--new-lengths N]
+// --new-lengths N (seqflow): instead of timing one length, runs batches of the N lengths T - 1 ... T - N
+// in turn, each twice: a stream of batches whose longest records differ, as the engine's length
+// grouping brings. first_s is the median time of a length's first batch, again_s of its second;
+// frames_per_s counts the first batches.
 // Times at least R runs (default 3) and at least S seconds of runs (default 0.5) after a warm-up run.
 // DIR is a case folder written by make_models.py (meta.json, layers.toml, model.safetensors).
 // The raw peer runs the same shapes: fused multi-layer bidirectional RNN primitives where oneDNN allows
@@ -266,11 +271,39 @@ Runner raw_transformer(const Meta& m, dnnl::stream& s) {
 
 }  // namespace
 
+// --new-lengths: batches of lengths T - 1 ... T - n, each run twice; one JSON line.
+int time_new_lengths(const Meta& m, std::vector<SeqInput>& in, const Runner& run, int64_t n, int threads,
+                     const std::string& precision, const std::string& rnn_kernel) {
+  std::vector<double> first, again;
+  double frames = 0;
+  auto timed = [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  for (int64_t k = 1; k <= n; ++k) {
+    for (SeqInput& s : in) s.length = m.T - k;
+    frames += static_cast<double>(m.B * (m.T - k));
+    first.push_back(timed());
+    again.push_back(timed());
+  }
+  std::sort(first.begin(), first.end());
+  std::sort(again.begin(), again.end());
+  const double f = first[first.size() / 2], a = again[again.size() / 2];
+  std::printf(
+      "{\"impl\": \"seqflow\", \"precision\": \"%s\", \"rnn_kernel\": \"%s\", \"threads\": %d, "
+      "\"batch\": %ld, \"steps\": %ld, \"new_lengths\": %ld, \"first_s\": %.6f, \"again_s\": %.6f, "
+      "\"frames_per_s\": %.1f}\n",
+      precision.c_str(), rnn_kernel.c_str(), threads, static_cast<long>(m.B), static_cast<long>(m.T),
+      static_cast<long>(n), f, a, frames / static_cast<double>(n) / f);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string dir, impl = "seqflow", precision = "f32", rnn_kernel = "auto";
   int threads = 1, repeat = 3;
   double min_time = 0.5;
-  int64_t batch = 0;
+  int64_t batch = 0, new_lengths = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--model") dir = v;
@@ -281,6 +314,7 @@ int main(int argc, char** argv) {
     else if (k == "--batch") batch = std::stoll(v);
     else if (k == "--precision") precision = v;
     else if (k == "--rnn-kernel") rnn_kernel = v;
+    else if (k == "--new-lengths") new_lengths = std::stoll(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -289,11 +323,17 @@ int main(int argc, char** argv) {
   if (dir.empty()) {
     std::fprintf(stderr,
                  "usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R] "
-                 "[--min-time S]\n");
+                 "[--min-time S] [--precision f32|bf16|int8] [--rnn-kernel auto|primitive|matmul] "
+                 "[--new-lengths N]\n");
     return 2;
   }
   Meta m = read_meta(dir);
   if (batch > 0) m.B = batch;
+  if (new_lengths < 0 || new_lengths >= m.T || (new_lengths > 0 && impl != "seqflow")) {
+    std::fprintf(stderr, "--new-lengths takes 1 to %ld (the case's steps - 1), with --impl seqflow only\n",
+                 static_cast<long>(m.T - 1));
+    return 2;
+  }
   omp_set_num_threads(threads);
   Runner run;
   dnnl::stream s(cpu_engine());
@@ -336,6 +376,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   run();  // warm-up: primitives, weight reorders, page faults
+  if (new_lengths > 0) return time_new_lengths(m, in, run, new_lengths, threads, precision, rnn_kernel);
   // At least `repeat` runs and `min_time` seconds of them: a case that runs in milliseconds (b1) would
   // otherwise be timed over a few milliseconds, where one busy moment of a neighbour decides the best.
   std::vector<double> secs;
