@@ -187,3 +187,30 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
       {layer("transformer_encoder_layer", {{"prefix", S("enc")}, {"nhead", I(2)}, {"causal", B(true)}})}, *w);
   CHECK(c->step_unsupported().empty());
 }
+
+TEST_CASE("a small model's batch padded past its longest record stays within max_len", "[onednn][model]") {
+  // A small model's batch runs a multiple of 8 steps (Model::batch_steps): 10 positions of a learned
+  // table, then, for records of 9 and 10 steps, 16 steps. The table's limit is on the records.
+  std::vector<float> table(20);
+  for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<float>(i);
+  auto w = weights({{"pos.weight", {{10, 2}, table}}});
+  auto m = Model::build({layer("positional_encoding", {{"prefix", S("pos")}, {"kind", S("learned")}})}, *w);
+  std::vector<float> a(18, 1.f), b(20, 2.f), c(22, 3.f);
+  SeqInput in[2];
+  for (SeqInput& s : in) s.dim = 2;
+  in[0].features = a.data();
+  in[0].length = 9;
+  in[1].features = b.data();
+  in[1].length = 10;
+  Workspace ws;
+  BatchOutput out = m->run(ws, {in, 2});
+  std::vector<float> y(20);
+  out.copy(1, y.data());
+  for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == 2.f + table[i]);
+  REQUIRE(out.length(0) == 9);
+  out.copy(0, y.data());
+  for (size_t i = 0; i < 18; ++i) CHECK(y[i] == 1.f + table[i]);
+  in[1].features = c.data();
+  in[1].length = 11;
+  CHECK_THROWS_WITH(m->run(ws, {in, 2}), Catch::Contains("sequence of 11 steps is longer than max_len 10"));
+}

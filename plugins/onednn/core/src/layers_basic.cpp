@@ -69,7 +69,9 @@ std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int6
     throw WeightsError(where() + ": parameter '" + name + "' has shape " + shape_str(shape) + ", expected " +
                        e + "]");
   }
-  return weights_.to_f32(*weights_.find(name));
+  std::vector<float> v = weights_.to_f32(*weights_.find(name));
+  floats_read += static_cast<int64_t>(v.size());
+  return v;
 }
 
 void BuildCtx::expect_in_dim(int64_t dim, const std::string& what) const {
@@ -607,8 +609,10 @@ class Positional : public Layer {
     in_dim = out_dim = d_;
   }
   void forward(Workspace&, Act& x, const Act*) const override {
-    if (x.T > max_len_)
-      throw std::runtime_error(where + ": sequence of " + std::to_string(x.T) +
+    // The records' lengths, not the batch's: Model::run may pad a batch past its longest record.
+    const int64_t longest = x.len.empty() ? 0 : *std::max_element(x.len.begin(), x.len.end());
+    if (longest > max_len_)
+      throw std::runtime_error(where + ": sequence of " + std::to_string(longest) +
                                " steps is longer than max_len " + std::to_string(max_len_));
     for (int64_t b = 0; b < x.B; ++b)
       for (int64_t t = 0; t < x.len[b]; ++t) add(x.row(b, t), t);

@@ -43,11 +43,6 @@ constexpr int64_t kL2Share = int64_t{1} << 20;
 // b1 at two threads, 16 and 64 steps ran within noise of each other; 256 (the whole run) serializes.
 constexpr int64_t kChunkGates = int64_t{1} << 14;
 
-// Whole-sequence primitives run a multiple of kStepGrain steps where a step is under kPaddedStepWork
-// multiply-adds (see run_steps()).
-constexpr int64_t kStepGrain = 8;
-constexpr int64_t kPaddedStepWork = int64_t{1} << 20;
-
 struct DirWeights {
   dnnl::memory wl, wi, wp, bias;    // plain ldigo / ldio f32 (int8: unused); wp only with a projection
   dnnl::memory wl_fast, wi_fast;    // the blocked formats of oneDNN's brgemm kernels (LSTM, RNN; int8)
@@ -232,8 +227,7 @@ class Recurrent : public Layer {
   void run_direction(Workspace& ws, int64_t ld, bool full, const Act& x, Act& y) const {
     const DirWeights& w = dirs_[static_cast<size_t>(ld)];
     const int64_t d = ld % D_;
-    // Right to left over a batch without padding, unless run() pads the steps (it pads at the end).
-    if (d == 0 || (full && run_steps(x.T, x.B, x.C) == x.T)) {
+    if (d == 0 || full) {
       run(ws, w, x.T, x.B, x.C, x.data, y.data + d * O_, D_ * O_,
           d == 0 ? dnnl::rnn_direction::unidirectional_left2right
                  : dnnl::rnn_direction::unidirectional_right2left);
@@ -270,21 +264,6 @@ class Recurrent : public Layer {
   // must not depend on the thread count (rnn_kernel_test). LSTM at widths 182-800, and every cell at
   // batches 2 to 16, gave the same bytes.
   bool one_thread(int64_t B) const { return small_step(B) || (B == 1 && (cell_ != Cell::kLstm || P_ > 0)); }
-
-  // Steps a whole-sequence primitive runs for T: T rounded up to a multiple of kStepGrain where a
-  // step is small. oneDNN fixes T when it makes an RNN primitive, and making one cost 0.1-0.2 ms here,
-  // while the engine's length grouping gives nearly every batch another longest record: a length's
-  // first batch ran 38% longer than its second on LSTM 64 x 2 at batch 4, 26% on GRU 128 x 2 at
-  // batch 1, 8% on LSTM 256 x 2 at batch 1 (one thread, about 170 steps). Rounding makes a primitive
-  // serve eight lengths (onednn_bench --new-lengths 60, one thread: a first batch's extra time went
-  // from 0.2-0.4 ms to 0.02-0.12 ms). The padded steps are zeros after the end, which a left-to-right
-  // run never carries into a real step; up to seven of them cost less than a making where a step is
-  // under kPaddedStepWork multiply-adds. Chunked stacks need none of this: their chunks are of at most
-  // chunk_steps() lengths.
-  int64_t run_steps(int64_t T, int64_t B, int64_t in) const {
-    if (B * G_ * H_ * (in + O_) >= kPaddedStepWork) return T;
-    return (T + kStepGrain - 1) / kStepGrain * kStepGrain;
-  }
 
   // Padding steps are zeroed so that nothing but finite values ever reaches a gemm.
   static void zero_padding(Act& x) {
@@ -553,17 +532,6 @@ class Recurrent : public Layer {
 
   void run(Workspace& ws, const DirWeights& w, int64_t T, int64_t B, int64_t in, const float* src, float* dst,
            int64_t ld_dst, dnnl::rnn_direction dir) const {
-    const int64_t Tp = run_steps(T, B, in);
-    if (Tp != T) {  // left to right only: zero steps after the end reach no real step
-      float* src_p = ws.buf(kTmp3, static_cast<size_t>(Tp * B * in));
-      float* dst_p = ws.buf(kTmp4, static_cast<size_t>(Tp * B * O_));
-      std::memcpy(src_p, src, static_cast<size_t>(T * B * in) * sizeof(float));
-      std::memset(src_p + T * B * in, 0, static_cast<size_t>((Tp - T) * B * in) * sizeof(float));
-      run(ws, w, Tp, B, in, src_p, dst_p, O_, dir);
-      for (int64_t r = 0; r < T * B; ++r)
-        std::memcpy(dst + r * ld_dst, dst_p + r * O_, static_cast<size_t>(O_) * sizeof(float));
-      return;
-    }
     const size_t n = static_cast<size_t>(T * B * in);
     const float scale = int8_ ? data_scale(src, n) : 1.f;
     const int threads = one_thread(B) ? 1 : ws.threads();

@@ -22,6 +22,7 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
     KeyReader keys(layers[i], i);
     BuildCtx ctx(weights, options, keys, dim, i);
     std::unique_ptr<Layer> l = make_layer(layers[i], ctx);
+    m->weight_floats_ += ctx.floats_read;
     if (dim < 0 && l->in_dim >= 0 && !l->takes_tokens()) m->input_dim_ = l->in_dim;
     dim = l->out_dim;
     if (l->uses_memory()) {
@@ -84,8 +85,17 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
   return "";
 }
 
+int64_t Model::batch_steps(std::span<const SeqInput> in, const std::vector<size_t>& rows) const {
+  int64_t T = 0;
+  for (size_t r : rows) T = std::max(T, in[r].length);
+  const double flops = 2.0 * static_cast<double>(weight_floats_) * static_cast<double>(rows.size() * T);
+  if (flops >= kPadBelowFlops) return T;
+  return (T + kStepGrain - 1) / kStepGrain * kStepGrain;
+}
+
 Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,
-                  int64_t dim, bool tokens, std::span<const std::string> names, const char* what) const {
+                  int64_t dim, bool tokens, std::span<const std::string> names, const char* what,
+                  int64_t steps) const {
   auto name = [&](size_t i) {
     return i < names.size() ? std::string(what) + " " + names[i]
                             : std::string(what) + " " + std::to_string(i);
@@ -93,7 +103,7 @@ Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector
   Act x;
   x.layout = Layout::kNTC;
   x.B = static_cast<int64_t>(rows.size());
-  x.T = 0;
+  x.T = steps;
   for (size_t r : rows) x.T = std::max(x.T, in[r].length);
   if (!tokens) {
     x.C = dim;
@@ -162,7 +172,8 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
   if (needs_memory()) {
     mem_act = gather(ws, memory, rows, kMemory, memory_dim_, false, names, "record");
   }
-  Act x = gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record");
+  Act x =
+      gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record", batch_steps(inputs, rows));
   for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i)
     layers_[i]->forward(ws, x, needs_memory() ? &mem_act : nullptr);
   ws.stream().wait();

@@ -50,6 +50,8 @@ class BuildCtx {
   std::vector<int64_t> shape_of(const std::string& name) const;
   /// Parameter `name` as f32, checked against `expected` (dims of -1 match anything).
   std::vector<float> get(const std::string& name, const std::vector<int64_t>& expected) const;
+  /// Parameter values get() has returned: the model's size, for Model::run's choice of batch length.
+  mutable int64_t floats_read = 0;
   /// Throws unless the incoming feature size is unknown or equals `dim`.
   void expect_in_dim(int64_t dim, const std::string& what) const;
 
