@@ -64,18 +64,26 @@ void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
   ws.run(*p, {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, x}});
 }
 
+// Rows of a record's attention: its length rounded up to a multiple of 8, within the batch's `T`
+// rows. The attention primitives are made for each (Lq, Lk), and making one (0.05-0.2 ms) cost a
+// small model's batch more than its attention did (x6 of bench/onednn, whose every new length made
+// six); rounded, they serve eight lengths. The extra keys are masked and the extra queries dropped.
+int64_t attention_rows(int64_t len, int64_t T) { return std::min(T, (len + 7) / 8 * 8); }
+
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
-// head h uses columns h*dh .. (h+1)*dh of each.
+// head h uses columns h*dh .. (h+1)*dh of each. Keys from `valid_k` on are masked: rows of padding,
+// finite, which their zero weights then leave out exactly.
 void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv,
-            float* ctx, int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, bool causal) {
+            float* ctx, int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, int64_t valid_k,
+            bool causal) {
   float* s = ws.buf(kTmp3, static_cast<size_t>(H * Lq * Lk));
   const float scale = 1.f / std::sqrt(static_cast<float>(dh));
   matmul3(ws, q, {H, Lq, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1},
           scale);
-  if (causal)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t i = 0; i < Lq; ++i)
-        for (int64_t j = i + 1; j < Lk; ++j) s[(h * Lq + i) * Lk + j] = -INFINITY;
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < Lq; ++i)
+      for (int64_t j = causal ? std::min(i + 1, valid_k) : valid_k; j < Lk; ++j)
+        s[(h * Lq + i) * Lk + j] = -INFINITY;
   softmax_rows(ws, s, H * Lq, Lk);
   matmul3(ws, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx, {H, Lq, dh}, {dh, ldc, 1},
           1.f);
@@ -268,9 +276,9 @@ class Transformer : public Layer {
     float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
     qkv_.run(ws, h, qkv, rows);
     for (int64_t b = 0; b < x.B; ++b) {
-      const int64_t L = x.len[b];
+      const int64_t L = x.len[b], R = attention_rows(L, x.T);
       const float* base = qkv + b * x.T * 3 * d_;
-      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, L,
+      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, R, R, L,
              causal_);
       if (L < x.T)
         std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
@@ -288,8 +296,8 @@ class Transformer : public Layer {
     for (int64_t b = 0; b < x.B; ++b) {
       const int64_t L = x.len[b];
       const float* kvb = kv + b * m.T * 2 * d_;
-      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_, L, m.len[b],
-             false);
+      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_,
+             attention_rows(L, x.T), attention_rows(m.len[b], m.T), m.len[b], false);
       if (L < x.T)
         std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
     }
