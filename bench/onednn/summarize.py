@@ -63,13 +63,14 @@ def main():
             return f"{fps / r['frames_per_s']:.2f}" if r else "-"
 
         raw, ort, i8, b16, prim = get(RAW), get(ORT), get(I8), get(BF), get(PRIM)
+        bf16_x = f"{b16['frames_per_s'] / fps:.2f}" if b16 else "-"
         ort_key = label(ort) if ort else ORT
         peak = 100.0 * s["gflops"] / (PEAK_F32_PER_CORE * t)
         print(f"| {case} | {t} | {fps:.0f} | {s['gflops']:.1f} | {peak:.0f}% | {col(raw)} | {col(ort)} | "
               f"{col(get(('pytorch', 'f32', 'auto')))} | {ratio(raw)}{med(SF, RAW) if raw else ''} | "
               f"{ratio(ort)}{med(SF, ort_key) if ort else ''} | {ratio(get(('pytorch', 'f32', 'auto')))} | "
               f"{(i8['frames_per_s'] / fps) if i8 else 0:.2f}{med(I8, SF) if i8 else ''} | "
-              f"{(b16['frames_per_s'] / fps) if b16 else float('nan'):.2f} | {col(prim)} |".replace("nan", "-"))
+              f"{bf16_x} | {col(prim)} |")
 
 
 if __name__ == "__main__":

@@ -64,11 +64,11 @@ void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
   ws.run(*p, {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, x}});
 }
 
-// Rows of a record's attention: its length rounded up to a multiple of 8, within the batch's `T`
-// rows. The attention primitives are made for each (Lq, Lk), and making one (0.05-0.2 ms) cost a
-// small model's batch more than its attention did (x6 of bench/onednn, whose every new length made
-// six); rounded, they serve eight lengths. The extra keys are masked and the extra queries dropped.
-int64_t attention_rows(int64_t len, int64_t T) { return std::min(T, (len + 7) / 8 * 8); }
+// Rows of a record's attention: its length rounded up by round_steps(), within the batch's `T` rows. The
+// attention primitives are made for each (Lq, Lk), and making one (0.05-0.2 ms) cost a small model's batch
+// more than its attention did (x6 of bench/onednn, whose every new length made six); rounded, they serve
+// eight lengths. The extra keys are masked and the extra queries dropped.
+int64_t attention_rows(int64_t len, int64_t T) { return std::min(T, round_steps(len)); }
 
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
 // head h uses columns h*dh .. (h+1)*dh of each. Keys from `valid_k` on are masked: rows of padding,

@@ -90,7 +90,7 @@ int64_t Model::batch_steps(std::span<const SeqInput> in, const std::vector<size_
   for (size_t r : rows) T = std::max(T, in[r].length);
   const double flops = 2.0 * static_cast<double>(weight_floats_) * static_cast<double>(rows.size() * T);
   if (flops >= kPadBelowFlops) return T;
-  return (T + kStepGrain - 1) / kStepGrain * kStepGrain;
+  return round_steps(T);
 }
 
 Act Model::gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,

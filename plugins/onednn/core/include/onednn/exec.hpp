@@ -30,6 +30,12 @@ const dnnl::engine& cpu_engine();
 /// (convolution, recurrent, attention) read only valid steps.
 enum class Layout { kNTC, kTNC };
 
+/// Step counts that share primitives: oneDNN fixes a primitive's shapes when it makes one, so a
+/// small model's batch (Model::batch_steps) and each record's attention run `n` steps rounded up to a
+/// multiple of kStepGrain, and one primitive serves kStepGrain lengths.
+constexpr int64_t kStepGrain = 8;
+inline int64_t round_steps(int64_t n) { return (n + kStepGrain - 1) / kStepGrain * kStepGrain; }
+
 struct Act {
   Layout layout = Layout::kNTC;
   int64_t B = 0, T = 0, C = 0;

@@ -91,15 +91,14 @@ class Model {
   Act gather(Workspace& ws, std::span<const SeqInput> in, const std::vector<size_t>& rows, int slot,
              int64_t dim, bool tokens, std::span<const std::string> names, const char* what,
              int64_t steps = 0) const;
-  /// The steps of a batch of `in`'s records `rows`: its longest record's, rounded up to a multiple of
-  /// kStepGrain for a small model. oneDNN fixes the shapes of a primitive when it makes one (0.05-0.2
+  /// The steps of a batch of `in`'s records `rows`: its longest record's, rounded up by round_steps()
+  /// for a small model. oneDNN fixes the shapes of a primitive when it makes one (0.05-0.2
   /// ms each here), and the engine's length grouping gives nearly every batch another longest record:
   /// on a small model that making cost more than the batch's own work (bench/onednn/README.md,
   /// --new-lengths). A padded batch is what any batch of unequal records is to the layers, so its
   /// records' outputs are theirs alone; where a batch's work is over kPadBelowFlops the making is
   /// small beside it, and the padding is left out.
   int64_t batch_steps(std::span<const SeqInput> in, const std::vector<size_t>& rows) const;
-  static constexpr int64_t kStepGrain = 8;
   static constexpr double kPadBelowFlops = 4e9;
 
   std::vector<std::unique_ptr<Layer>> layers_;
