@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -306,6 +307,17 @@ int main(int argc, char** argv) {
   int64_t batch = 0, new_lengths = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
+    // A number option's value must be a whole number: stoi would stop at "2x" or throw on "x".
+    const bool numeric = k == "--threads" || k == "--repeat" || k == "--batch" || k == "--new-lengths";
+    if (numeric && (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)) {
+      std::fprintf(stderr, "%s takes a whole number, got '%s'\n", k.c_str(), v.c_str());
+      return 2;
+    }
+    if (k == "--min-time" &&
+        (std::strtod(v.c_str(), nullptr) <= 0 || v.find_first_not_of("0123456789.") != std::string::npos)) {
+      std::fprintf(stderr, "--min-time takes seconds (a positive number), got '%s'\n", v.c_str());
+      return 2;
+    }
     if (k == "--model") dir = v;
     else if (k == "--impl") impl = v;
     else if (k == "--threads") threads = std::stoi(v);
@@ -325,6 +337,10 @@ int main(int argc, char** argv) {
                  "usage: onednn_bench --model DIR --impl seqflow|raw [--batch B] [--threads N] [--repeat R] "
                  "[--min-time S] [--precision f32|bf16|int8] [--rnn-kernel auto|primitive|matmul] "
                  "[--new-lengths N]\n");
+    return 2;
+  }
+  if (threads < 1 || repeat < 1) {
+    std::fprintf(stderr, "--threads and --repeat take at least 1\n");
     return 2;
   }
   Meta m = read_meta(dir);

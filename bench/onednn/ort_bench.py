@@ -16,6 +16,8 @@ import onnxruntime as ort
 
 
 def main():
+    if len(sys.argv) not in (4, 5) or not sys.argv[2].isdigit() or not sys.argv[3].isdigit():
+        sys.exit("usage: ort_bench.py MODEL_DIR THREADS REPEAT [MIN_TIME] (THREADS and REPEAT whole numbers)")
     d, threads, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     min_time = float(sys.argv[4]) if len(sys.argv) > 4 else 0.5
     with open(os.path.join(d, "meta.json")) as f:
