@@ -435,11 +435,8 @@ class Conv1d : public Layer {
   std::string step_unsupported() const override { return where + " (conv1d) looks at several steps at once"; }
 
   void forward(Workspace& ws, Act& x, const Act*) const override {
+    // Padding steps read as zeros (Act), as past the end of a sequence run alone.
     ws.to_layout(x, Layout::kNTC);
-    // Padding steps must read as zeros, as past the end of a sequence run alone.
-    for (int64_t b = 0; b < x.B; ++b)
-      if (x.len[b] < x.T)
-        std::memset(x.row(b, x.len[b]), 0, static_cast<size_t>((x.T - x.len[b]) * x.C) * sizeof(float));
     const int64_t T_out = out_length(x.T);
     Act y;
     y.layout = Layout::kNTC;

@@ -124,7 +124,6 @@ class Recurrent : public Layer {
     const bool full = x.all_full();
     const bool chunks = ws.threads() >= 2 && chunked(x.B);
     if (chunks || use_pipeline(ws, x.B)) {
-      zero_padding(x);
       Act y = ws.next(x, O_, Layout::kTNC);
       if (chunks)
         run_stack(ws, x, y, [&](Workspace& sub, int64_t l, const Act& in, float* out, const Pipe& pipe) {
@@ -138,7 +137,7 @@ class Recurrent : public Layer {
       return;
     }
     for (int64_t l = 0; l < L_; ++l) {
-      if (!full) zero_padding(x);
+      if (l > 0 && !full) x.zero_padding();
       Act y = ws.next(x, D_ * O_, Layout::kTNC);
       if (use_matmul(x.B)) {
         run_matmul(ws, l, x, y);
@@ -265,12 +264,6 @@ class Recurrent : public Layer {
   // batches 2 to 16, gave the same bytes.
   bool one_thread(int64_t B) const { return small_step(B) || (B == 1 && (cell_ != Cell::kLstm || P_ > 0)); }
 
-  // Padding steps are zeroed so that nothing but finite values ever reaches a gemm.
-  static void zero_padding(Act& x) {
-    for (int64_t b = 0; b < x.B; ++b)
-      for (int64_t t = x.len[b]; t < x.T; ++t)
-        std::memset(x.row(b, t), 0, static_cast<size_t>(x.C) * sizeof(float));
-  }
 
   // A unidirectional stack on two threads runs its layers side by side (run_stack()) on the matmul
   // kernel where int8 or rnn_kernel = "matmul" put it there; chunked() does the same on the RNN

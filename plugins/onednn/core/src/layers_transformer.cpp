@@ -72,7 +72,7 @@ int64_t attention_rows(int64_t len, int64_t T) { return std::min(T, round_steps(
 
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
 // head h uses columns h*dh .. (h+1)*dh of each. Keys from `valid_k` on are masked: rows of padding,
-// finite, which their zero weights then leave out exactly.
+// made from the zeros a layer gets there (Act), so finite, which their zero weights leave out exactly.
 void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv,
             float* ctx, int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, int64_t valid_k,
             bool causal) {

@@ -174,8 +174,10 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
   }
   Act x =
       gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record", batch_steps(inputs, rows));
-  for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i)
+  for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i) {
     layers_[i]->forward(ws, x, needs_memory() ? &mem_act : nullptr);
+    if (!x.all_full()) x.zero_padding();  // the invariant of Act; the output's padding is dropped
+  }
   ws.stream().wait();
   out.act_ = std::move(x);
   return out;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,8 +27,10 @@ namespace seqflow::onednn {
 const dnnl::engine& cpu_engine();
 
 /// Activations of a batch: NTC is [batch, time, channels], TNC is [time, batch, channels]; both
-/// dense. Steps t >= len[b] are padding whose contents are unspecified: layers that mix time steps
-/// (convolution, recurrent, attention) read only valid steps.
+/// dense. Steps t >= len[b] are padding: each layer gets them as zeros (Model::run zeroes them after
+/// every layer, whatever the layer left there), so that what reads them sees finite values that a
+/// record run alone would not change: attention's masked keys (a zero weight times a NaN is NaN),
+/// int8's batch scale, convolution past a record's end.
 enum class Layout { kNTC, kTNC };
 
 /// Step counts that share primitives: oneDNN fixes a primitive's shapes when it makes one, so a
@@ -50,6 +53,13 @@ struct Act {
     for (int64_t l : len)
       if (l != T) return false;
     return true;
+  }
+  void zero_padding() const {
+    for (int64_t b = 0; b < B; ++b)
+      if (layout == Layout::kNTC && len[b] < T)
+        std::memset(row(b, len[b]), 0, static_cast<size_t>((T - len[b]) * C) * sizeof(float));
+      else
+        for (int64_t t = len[b]; t < T; ++t) std::memset(row(b, t), 0, static_cast<size_t>(C) * sizeof(float));
   }
 };
 
