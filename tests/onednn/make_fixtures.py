@@ -79,10 +79,15 @@ def round_weights(module, dtype):
 
 class Case:
     def __init__(self, name, layers, module, inputs, tolerance=1e-4, step=False, memory_layers=None, dtype="F32",
-                 description=""):
+                 description="", nobias=False):
         self.name, self.layers, self.module, self.inputs = name, layers, module, inputs
         self.tolerance, self.step, self.memory_layers, self.dtype = tolerance, step, memory_layers, dtype
-        self.description = description
+        self.description, self.nobias = description, nobias
+
+
+def model_biases(module):
+    """The biases a PyTorch 2.1 module built with bias=False would not have (the memory model's kept)."""
+    return [n for n, _ in module.named_parameters() if n.endswith("bias") and not n.startswith("memconv.")]
 
 
 def write_case(c):
@@ -92,7 +97,15 @@ def write_case(c):
     os.makedirs(os.path.join(d, "expected"))
     c.module.eval()
     round_weights(c.module, c.dtype)
-    save_safetensors(os.path.join(d, "model.safetensors"), c.module.state_dict(), c.dtype)
+    state = c.module.state_dict()
+    if c.nobias:
+        # PyTorch 1.13 has no bias=False for these modules: zero biases compute the same, and the
+        # file leaves them out as PyTorch 2.1's state_dict would.
+        with torch.no_grad():
+            for n in model_biases(c.module):
+                c.module.get_parameter(n).zero_()
+        state = {k: v for k, v in state.items() if k not in model_biases(c.module)}
+    save_safetensors(os.path.join(d, "model.safetensors"), state, c.dtype)
     if c.memory_layers is not None:
         os.makedirs(os.path.join(d, "memory"))
     for i, x in enumerate(c.inputs):
@@ -268,12 +281,22 @@ def cases():
          lambda: feats(LENGTHS, 12), dtype="BF16", description="nn.Linear(12, 7), BF16 weights")
     case("embedding", [{"type": "embedding", "prefix": "emb"}], lambda: Seq(emb=nn.Embedding(20, 6)),
          lambda: tokens(LENGTHS, 20), description="nn.Embedding(20, 6)")
+    # max_norm renormalises looked-up rows even in eval mode; N(0, 1) rows of 6 have norms of 1-4.
+    case("embedding_max_norm", [{"type": "embedding", "prefix": "emb", "max_norm": 2.5}],
+         lambda: Seq(emb=nn.Embedding(20, 6, max_norm=2.5)), lambda: tokens(LENGTHS, 20),
+         description="nn.Embedding(20, 6, max_norm=2.5)")
+    case("embedding_max_norm_l1", [{"type": "embedding", "prefix": "emb", "max_norm": 4.0, "norm_type": 1.0}],
+         lambda: Seq(emb=nn.Embedding(20, 6, max_norm=4.0, norm_type=1.0)), lambda: tokens(LENGTHS, 20),
+         description="nn.Embedding(20, 6, max_norm=4.0, norm_type=1.0)")
     case("layer_norm", [{"type": "layer_norm", "prefix": "ln", "eps": 1e-6}],
          lambda: Seq(ln=nn.LayerNorm(10, eps=1e-6)), lambda: feats(LENGTHS, 10, 3.0),
          description="nn.LayerNorm(10, eps=1e-6) with trained-looking affine weights")
     case("layer_norm_plain", [{"type": "layer_norm", "elementwise_affine": False, "normalized_shape": 10}],
          lambda: Seq(ln=nn.LayerNorm(10, elementwise_affine=False)), lambda: feats(LENGTHS, 10, 3.0),
          description="nn.LayerNorm(10, elementwise_affine=False)")
+    case("layer_norm_nobias", [{"type": "layer_norm", "prefix": "ln", "bias": False}],
+         lambda: Seq(ln=nn.LayerNorm(10)), lambda: feats(LENGTHS, 10, 3.0), nobias=True,
+         description="nn.LayerNorm(10, bias=False) (PyTorch 2.1), as a zero bias")
     acts = {
         "relu": ({"type": "relu"}, nn.ReLU()),
         "gelu": ({"type": "gelu"}, nn.GELU()),
@@ -358,6 +381,17 @@ def cases():
              lambda: feats(LENGTHS, 16), step=True,
              memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
              description=str(layer) + ", memory = Conv1d(16, 16, 3, stride=2, padding=1)(x)")
+
+    case("encoder_nobias", [{"type": "transformer_encoder_layer", "prefix": "enc", "nhead": 4, "bias": False,
+                              "norm_first": True, "activation": "gelu"}],
+         lambda: Seq(enc=enc(norm_first=True, act="gelu")), lambda: feats(LENGTHS, 16), nobias=True,
+         description="TransformerEncoderLayer(16, 4, 32, bias=False, norm_first=True) (PyTorch 2.1), as zero biases")
+    case("decoder_nobias", [{"type": "transformer_decoder_layer", "prefix": "dec", "nhead": 4, "bias": False}],
+         lambda: Seq(memconv=nn.Conv1d(16, 16, 3, stride=2, padding=1),
+                     dec=nn.TransformerDecoderLayer(16, 4, 32, batch_first=True)),
+         lambda: feats(LENGTHS, 16), step=True, nobias=True,
+         memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
+         description="TransformerDecoderLayer(16, 4, 32, bias=False) (PyTorch 2.1), as zero biases")
 
     # ---- composite models ----
     case("acoustic",

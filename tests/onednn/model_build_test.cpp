@@ -126,6 +126,12 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
                      "key 'padding_mode' must be one of \"zeros\"");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
                      "key 'padding' must be a non-negative integer");
+  expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", ConfigValue::real(-1.5)}})}, *w,
+                     "max_norm must be a finite number >= 0, got -1.5");
+  expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", I(1)}, {"norm_type", I(0)}})}, *w,
+                     "norm_type must be > 0 (inf for the max norm), got 0");
+  expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", S("1")}})}, *w,
+                     "key 'max_norm' must be a number");
 }
 
 TEST_CASE("run-time input errors name the record", "[onednn][model]") {

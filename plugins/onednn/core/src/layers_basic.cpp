@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -324,10 +325,23 @@ class Embedding : public Layer {
     num_ = ctx.keys.get_int("num_embeddings", s[0], 1);
     dim_ = ctx.keys.get_int("embedding_dim", s[1], 1);
     ctx.keys.ignore("padding_idx");  // affects training only
-    ctx.keys.ignore("max_norm");
     ctx.keys.ignore("scale_grad_by_freq");
     ctx.keys.ignore("sparse");
+    double norm_type = ctx.keys.get_float("norm_type", 2.0);
     w_ = ctx.get(p + ".weight", {num_, dim_});
+    if (ctx.keys.has("max_norm")) {
+      double max_norm = ctx.keys.get_float("max_norm", 0);
+      auto num = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return std::string(buf);
+      };
+      if (!(max_norm >= 0) || std::isinf(max_norm))
+        throw WeightsError(ctx.where() + ": max_norm must be a finite number >= 0, got " + num(max_norm));
+      if (!(norm_type > 0))
+        throw WeightsError(ctx.where() + ": norm_type must be > 0 (inf for the max norm), got " + num(norm_type));
+      renorm_rows(max_norm, norm_type);
+    }
     out_dim = dim_;
   }
   bool takes_tokens() const override { return true; }
@@ -345,6 +359,24 @@ class Embedding : public Layer {
   }
 
  private:
+  // PyTorch renormalises, even in eval mode, each looked-up row whose norm exceeds max_norm, in place
+  // (torch.embedding_renorm_: row *= max_norm / (norm + 1e-7)); a renormalised row stays below
+  // max_norm, so doing every row once here gives the same rows for any lookup order.
+  void renorm_rows(double max_norm, double p) {
+    for (int64_t r = 0; r < num_; ++r) {
+      float* row = w_.data() + r * dim_;
+      double norm = 0;
+      for (int64_t j = 0; j < dim_; ++j) {
+        double a = std::fabs(static_cast<double>(row[j]));
+        norm = std::isinf(p) ? std::max(norm, a) : norm + (p == 2 ? a * a : p == 1 ? a : std::pow(a, p));
+      }
+      if (!std::isinf(p)) norm = p == 2 ? std::sqrt(norm) : p == 1 ? norm : std::pow(norm, 1 / p);
+      if (norm <= max_norm) continue;
+      auto scale = static_cast<float>(max_norm / (norm + 1e-7));
+      for (int64_t j = 0; j < dim_; ++j) row[j] *= scale;
+    }
+  }
+
   int64_t num_ = 0, dim_ = 0;
   std::vector<float> w_;
 };
@@ -489,13 +521,15 @@ class LayerNorm : public Layer {
     affine_ = ctx.keys.get_bool("elementwise_affine", true);
     eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
     int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
+    const bool bias = ctx.keys.get_bool("bias", true);
     std::string p = ctx.prefix(affine_);
     if (affine_) {
       std::vector<int64_t> s = ctx.shape_of(p + ".weight");
       if (n < 0 && s.size() == 1) n = s[0];
       if (n < 0) n = ctx.in_dim;
       gamma_ = ctx.get(p + ".weight", {n});
-      beta_ = ctx.get(p + ".bias", {n});
+      // PyTorch 2.1's bias = false: a zero shift adds nothing (x * g + 0 is x * g exactly).
+      beta_ = bias ? ctx.get(p + ".bias", {n}) : std::vector<float>(static_cast<size_t>(n), 0.f);
     } else if (n < 0) {
       n = ctx.in_dim;
       if (n < 0)

@@ -142,6 +142,11 @@ class Transformer : public Layer {
     eps_ = static_cast<float>(ctx.keys.get_float("layer_norm_eps", 1e-5));
     norm_first_ = ctx.keys.get_bool("norm_first", false);
     causal_ = ctx.keys.get_bool("causal", decoder);
+    // PyTorch 2.1's bias = false drops every bias of the layer, its LayerNorms' included.
+    const bool bias = ctx.keys.get_bool("bias", true);
+    auto get_bias = [&](const std::string& name, int64_t n) {
+      return bias ? ctx.get(name, {n}) : std::vector<float>();
+    };
     ctx.keys.ignore("dropout");
     ctx.keys.ignore("batch_first");
     ctx.expect_in_dim(d_, "d_model");
@@ -149,27 +154,32 @@ class Transformer : public Layer {
 
     auto attn = [&](const std::string& name, bool split) {
       std::vector<float> w = ctx.get(p + "." + name + ".in_proj_weight", {3 * d_, d_});
-      std::vector<float> b = ctx.get(p + "." + name + ".in_proj_bias", {3 * d_});
+      std::vector<float> b = get_bias(p + "." + name + ".in_proj_bias", 3 * d_);
       std::vector<float> wo = ctx.get(p + "." + name + ".out_proj.weight", {d_, d_});
-      std::vector<float> bo = ctx.get(p + "." + name + ".out_proj.bias", {d_});
+      std::vector<float> bo = get_bias(p + "." + name + ".out_proj.bias", d_);
       Dense out(std::move(wo), std::move(bo), d_, d_, prec);
       if (!split)
         return std::make_tuple(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), Dense(), std::move(out));
       const size_t dd = static_cast<size_t>(d_ * d_);
       std::vector<float> wq(w.begin(), w.begin() + dd), wkv(w.begin() + dd, w.end());
-      std::vector<float> bq(b.begin(), b.begin() + d_), bkv(b.begin() + d_, b.end());
+      std::vector<float> bq, bkv;
+      if (bias) {
+        bq.assign(b.begin(), b.begin() + d_);
+        bkv.assign(b.begin() + d_, b.end());
+      }
       return std::make_tuple(Dense(std::move(wq), std::move(bq), d_, d_, prec),
                              Dense(std::move(wkv), std::move(bkv), 2 * d_, d_, prec), std::move(out));
     };
     std::tie(qkv_, std::ignore, out_) = attn("self_attn", false);
     if (decoder_) std::tie(cq_, ckv_, cout_) = attn("multihead_attn", true);
-    ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), ctx.get(p + ".linear1.bias", {ff_}), ff_, d_,
-                 prec, true, act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
-    ff2_ =
-        Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), ctx.get(p + ".linear2.bias", {d_}), d_, ff_, prec);
+    ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), get_bias(p + ".linear1.bias", ff_), ff_, d_, prec,
+                 true, act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
+    ff2_ = Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), get_bias(p + ".linear2.bias", d_), d_, ff_, prec);
     for (int i = 1; i <= (decoder_ ? 3 : 2); ++i) {
       std::string n = p + ".norm" + std::to_string(i);
-      norms_.push_back({ctx.get(n + ".weight", {d_}), ctx.get(n + ".bias", {d_})});
+      std::vector<float> nb = get_bias(n + ".bias", d_);
+      if (!bias) nb.assign(static_cast<size_t>(d_), 0.f);  // x * g + 0 is x * g exactly
+      norms_.push_back({ctx.get(n + ".weight", {d_}), std::move(nb)});
     }
     in_dim = out_dim = d_;
   }
