@@ -318,6 +318,11 @@ def cases():
         "conv1d_dilation": ({"dilation": 2}, dict(dilation=2)),
         "conv1d_groups": ({"groups": 2, "padding": 1}, dict(groups=2, padding=1)),
         "conv1d_same": ({"padding": "same", "dilation": 2}, dict(padding="same", dilation=2)),
+        "conv1d_reflect": ({"padding": 2, "padding_mode": "reflect"}, dict(padding=2, padding_mode="reflect")),
+        "conv1d_replicate_same": ({"padding": "same", "dilation": 2, "padding_mode": "replicate"},
+                                  dict(padding="same", dilation=2, padding_mode="replicate")),
+        "conv1d_circular": ({"stride": 2, "padding": 3, "padding_mode": "circular"},
+                            dict(stride=2, padding=3, padding_mode="circular")),
     }
     for n, (cfg, kw) in convs.items():
         layer = {"type": "conv1d", "prefix": "conv", "kernel_size": 3}

@@ -122,8 +122,9 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
                      "an embedding must be the first layer");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", S("same")}, {"stride", I(2)}})}, *w,
                      "padding = \"same\" needs stride 1");
-  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding_mode", S("reflect")}})}, *w,
-                     "key 'padding_mode' must be one of \"zeros\"");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding_mode", S("reflected")}})}, *w,
+                     "key 'padding_mode' must be one of \"zeros\" \"reflect\" \"replicate\" \"circular\", "
+                     "got \"reflected\" (did you mean \"reflect\"?)");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
                      "key 'padding' must be a non-negative integer");
   expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", ConfigValue::real(-1.5)}})}, *w,
@@ -160,6 +161,16 @@ TEST_CASE("run-time input errors name the record", "[onednn][model]") {
   x.length = 2;
   CHECK_THROWS_WITH(conv->run(ws, {&x, 1}), "record 0: 2 steps are too few for the model's convolutions");
   CHECK(conv->step_unsupported().find("conv1d") != std::string::npos);
+  // Reflect padding needs more steps than the padding (as PyTorch's F.pad), circular as many.
+  auto reflect = Model::build(
+      {layer("conv1d", {{"prefix", S("conv")}, {"padding", I(3)}, {"padding_mode", S("reflect")}})}, *w);
+  auto circular = Model::build(
+      {layer("conv1d", {{"prefix", S("conv")}, {"padding", I(3)}, {"padding_mode", S("circular")}})}, *w);
+  x.length = 3;
+  CHECK_THROWS_WITH(reflect->run(ws, {&x, 1}), "record 0: 3 steps are too few for the model's convolutions");
+  CHECK(circular->run(ws, {&x, 1}).length(0) == 7);
+  x.length = 2;
+  CHECK_THROWS_WITH(circular->run(ws, {&x, 1}), "record 0: 2 steps are too few for the model's convolutions");
   CHECK_THROWS_WITH(conv->begin(1, 1), Catch::Contains("cannot run one step at a time"));
   // An empty record gives an empty output and does not disturb the others.
   x.length = 0;

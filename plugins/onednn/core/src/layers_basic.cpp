@@ -447,7 +447,12 @@ class Conv1d : public Layer {
                            ": key 'padding' must be a non-negative integer, \"same\" or \"valid\"");
       }
     }
-    std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros");
+    const std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros|reflect|replicate|circular");
+    mode_ = mode == "zeros" ? Mode::kZeros
+            : mode == "reflect" ? Mode::kReflect
+            : mode == "replicate" ? Mode::kReplicate
+                                  : Mode::kCircular;
+    if (pad_l_ == 0 && pad_r_ == 0) mode_ = Mode::kZeros;
     bool bias = ctx.keys.get_bool("bias", true);
     ctx.expect_in_dim(ic_, "in_channels");
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_});
@@ -460,6 +465,9 @@ class Conv1d : public Layer {
     out_dim = oc_;
   }
   int64_t out_length(int64_t len) const override {
+    // As PyTorch's F.pad: reflect needs more steps than either side's padding, circular as many.
+    const int64_t most = std::max(pad_l_, pad_r_);
+    if ((mode_ == Mode::kReflect && len <= most) || (mode_ == Mode::kCircular && len < most)) return 0;
     int64_t span = dilation_ * (k_ - 1);
     int64_t n = len + pad_l_ + pad_r_ - span - 1;
     return n < 0 ? 0 : n / stride_ + 1;
@@ -470,6 +478,10 @@ class Conv1d : public Layer {
     // Padding steps read as zeros (Act), as past the end of a sequence run alone.
     ws.to_layout(x, Layout::kNTC);
     const int64_t T_out = out_length(x.T);
+    // Other padding modes: each record padded on its own ends into a copy, convolved unpadded.
+    const bool copy = mode_ != Mode::kZeros;
+    const int64_t T_in = copy ? x.T + pad_l_ + pad_r_ : x.T;
+    const float* src_data = copy ? pad_copy(ws, x) : x.data;
     Act y;
     y.layout = Layout::kNTC;
     y.B = x.B;
@@ -479,8 +491,8 @@ class Conv1d : public Layer {
     y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
     for (int64_t l : x.len) y.len.push_back(out_length(l));
 
-    std::string key = prim_key("conv", owner_, {x.B, x.T});
-    dnnl::memory::desc src({x.B, ic_, x.T}, dt::f32, tag::nwc);
+    std::string key = prim_key("conv", owner_, {x.B, T_in});
+    dnnl::memory::desc src({x.B, ic_, T_in}, dt::f32, tag::nwc);
     dnnl::memory::desc dst({x.B, oc_, T_out}, dt::f32, tag::nwc);
     Workspace::Prim* p = ws.find(key);
     if (p == nullptr) {
@@ -489,7 +501,8 @@ class Conv1d : public Layer {
                        : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::any);
       dnnl::convolution_forward::desc d(
           dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wany,
-          dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_}, {dilation_ - 1}, {pad_l_}, {pad_r_});
+          dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_}, {dilation_ - 1}, {copy ? 0 : pad_l_},
+          {copy ? 0 : pad_r_});
       dnnl::convolution_forward::primitive_desc pd(d, base_attr(), cpu_engine());
       Workspace::Prim np;
       np.prim = dnnl::convolution_forward(pd);
@@ -498,7 +511,7 @@ class Conv1d : public Layer {
       p = &ws.put(key, std::move(np));
     }
     dnnl::memory w = ws.weights_as(w_mem_, p->weights);
-    p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(src, x.data)},
+    p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(src, const_cast<float*>(src_data))},
                                   {DNNL_ARG_WEIGHTS, w},
                                   {DNNL_ARG_BIAS, mem({{oc_}, dt::f32, tag::a}, b_.data())},
                                   {DNNL_ARG_DST, mem(dst, y.data)},
@@ -507,6 +520,32 @@ class Conv1d : public Layer {
   }
 
  private:
+  enum class Mode { kZeros, kReflect, kReplicate, kCircular };
+
+  // [B, pad_l + T + pad_r, C]: record b's steps -pad_l .. len + pad_r - 1 as `mode_` maps them into
+  // 0 .. len - 1 (out_length() has checked len against the padding), zeros after.
+  const float* pad_copy(Workspace& ws, const Act& x) const {
+    const int64_t Tp = x.T + pad_l_ + pad_r_, C = x.C;
+    float* out = ws.buf(kTmp0, static_cast<size_t>(x.B * Tp * C));
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b];
+      for (int64_t t = 0; t < Tp; ++t) {
+        float* dst = out + (b * Tp + t) * C;
+        int64_t i = t - pad_l_;
+        if (i >= L + pad_r_) {
+          std::memset(dst, 0, static_cast<size_t>(C) * sizeof(float));
+          continue;
+        }
+        if (mode_ == Mode::kReflect) i = i < 0 ? -i : i >= L ? 2 * (L - 1) - i : i;
+        else if (mode_ == Mode::kReplicate) i = std::clamp<int64_t>(i, 0, L - 1);
+        else i = (i % L + L) % L;
+        std::memcpy(dst, x.row(b, i), static_cast<size_t>(C) * sizeof(float));
+      }
+    }
+    return out;
+  }
+
+  Mode mode_ = Mode::kZeros;
   int64_t ic_ = 0, oc_ = 0, k_ = 1, stride_ = 1, dilation_ = 1, groups_ = 1, pad_l_ = 0, pad_r_ = 0;
   std::vector<float> w_, b_;
   dnnl::memory w_mem_;               // over w_, in PyTorch's layout
