@@ -1,6 +1,6 @@
 #include "io/json_fields.hpp"
-#include "io/half.hpp"
 
+#include <seqflow/half.hpp>
 #include <seqflow/sdk.hpp>
 
 #include <nlohmann/json.hpp>

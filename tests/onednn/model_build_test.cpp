@@ -129,8 +129,8 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
                      "key 'padding' must be a non-negative integer");
   expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", ConfigValue::real(-1.5)}})}, *w,
                      "max_norm must be a finite number >= 0, got -1.5");
-  expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", I(1)}, {"norm_type", I(0)}})}, *w,
-                     "norm_type must be > 0 (inf for the max norm), got 0");
+  expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", I(1)}, {"norm_type", I(0)}})},
+                     *w, "norm_type must be > 0 (inf for the max norm), got 0");
   expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", S("1")}})}, *w,
                      "key 'max_norm' must be a number");
 }

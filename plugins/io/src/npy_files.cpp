@@ -2,8 +2,9 @@
 
 #include "common.hpp"
 #include "io/glob.hpp"
-#include "io/half.hpp"
 #include "io/npy.hpp"
+
+#include <seqflow/half.hpp>
 
 #include <bit>
 #include <cstring>

@@ -4,9 +4,11 @@
 // step interface (seqflow/onednn_step.h) and `seqflow.onednn.model`, this module's own handle for
 // onednn.run (its vtable returns the Model; only code built with this module may use it).
 #include <seqflow/onednn_step.h>
+#include <seqflow/half.hpp>
 #include <seqflow/sdk.hpp>
 
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -245,8 +247,9 @@ class Run : public Transform<Run> {
  public:
   static constexpr Info info{
       "run",
-      "Runs an onednn.model on a tensor field of each record: [T, F] f32 features, or [T] i32/i64 token ids "
-      "when the model starts with an embedding; writes [T', C] f32 (T' = T unless a convolution changes it). "
+      "Runs an onednn.model on a tensor field of each record: [T, F] f32 features (f16 and bf16 are "
+      "converted; [T] is one feature per step, a waveform), or [T] i32/i64 token ids when the model starts "
+      "with an embedding; writes [T', C] f32 (T' = T unless a convolution changes it). "
       "With `batch = { size = N, by_length = true }` the engine groups records of similar length; each "
       "record's "
       "output equals running it alone (padding never reaches another record, also in bidirectional RNNs and "
@@ -262,7 +265,7 @@ batch = { size = 16, by_length = true }
   static constexpr sf_param_decl params[] = {
       Param::resource("model", kModelInterface, "The [resources.X] entry of plugin onednn.model to run."),
       Param::field("input", "\"features\"",
-                   "Tensor field with the sequence: [T, F] f32, or [T] i32/i64 token ids."),
+                   "Tensor field with the sequence: [T, F] or [T] f32/f16/bf16, or [T] i32/i64 token ids."),
       Param::field("output", "\"logits\"", "Tensor field that receives the model's output [T', C] f32."),
       Param::field(
           "memory", "\"\"",
@@ -303,15 +306,16 @@ batch = { size = 16, by_length = true }
 
   void process_batch(Context& ctx, std::span<Record> records) {
     std::vector<SeqInput> in, mem;
+    std::deque<std::vector<float>> converted;
     std::vector<Record> ok;
     std::vector<std::string> names;
     for (Record& r : records) {
       std::string name =
           id_ && r.has(id_) && r.type(id_) == SF_FIELD_STRING ? std::string(r.string(id_)) : "";
       std::string why;
-      SeqInput s = input(r, in_, why);
+      SeqInput s = input(r, in_, why, converted);
       SeqInput m;
-      if (why.empty() && mem_) m = input(r, mem_, why);
+      if (why.empty() && mem_) m = input(r, mem_, why, converted);
       if (why.empty()) why = model_->check(s, mem_ ? &m : nullptr);
       if (!why.empty()) {
         ctx.fail(r, (name.empty() ? std::string("record") : "record " + name) + ": " + why);
@@ -337,17 +341,28 @@ batch = { size = 16, by_length = true }
   }
 
  private:
-  SeqInput input(Record& r, Slot slot, std::string& why) const {
+  // f16/bf16 values are converted into `converted`, which must outlive the run.
+  static SeqInput input(Record& r, Slot slot, std::string& why, std::deque<std::vector<float>>& converted) {
     SeqInput s;
     if (!r.has(slot) || r.type(slot) != SF_FIELD_TENSOR) {
       why = "the input field is missing or not a tensor";
       return s;
     }
     Tensor t = r.tensor(slot);
-    if (t.dtype() == SF_DTYPE_F32 && t.ndim() == 2) {
-      s.features = static_cast<const float*>(t.raw());
+    const bool real = t.dtype() == SF_DTYPE_F32 || t.dtype() == SF_DTYPE_F16 || t.dtype() == SF_DTYPE_BF16;
+    if (real && (t.ndim() == 2 || t.ndim() == 1)) {
       s.length = t.dim(0);
-      s.dim = t.dim(1);
+      s.dim = t.ndim() == 2 ? t.dim(1) : 1;  // [T]: a waveform, one feature per step
+      if (t.dtype() == SF_DTYPE_F32) {
+        s.features = static_cast<const float*>(t.raw());
+      } else {
+        const size_t n = static_cast<size_t>(s.length * s.dim);
+        const auto* h = static_cast<const uint16_t*>(t.raw());
+        std::vector<float>& f = converted.emplace_back(n);
+        for (size_t i = 0; i < n; ++i)
+          f[i] = t.dtype() == SF_DTYPE_F16 ? f16_to_float(h[i]) : bf16_to_float(h[i]);
+        s.features = f.data();
+      }
     } else if ((t.dtype() == SF_DTYPE_I64 || t.dtype() == SF_DTYPE_I32) && t.ndim() == 1) {
       if (t.dtype() == SF_DTYPE_I64) s.tokens64 = static_cast<const int64_t*>(t.raw());
       else s.tokens32 = static_cast<const int32_t*>(t.raw());
@@ -355,7 +370,7 @@ batch = { size = 16, by_length = true }
       s.dim = 1;
     } else {
       why = std::string("tensor is ") + dtype_name(t.dtype()) + " with " + std::to_string(t.ndim()) +
-            " dims; expected [T, F] f32 features or [T] i32/i64 token ids";
+            " dims; expected [T, F] or [T] f32/f16/bf16 features, or [T] i32/i64 token ids";
     }
     return s;
   }

@@ -1,8 +1,8 @@
 #include "io/json_fields.hpp"
 
-#include "io/half.hpp"
 #include "io/text_format.hpp"
 
+#include <seqflow/half.hpp>
 #include <seqflow/sdk.hpp>
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,6 @@
 #include "io/jsonl_line.hpp"
 
-#include "io/half.hpp"
-
+#include <seqflow/half.hpp>
 #include <seqflow/sdk.hpp>
 
 #include <simdjson.h>

@@ -339,7 +339,8 @@ class Embedding : public Layer {
       if (!(max_norm >= 0) || std::isinf(max_norm))
         throw WeightsError(ctx.where() + ": max_norm must be a finite number >= 0, got " + num(max_norm));
       if (!(norm_type > 0))
-        throw WeightsError(ctx.where() + ": norm_type must be > 0 (inf for the max norm), got " + num(norm_type));
+        throw WeightsError(ctx.where() + ": norm_type must be > 0 (inf for the max norm), got " +
+                           num(norm_type));
       renorm_rows(max_norm, norm_type);
     }
     out_dim = dim_;
@@ -448,8 +449,8 @@ class Conv1d : public Layer {
       }
     }
     const std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros|reflect|replicate|circular");
-    mode_ = mode == "zeros" ? Mode::kZeros
-            : mode == "reflect" ? Mode::kReflect
+    mode_ = mode == "zeros"       ? Mode::kZeros
+            : mode == "reflect"   ? Mode::kReflect
             : mode == "replicate" ? Mode::kReplicate
                                   : Mode::kCircular;
     if (pad_l_ == 0 && pad_r_ == 0) mode_ = Mode::kZeros;
@@ -499,10 +500,10 @@ class Conv1d : public Layer {
       dnnl::memory::desc wany =
           groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_}, dt::f32, tag::any)
                        : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_}, dt::f32, tag::any);
-      dnnl::convolution_forward::desc d(
-          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wany,
-          dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_}, {dilation_ - 1}, {copy ? 0 : pad_l_},
-          {copy ? 0 : pad_r_});
+      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                        dnnl::algorithm::convolution_direct, src, wany,
+                                        dnnl::memory::desc({oc_}, dt::f32, tag::a), dst, {stride_},
+                                        {dilation_ - 1}, {copy ? 0 : pad_l_}, {copy ? 0 : pad_r_});
       dnnl::convolution_forward::primitive_desc pd(d, base_attr(), cpu_engine());
       Workspace::Prim np;
       np.prim = dnnl::convolution_forward(pd);

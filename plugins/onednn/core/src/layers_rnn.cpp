@@ -264,7 +264,6 @@ class Recurrent : public Layer {
   // batches 2 to 16, gave the same bytes.
   bool one_thread(int64_t B) const { return small_step(B) || (B == 1 && (cell_ != Cell::kLstm || P_ > 0)); }
 
-
   // A unidirectional stack on two threads runs its layers side by side (run_stack()) on the matmul
   // kernel where int8 or rnn_kernel = "matmul" put it there; chunked() does the same on the RNN
   // primitive. Measured on case b (LSTM 256, 2 layers), two threads,

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include <nlohmann/json.hpp>
+#include <seqflow/half.hpp>
 
 namespace seqflow::onednn {
 namespace {
@@ -28,32 +29,6 @@ constexpr DtypeInfo kDtypes[] = {
     {"I16", StDtype::kI16, 2},   {"I8", StDtype::kI8, 1},   {"U8", StDtype::kU8, 1},
     {"BOOL", StDtype::kBool, 1},
 };
-
-float half_to_float(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400u) == 0);
-      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (mant & 0x3ffu) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 std::string sq(std::string_view s) {
   std::string q(1, '\'');
@@ -248,15 +223,14 @@ std::vector<float> SafetensorsFile::to_f32(const StTensor& t) const {
       for (size_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, p + i * 2, 2);
-        out[i] = half_to_float(h);
+        out[i] = f16_to_float(h);
       }
       break;
     case StDtype::kBF16:
       for (size_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, p + i * 2, 2);
-        uint32_t bits = static_cast<uint32_t>(h) << 16;
-        std::memcpy(&out[i], &bits, 4);
+        out[i] = bf16_to_float(h);
       }
       break;
     default:

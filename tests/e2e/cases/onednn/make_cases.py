@@ -115,7 +115,31 @@ def main():
                   LINEAR, pipeline_extra='on_error = "skip"\n'),
          {"fc.weight": W, "fc.bias": b}, bad, {"good": relu(xs["a"] @ W.T + b)}, OUT_ARGS,
          stderr=["record wide: has 3 features per step, the model expects 2",
-                 "record ints: tensor is i64 with 2 dims; expected [T, F] f32 features or [T] i32/i64 token ids"])
+                 "record ints: tensor is i64 with 2 dims; expected [T, F] or [T] f32/f16/bf16 features, or [T] "
+                 "i32/i64 token ids"])
+
+    # Every input value is exact in f16 and bf16, so the outputs are the f32 ones, byte for byte.
+    half = {"a": xs["a"].astype(np.float16), "b": xs["b"], "c": xs["c"].astype(np.float16)}
+    case("half_features",
+         pipeline("f16 features (numpy <f2) are converted to f32; one record stays f32.", LINEAR),
+         {"fc.weight": W, "fc.bias": b}, half, {k: relu(x @ W.T + b) for k, x in xs.items()}, OUT_ARGS)
+    jsonl = pipeline("bf16 features from io.jsonl_read are converted to f32.", LINEAR).replace(
+        'plugin = "io.npy_read"\npaths = ["inputs/*.npy"]\noutput = "x"',
+        'plugin = "io.jsonl_read"\npaths = ["inputs.jsonl"]\nfields = { x = "tensor:bf16" }')
+    case("bf16_jsonl_features", jsonl, {"fc.weight": W, "fc.bias": b}, None,
+         {k: relu(x @ W.T + b) for k, x in xs.items()}, OUT_ARGS)
+    with open(os.path.join(HERE, "bf16_jsonl_features", "inputs.jsonl"), "w") as f:
+        for k, x in xs.items():
+            f.write(json.dumps({"id": k, "x": x.tolist()}) + "\n")
+
+    # Conv1d(1, 2, 2) on [T] samples: y[t] = (x[t] + 2 x[t+1], -x[t] + 0.5) with bias (0, 0.5).
+    cw, cb = np.array([[[1, 2]], [[-1, 0]]], np.float32), np.array([0, 0.5], np.float32)
+    waves = {"w1": np.array([1, -2, 0.5, 4], np.float32), "w2": np.array([3, 1], np.float32)}
+    conv = lambda v: np.stack([v[:-1] + 2 * v[1:], -v[:-1] + 0.5], axis=1).astype(np.float32)
+    case("waveform_1d",
+         pipeline("A [T] f32 tensor is T steps of one feature: raw samples into Conv1d(1, 2, 2).",
+                  '[{ type = "conv1d", prefix = "conv" }]'),
+         {"conv.weight": cw, "conv.bias": cb}, waves, {k: conv(v) for k, v in waves.items()}, OUT_ARGS)
 
     case("token_out_of_range",
          pipeline("Token id 9 is outside Embedding(4, 3): the record fails and the run stops.",

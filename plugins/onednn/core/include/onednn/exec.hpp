@@ -15,8 +15,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,7 +59,8 @@ struct Act {
       if (layout == Layout::kNTC && len[b] < T)
         std::memset(row(b, len[b]), 0, static_cast<size_t>((T - len[b]) * C) * sizeof(float));
       else
-        for (int64_t t = len[b]; t < T; ++t) std::memset(row(b, t), 0, static_cast<size_t>(C) * sizeof(float));
+        for (int64_t t = len[b]; t < T; ++t)
+          std::memset(row(b, t), 0, static_cast<size_t>(C) * sizeof(float));
   }
 };
 

@@ -1,11 +1,11 @@
-#include "io/half.hpp"
+#include <seqflow/half.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <limits>
 
-using namespace seqflow::io;
+using namespace seqflow;
 
 TEST_CASE("f16 conversions match IEEE binary16 bit patterns") {
   CHECK(float_to_f16(1.0f) == 0x3c00);

@@ -1,13 +1,17 @@
-// Half-precision conversions (IEEE binary16 "f16" and bfloat16 "bf16") for the io module.
+// seqflow/half.hpp: half-precision conversions (IEEE binary16 "f16" and bfloat16 "bf16"), for the
+// SF_DTYPE_F16 and SF_DTYPE_BF16 tensors a plugin reads or writes. Header-only, no SDK types.
 //
-// Pure functions on bit patterns; float -> half rounds to nearest even, keeps infinities and NaN
-// (quietened), and flushes nothing: binary16 subnormals are produced and read exactly.
+// What it is: pure functions on bit patterns. Half -> float is exact (every f16 and bf16 value is an
+// f32); float -> half rounds to nearest even, keeps infinities and NaN (quietened), and flushes
+// nothing: binary16 subnormals are produced and read exactly.
+// Lifecycle and ownership: none (inline functions on values). Threading: any thread.
+// Errors: none; every input has a result.
 #pragma once
 
 #include <bit>
 #include <cstdint>
 
-namespace seqflow::io {
+namespace seqflow {
 
 inline float f16_to_float(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
@@ -59,4 +63,4 @@ inline uint16_t float_to_bf16(float f) {
   return static_cast<uint16_t>(x >> 16);
 }
 
-}  // namespace seqflow::io
+}  // namespace seqflow
