@@ -79,10 +79,10 @@ def round_weights(module, dtype):
 
 class Case:
     def __init__(self, name, layers, module, inputs, tolerance=1e-4, step=False, memory_layers=None, dtype="F32",
-                 description="", nobias=False):
+                 description="", nobias=False, rename=None):
         self.name, self.layers, self.module, self.inputs = name, layers, module, inputs
         self.tolerance, self.step, self.memory_layers, self.dtype = tolerance, step, memory_layers, dtype
-        self.description, self.nobias = description, nobias
+        self.description, self.nobias, self.rename = description, nobias, rename or {}
 
 
 def model_biases(module):
@@ -105,6 +105,7 @@ def write_case(c):
             for n in model_biases(c.module):
                 c.module.get_parameter(n).zero_()
         state = {k: v for k, v in state.items() if k not in model_biases(c.module)}
+    state = {c.rename.get(k, k): v for k, v in state.items()}
     save_safetensors(os.path.join(d, "model.safetensors"), state, c.dtype)
     if c.memory_layers is not None:
         os.makedirs(os.path.join(d, "memory"))
@@ -329,6 +330,28 @@ def cases():
         layer.update(cfg)
         case(n, [layer], lambda kw=kw: Seq(conv=nn.Conv1d(6, 8, 3, **kw)), lambda: feats([7, 5, 11, 6], 6),
              description=f"nn.Conv1d(6, 8, 3, {kw})")
+
+    # Weight normalization (TCNs, wav2vec2's positional convolution): g drawn away from ||v||, which
+    # weight_norm starts it at, so that a weight taken as v alone would not match.
+    def weight_norm(module, dim=0):
+        module = nn.utils.weight_norm(module, dim=dim)
+        with torch.no_grad():
+            module.weight_g.mul_(torch.rand_like(module.weight_g) + 0.5)
+        return module
+
+    case("conv1d_weight_norm", [{"type": "conv1d", "prefix": "conv", "padding": 1}],
+         lambda: Seq(conv=weight_norm(nn.Conv1d(6, 8, 3, padding=1))), lambda: feats([7, 5, 11, 6], 6),
+         description="nn.utils.weight_norm(nn.Conv1d(6, 8, 3, padding=1)): conv.weight_g, conv.weight_v")
+    case("conv1d_weight_norm_dim2", [{"type": "conv1d", "prefix": "conv", "padding": 2, "groups": 2}],
+         lambda: Seq(conv=weight_norm(nn.Conv1d(8, 8, 5, padding=2, groups=2), dim=2)),
+         lambda: feats([7, 5, 11, 6], 8),
+         description="wav2vec2's positional convolution: weight_norm(Conv1d(8, 8, 5, groups=2), dim=2)")
+    case("linear_weight_norm_param", [{"type": "linear", "prefix": "fc"}],
+         lambda: Seq(fc=weight_norm(nn.Linear(12, 7))), lambda: feats(LENGTHS, 12),
+         rename={"fc.weight_g": "fc.parametrizations.weight.original0",
+                 "fc.weight_v": "fc.parametrizations.weight.original1"},
+         description="weight norm as PyTorch 2.1's parametrizations.weight_norm names it (original0 = g, "
+                     "original1 = v; computed by 1.13's weight_norm)")
 
     # ---- recurrent ----
     rnns = {

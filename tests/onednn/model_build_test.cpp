@@ -135,6 +135,25 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
                      "key 'max_norm' must be a number");
 }
 
+TEST_CASE("weight normalization folds g and v, and a g that does not fit v is named", "[onednn][model]") {
+  // w = v * g / ||v|| per output row (dim 0): rows (3, 4) and (0, 2) have norms 5 and 2.
+  auto w = weights({{"fc.weight_g", {{2, 1}, {10.f, 1.f}}},
+                    {"fc.weight_v", {{2, 2}, {3.f, 4.f, 0.f, 2.f}}},
+                    {"bad.weight_g", {{3, 1}, filled(3)}},
+                    {"bad.weight_v", {{2, 2}, filled(4)}}});
+  auto m = Model::build({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}})}, *w);
+  std::vector<float> x = {1.f, 1.f};
+  SeqInput in{x.data(), nullptr, nullptr, 1, 2};
+  Workspace ws;
+  std::vector<float> y(2);
+  m->run(ws, {&in, 1}).copy(0, y.data());
+  CHECK(y[0] == Approx(6.f + 8.f));
+  CHECK(y[1] == Approx(0.f + 1.f));
+  expect_build_error({layer("linear", {{"prefix", S("bad")}, {"bias", B(false)}})}, *w,
+                     "weight norm of 'bad.weight': 'bad.weight_g' has shape [3, 1], which does not fit "
+                     "'bad.weight_v' [2, 2] (each dim 1 or equal)");
+}
+
 TEST_CASE("run-time input errors name the record", "[onednn][model]") {
   auto w = weights({{"emb.weight", {{10, 4}, filled(40)}},
                     {"conv.weight", {{4, 4, 3}, filled(48)}},

@@ -33,10 +33,62 @@ std::string BuildCtx::prefix(bool required) {
   return p;
 }
 
-bool BuildCtx::has(const std::string& name) const { return weights_.find(name) != nullptr; }
+bool BuildCtx::has(const std::string& name) const {
+  return weights_.find(name) != nullptr || weight_norm(name).first != nullptr;
+}
+
+// torch.nn.utils.weight_norm stores `w` as `w_g` and `w_v`; its successor
+// torch.nn.utils.parametrizations.weight_norm (PyTorch 2.1) as `parametrizations.w.original0` (g)
+// and `.original1` (v), beside the module's other parameters.
+std::pair<const StTensor*, const StTensor*> BuildCtx::weight_norm(const std::string& name) const {
+  const StTensor* g = weights_.find(name + "_g");
+  const StTensor* v = weights_.find(name + "_v");
+  if (g != nullptr && v != nullptr) return {g, v};
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos) return {nullptr, nullptr};
+  const std::string p = name.substr(0, dot) + ".parametrizations." + name.substr(dot + 1) + ".original";
+  g = weights_.find(p + "0");
+  v = weights_.find(p + "1");
+  if (g != nullptr && v != nullptr) return {g, v};
+  return {nullptr, nullptr};
+}
+
+// w = v * (g / ||v||), the norm over every axis where g has size 1 (PyTorch's norm_except_dim).
+std::vector<float> BuildCtx::fold_weight_norm(const std::string& name, const StTensor& g,
+                                              const StTensor& v) const {
+  const std::vector<int64_t>& vs = v.shape;
+  std::vector<int64_t> gs = g.shape;
+  if (g.numel() == 1) gs.assign(vs.size(), 1);
+  bool ok = gs.size() == vs.size();
+  for (size_t i = 0; ok && i < gs.size(); ++i) ok = gs[i] == 1 || gs[i] == vs[i];
+  if (!ok)
+    throw WeightsError(where() + ": weight norm of '" + name + "': '" + g.name + "' has shape " +
+                       shape_str(g.shape) + ", which does not fit '" + v.name + "' " + shape_str(vs) +
+                       " (each dim 1 or equal)");
+  const std::vector<float> gv = weights_.to_f32(g), vv = weights_.to_f32(v);
+  // Element i of v belongs to slice j of g: j's digits are i's on the axes that g keeps.
+  auto slice = [&](size_t i) {
+    size_t j = 0, gstride = 1;
+    for (size_t a = vs.size(); a-- > 0;) {
+      const size_t digit = i % static_cast<size_t>(vs[a]);
+      i /= static_cast<size_t>(vs[a]);
+      if (gs[a] != 1) j += digit * gstride;
+      gstride *= static_cast<size_t>(gs[a]);
+    }
+    return j;
+  };
+  std::vector<double> sq(gv.size(), 0.0);
+  for (size_t i = 0; i < vv.size(); ++i) sq[slice(i)] += static_cast<double>(vv[i]) * vv[i];
+  std::vector<float> scale(gv.size());
+  for (size_t j = 0; j < gv.size(); ++j) scale[j] = gv[j] / static_cast<float>(std::sqrt(sq[j]));
+  std::vector<float> w(vv.size());
+  for (size_t i = 0; i < vv.size(); ++i) w[i] = vv[i] * scale[slice(i)];
+  return w;
+}
 
 std::vector<int64_t> BuildCtx::shape_of(const std::string& name) const {
   const StTensor* t = weights_.find(name);
+  if (t == nullptr && weight_norm(name).second != nullptr) return weight_norm(name).second->shape;
   if (t == nullptr) {
     // List what the file has under the same prefix: the usual mistake is the prefix.
     std::string stem = name.substr(0, name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
@@ -70,7 +122,10 @@ std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int6
     throw WeightsError(where() + ": parameter '" + name + "' has shape " + shape_str(shape) + ", expected " +
                        e + "]");
   }
-  std::vector<float> v = weights_.to_f32(*weights_.find(name));
+  const StTensor* t = weights_.find(name);
+  std::vector<float> v = t != nullptr
+                             ? weights_.to_f32(*t)
+                             : fold_weight_norm(name, *weight_norm(name).first, *weight_norm(name).second);
   floats_read += static_cast<int64_t>(v.size());
   return v;
 }

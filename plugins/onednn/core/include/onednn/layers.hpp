@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "onednn/exec.hpp"
@@ -48,7 +49,8 @@ class BuildCtx {
   bool has(const std::string& name) const;
   /// The shape of parameter `name`; throws naming it when absent.
   std::vector<int64_t> shape_of(const std::string& name) const;
-  /// Parameter `name` as f32, checked against `expected` (dims of -1 match anything).
+  /// Parameter `name` as f32, checked against `expected` (dims of -1 match anything). A parameter
+  /// under weight normalization (its g and v, either PyTorch naming) is folded into the weight.
   std::vector<float> get(const std::string& name, const std::vector<int64_t>& expected) const;
   /// Parameter values get() has returned: the model's size, for Model::run's choice of batch length.
   mutable int64_t floats_read = 0;
@@ -56,6 +58,9 @@ class BuildCtx {
   void expect_in_dim(int64_t dim, const std::string& what) const;
 
  private:
+  std::pair<const StTensor*, const StTensor*> weight_norm(const std::string& name) const;
+  std::vector<float> fold_weight_norm(const std::string& name, const StTensor& g, const StTensor& v) const;
+
   const SafetensorsFile& weights_;
 };
 
