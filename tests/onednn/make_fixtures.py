@@ -382,6 +382,11 @@ def cases():
          [{"type": "positional_encoding", "kind": "sinusoidal", "d_model": 16, "max_len": 64, "scale": 2.0}],
          lambda: Seq(pe=Sinusoidal(16, 64, 2.0)), lambda: feats([40, 12, 33], 16),
          description="tutorial PositionalEncoding, x * 2 + pe")
+    # Positions past seqflow's 4096-row table are computed as they are needed: a record past it.
+    case("pos_sinusoidal_long",
+         [{"type": "positional_encoding", "kind": "sinusoidal", "d_model": 2, "max_len": 5000}],
+         lambda: Seq(pe=Sinusoidal(2, 5000)), lambda: feats([4200, 7], 2),
+         description="tutorial PositionalEncoding(2, max_len=5000) over 4200 steps")
     case("pos_learned", [{"type": "positional_encoding", "kind": "learned", "prefix": "pe.emb"}],
          lambda: Seq(pe=Learned(32, 16)), lambda: feats([20, 12, 31], 16), description="learned positions")
 

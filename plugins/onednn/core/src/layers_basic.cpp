@@ -720,16 +720,12 @@ class Positional : public Layer {
         throw WeightsError(ctx.where() + ": sinusoidal encodings need an even d_model, got " +
                            std::to_string(d_));
       // The float32 arithmetic of the PyTorch tutorial's PositionalEncoding, so that large positions agree.
-      pe_.assign(static_cast<size_t>(max_len_ * d_), 0.f);
       const float c = static_cast<float>(-std::log(10000.0) / static_cast<double>(d_));
-      for (int64_t i = 0; i < d_; i += 2) {
-        const float div = std::exp(static_cast<float>(i) * c);
-        for (int64_t pos = 0; pos < max_len_; ++pos) {
-          const float a = static_cast<float>(pos) * div;
-          pe_[pos * d_ + i] = std::sin(a);
-          pe_[pos * d_ + i + 1] = std::cos(a);
-        }
-      }
+      for (int64_t i = 0; i < d_; i += 2) div_.push_back(std::exp(static_cast<float>(i) * c));
+      // A table for the first positions only: max_len = 100000 at d_model 1024 would be 400 MB.
+      const int64_t rows = std::min<int64_t>(max_len_, kTableRows);
+      pe_.assign(static_cast<size_t>(rows * d_), 0.f);
+      for (int64_t pos = 0; pos < rows; ++pos) sinusoid(pos, pe_.data() + pos * d_, 1.f);
     }
     ctx.keys.ignore("dropout");
     in_dim = out_dim = d_;
@@ -751,14 +747,26 @@ class Positional : public Layer {
   }
 
  private:
+  static constexpr int64_t kTableRows = 4096;
+
+  // Sinusoidal position `pos` added to `out` (x * scale + pe with scale = 1 on a zero row: the table).
+  void sinusoid(int64_t pos, float* out, float scale) const {
+    for (size_t k = 0; k < div_.size(); ++k) {
+      const float a = static_cast<float>(pos) * div_[k];
+      out[2 * k] = out[2 * k] * scale + std::sin(a);
+      out[2 * k + 1] = out[2 * k + 1] * scale + std::cos(a);
+    }
+  }
   void add(float* r, int64_t t) const {
+    if (static_cast<size_t>((t + 1) * d_) > pe_.size()) return sinusoid(t, r, scale_);  // past the table
     const float* pe = pe_.data() + t * d_;
     for (int64_t c = 0; c < d_; ++c) r[c] = r[c] * scale_ + pe[c];
   }
   std::string kind_;
   float scale_ = 1.f;
   int64_t max_len_ = 0, d_ = 0;
-  std::vector<float> pe_;
+  std::vector<float> pe_;   // learned: [max_len, d]; sinusoidal: the first kTableRows positions
+  std::vector<float> div_;  // sinusoidal: the frequency of each sin/cos pair
 };
 
 }  // namespace
