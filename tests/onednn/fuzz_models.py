@@ -93,6 +93,19 @@ def divisors(n):
     return [k for k in range(1, n + 1) if n % k == 0]
 
 
+def maybe_weight_norm(rng, module, parts):
+    """Sometimes puts `module` under torch.nn.utils.weight_norm (any dim, or None), g away from ||v||."""
+    if rng.random() >= 0.25:
+        return module
+    dims = list(range(module.weight.dim())) + [None]
+    dim = dims[int(rng.integers(0, len(dims)))]
+    module = nn.utils.weight_norm(module, dim=dim)
+    with torch.no_grad():
+        module.weight_g.mul_(torch.rand_like(module.weight_g) + 0.5)
+    parts.append(f"weight_norm dim {dim}")
+    return module
+
+
 def draw_composite(rng):
     """A random chain of the other layer kinds (Embedding or features in; Conv1d, Linear, LayerNorm,
     activations, Dropout, positional encodings, a small LSTM/GRU/RNN, Transformer encoder and decoder
@@ -129,8 +142,8 @@ def draw_composite(rng):
             pad = ["same", "valid", 0, 1, 3][int(rng.integers(0, 5 if s == 1 else 2) + (0 if s == 1 else 3))]
             bias = bool(rng.random() < 0.8)
             mode = ["zeros", "zeros", "reflect", "replicate", "circular"][int(rng.integers(0, 5))]
-            mods[name] = nn.Conv1d(d, out, k, stride=s, padding=pad, dilation=dil, groups=g, bias=bias,
-                                   padding_mode=mode)
+            mods[name] = maybe_weight_norm(rng, nn.Conv1d(d, out, k, stride=s, padding=pad, dilation=dil, groups=g,
+                                                          bias=bias, padding_mode=mode), parts)
             steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
             padv = f'"{pad}"' if isinstance(pad, str) else pad
             layers.append(f'{{ type = "conv1d", prefix = "{name}", kernel_size = {k}, stride = {s}, '
@@ -141,7 +154,7 @@ def draw_composite(rng):
             d = out
         elif kind == "linear":
             out, bias = int(rng.choice([1, 7, 32, 130])), bool(rng.random() < 0.8)
-            mods[name] = nn.Linear(d, out, bias=bias)
+            mods[name] = maybe_weight_norm(rng, nn.Linear(d, out, bias=bias), parts)
             steps.append((name, lambda m, x, mem: m(x)))
             layers.append(f'{{ type = "linear", prefix = "{name}", bias = {str(bias).lower()} }}')
             parts.append(f"linear {d}->{out}")
@@ -221,7 +234,7 @@ def draw_composite(rng):
                     mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
                     shrink_mem = (k, s)
                 parts.append("memory " + memory_layers)
-    if rng.random() < 0.3:
+    if rng.random() < 0.3 or not layers:  # every draw skipped: a model needs a layer
         a = str(rng.choice(["softmax", "log_softmax"]))
         f = nn.Softmax(dim=-1) if a == "softmax" else nn.LogSoftmax(dim=-1)
         steps.append((None, lambda m, x, mem, f=f: f(x)))
