@@ -61,13 +61,26 @@ layers = [
 ]
 )"};
   static constexpr sf_param_decl params[] = {
-      Param::path("weights", nullptr,
-                  "The safetensors file with the model's state_dict (F32, F16 or BF16 tensors)."),
+      Param::path(
+          "weights", nullptr,
+          "The safetensors file with the model's state_dict (F32, F16, BF16 or F64 tensors). A weight "
+          "under weight normalization (<name>_g and <name>_v, or PyTorch 2.1's "
+          "parametrizations.<name>.original0/1) is folded."),
       Param::array(
           "layers", nullptr,
           "The layers, in order: tables with `type`, `prefix` and the layer's PyTorch constructor "
-          "arguments (hidden_size, num_layers, bidirectional, nhead, norm_first, kernel_size, stride, "
-          "padding, ...); sizes the weights determine may be left out."),
+          "arguments; sizes the weights determine may be left out. Keys by type: embedding: "
+          "num_embeddings, embedding_dim, max_norm, norm_type; linear: in_features, out_features, bias; "
+          "conv1d: in_channels, out_channels, kernel_size, stride, padding (int, \"same\", \"valid\"), "
+          "dilation, groups, bias, padding_mode (zeros, reflect, replicate, circular); layer_norm: "
+          "normalized_shape, eps, elementwise_affine, bias; lstm, gru, rnn: input_size, hidden_size, "
+          "num_layers, bias, bidirectional, proj_size (lstm), nonlinearity (rnn: tanh, relu); "
+          "transformer_encoder_layer, transformer_decoder_layer: d_model, nhead, dim_feedforward, "
+          "activation (relu, gelu), layer_norm_eps, norm_first, bias, causal (default: false for the "
+          "encoder, true for the decoder); positional_encoding: kind (sinusoidal: d_model, max_len, "
+          "scale; learned: max_len, scale); gelu: approximate (none, tanh); softmax, log_softmax: dim "
+          "(-1). dropout, batch_first, padding_idx and the like are accepted and do nothing at "
+          "inference."),
       Param::string("precision", "\"f32\"",
                     "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "
                     "output channel and activations per batch (dynamic scales) in linear layers, Transformer "
