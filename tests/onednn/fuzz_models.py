@@ -128,8 +128,8 @@ def draw_composite(rng):
         width = d = int(rng.choice([1, 3, 8, 16, 40, 80]))
     memory, memory_layers, shrink = None, None, []
     for i in range(int(rng.integers(2, 7))):
-        kind = str(rng.choice(["conv1d", "linear", "layer_norm", "act", "act", "dropout", "positional",
-                               "recurrent", "encoder", "decoder"]))
+        kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "act", "act", "dropout",
+                               "positional", "recurrent", "encoder", "decoder"]))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
             # A LayerNorm over one feature is its bias, and PyTorch's rounding noise in x - mean comes
@@ -170,6 +170,29 @@ def draw_composite(rng):
             layers.append(f'{{ type = "layer_norm", prefix = "{name}", normalized_shape = {d}, eps = {eps!r}, '
                           f'elementwise_affine = {str(affine).lower()} }}')
             parts.append(f"layer_norm eps {eps} affine {affine}")
+        elif kind == "batch_norm":
+            mods[name] = nn.BatchNorm1d(d, eps=float(rng.choice([1e-5, 1e-3])))
+            bn = mods[name]
+            with torch.no_grad():
+                for t, mu, sd in ((bn.weight, 1, .3), (bn.bias, 0, .3), (bn.running_mean, 0, 1)):
+                    t.normal_(mu, sd)
+                bn.running_var.uniform_(0.3, 3.0)
+            steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
+            layers.append(f'{{ type = "batch_norm", prefix = "{name}", eps = {mods[name].eps!r} }}')
+            parts.append("batch_norm")
+        elif kind == "group_norm":
+            # Groups of two or more features: one feature over one step has no variance to normalize.
+            options = [g for g in divisors(d) if d // g >= 2]
+            if not options:
+                continue
+            groups = int(rng.choice(options))
+            mods[name] = nn.GroupNorm(groups, d)
+            with torch.no_grad():
+                mods[name].weight.normal_(1, .3)
+                mods[name].bias.normal_(0, .3)
+            steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
+            layers.append(f'{{ type = "group_norm", prefix = "{name}", num_groups = {groups} }}')
+            parts.append(f"group_norm {groups}")
         elif kind in ("act", "dropout"):
             a = "dropout" if kind == "dropout" else str(rng.choice(["relu", "gelu", "gelu_tanh", "silu", "tanh",
                                                                      "sigmoid"]))

@@ -199,7 +199,7 @@ class Seq(nn.Module):
         for name, m in self.named_children():
             if name == "memconv":
                 continue
-            if isinstance(m, nn.Conv1d):
+            if isinstance(m, (nn.Conv1d, nn.BatchNorm1d, nn.GroupNorm)):
                 x = m(x.transpose(1, 2)).transpose(1, 2)
             elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
                 x = m(x)[0]
@@ -265,9 +265,12 @@ def cases():
         # Trained-looking norms: PyTorch initialises them to weight 1, bias 0, which would hide a mix-up.
         with torch.no_grad():
             for m in module.modules():
-                if isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+                if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d, nn.GroupNorm)) and m.weight is not None:
                     m.weight.normal_(1.0, 0.3)
                     m.bias.normal_(0.0, 0.3)
+                if isinstance(m, nn.BatchNorm1d) and m.running_mean is not None:
+                    m.running_mean.normal_(0.0, 0.5)
+                    m.running_var.uniform_(0.5, 2.0)
         out.append(Case(name, layers, module, inputs(), **kw))
 
     # ---- row-wise layers ----
@@ -298,6 +301,15 @@ def cases():
     case("layer_norm_nobias", [{"type": "layer_norm", "prefix": "ln", "bias": False}],
          lambda: Seq(ln=nn.LayerNorm(10)), lambda: feats(LENGTHS, 10, 3.0), nobias=True,
          description="nn.LayerNorm(10, bias=False) (PyTorch 2.1), as a zero bias")
+    case("batch_norm", [{"type": "batch_norm", "prefix": "bn", "eps": 1e-3}],
+         lambda: Seq(bn=nn.BatchNorm1d(6, eps=1e-3)), lambda: feats(LENGTHS, 6, 2.0), step=True,
+         description="nn.BatchNorm1d(6, eps=1e-3) with trained-looking running statistics")
+    case("batch_norm_batch_stats", [{"type": "batch_norm", "prefix": "bn", "track_running_stats": False}],
+         lambda: Seq(bn=nn.BatchNorm1d(6, track_running_stats=False)), lambda: feats(LENGTHS, 6, 2.0),
+         description="nn.BatchNorm1d(6, track_running_stats=False): each record's own statistics")
+    case("group_norm", [{"type": "group_norm", "prefix": "gn", "num_groups": 2}],
+         lambda: Seq(gn=nn.GroupNorm(2, 6)), lambda: feats(LENGTHS, 6, 2.0),
+         description="nn.GroupNorm(2, 6) over each record's steps")
     acts = {
         "relu": ({"type": "relu"}, nn.ReLU()),
         "gelu": ({"type": "gelu"}, nn.GELU()),
@@ -438,6 +450,30 @@ def cases():
                      head=nn.Linear(24, 10), out=nn.LogSoftmax(dim=-1)),
          lambda: feats([30, 17, 41, 8], 12),
          description="Conv1d + BiLSTM + Linear acoustic model")
+    case("conv_bn_block",
+         [{"type": "conv1d", "prefix": "conv1", "kernel_size": 5, "padding": 2},
+          {"type": "batch_norm", "prefix": "bn1"},
+          {"type": "relu"},
+          {"type": "conv1d", "prefix": "conv2", "kernel_size": 3, "padding": 1, "groups": 4, "bias": False},
+          {"type": "batch_norm", "prefix": "bn2"},
+          {"type": "relu"},
+          {"type": "linear", "prefix": "head"},
+          {"type": "log_softmax"}],
+         lambda: Seq(conv1=nn.Conv1d(12, 16, 5, padding=2), bn1=nn.BatchNorm1d(16), act1=nn.ReLU(),
+                     conv2=nn.Conv1d(16, 16, 3, padding=1, groups=4, bias=False), bn2=nn.BatchNorm1d(16),
+                     act2=nn.ReLU(), head=nn.Linear(16, 10), out=nn.LogSoftmax(dim=-1)),
+         lambda: feats([30, 17, 41, 8], 12),
+         description="Jasper/QuartzNet-style Conv1d + BatchNorm1d + ReLU blocks and a CTC head")
+    case("waveform_frontend",
+         [{"type": "conv1d", "prefix": "conv0", "kernel_size": 10, "stride": 5, "bias": False},
+          {"type": "group_norm", "prefix": "norm0", "num_groups": 8},
+          {"type": "gelu"},
+          {"type": "conv1d", "prefix": "conv1", "kernel_size": 3, "stride": 2, "bias": False},
+          {"type": "gelu"}],
+         lambda: Seq(conv0=nn.Conv1d(1, 8, 10, stride=5, bias=False), norm0=nn.GroupNorm(8, 8), act0=nn.GELU(),
+                     conv1=nn.Conv1d(8, 8, 3, stride=2, bias=False), act1=nn.GELU()),
+         lambda: feats([400, 161, 77], 1),
+         description="wav2vec2's feature extractor, scaled down: raw samples, Conv1d + GroupNorm(C, C) + GELU")
     case("classifier",
          [{"type": "embedding", "prefix": "emb"},
           {"type": "positional_encoding", "kind": "sinusoidal", "max_len": 64, "scale": 4.0},

@@ -323,3 +323,18 @@ TEST_CASE("a sinusoidal encoding's max_len costs no memory past its first positi
   CHECK(a == b);
   CHECK(a[4 * 4999 + 1] != 0.f);
 }
+
+TEST_CASE("batch_norm and group_norm configuration errors", "[onednn][model]") {
+  auto w = weights({{"gn.weight", {{6}, filled(6)}}, {"gn.bias", {{6}, filled(6)}}});
+  expect_build_error({layer("group_norm", {{"prefix", S("gn")}})}, *w, "needs key 'num_groups'");
+  expect_build_error({layer("group_norm", {{"prefix", S("gn")}, {"num_groups", I(4)}})}, *w,
+                     "num_channels 6 is not divisible by num_groups 4");
+  expect_build_error({layer("batch_norm", {{"prefix", S("gn")}})}, *w,
+                     "parameter 'gn.running_mean' is missing");
+  expect_build_error({layer("batch_norm", {{"affine", B(false)}, {"track_running_stats", B(false)}})}, *w,
+                     "needs key 'num_features'");
+  auto gn = Model::build({layer("group_norm", {{"prefix", S("gn")}, {"num_groups", I(3)}})}, *w);
+  CHECK(gn->step_unsupported().find("whole sequence's statistics") != std::string::npos);
+  auto bn = Model::build({layer("batch_norm", {{"prefix", S("gn")}, {"track_running_stats", B(false)}})}, *w);
+  CHECK(bn->step_unsupported().find("track_running_stats = false") != std::string::npos);
+}

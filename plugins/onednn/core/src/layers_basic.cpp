@@ -808,6 +808,8 @@ const std::vector<std::string>& layer_types() {
                                              "linear",
                                              "conv1d",
                                              "layer_norm",
+                                             "batch_norm",
+                                             "group_norm",
                                              "lstm",
                                              "gru",
                                              "rnn",
@@ -832,6 +834,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "linear") l = make_linear(ctx);
   else if (t == "conv1d") l = make_conv1d(ctx);
   else if (t == "layer_norm") l = make_layer_norm(ctx);
+  else if (t == "batch_norm") l = make_batch_norm(ctx);
+  else if (t == "group_norm") l = make_group_norm(ctx);
   else if (t == "lstm" || t == "gru" || t == "rnn") l = make_rnn(t, ctx);
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);

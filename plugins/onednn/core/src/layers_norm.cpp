@@ -1,0 +1,147 @@
+// nn.BatchNorm1d and nn.GroupNorm in eval mode, over the feature dim: the channel dim of the
+// [N, C, L] tensors PyTorch code hands them (the transposes are implied, as for conv1d).
+//
+// BatchNorm1d with running statistics is a per-feature affine map, row by row, in PyTorch's
+// arithmetic (alpha = weight / sqrt(var + eps), beta = bias - mean * alpha, y = x * alpha + beta).
+// Without them (track_running_stats = false) it normalizes with the statistics of the batch, which
+// for a record run alone are its own over its steps; GroupNorm does the same per group of features.
+// Those statistics cover a record's valid steps only, so batching does not change them.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "onednn/layers.hpp"
+
+namespace seqflow::onednn {
+namespace {
+
+// y = (x - mean) / sqrt(var + eps) * w[c] + b[c], mean and biased var over each record's valid steps
+// and the `group` features of a group. w, b empty: no affine.
+void normalize_per_record(Act& x, int64_t group, float eps, const std::vector<float>& w,
+                          const std::vector<float>& b) {
+  const int64_t groups = x.C / group;
+#pragma omp parallel for collapse(2) if (x.B * x.T * x.C > 65536)
+  for (int64_t r = 0; r < x.B; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t len = x.len[r], c0 = g * group;
+      double sum = 0, sq = 0;
+      for (int64_t t = 0; t < len; ++t) {
+        const float* row = x.row(r, t) + c0;
+        for (int64_t c = 0; c < group; ++c) sum += row[c];
+      }
+      const double n = static_cast<double>(len * group), mean = sum / n;
+      for (int64_t t = 0; t < len; ++t) {
+        const float* row = x.row(r, t) + c0;
+        for (int64_t c = 0; c < group; ++c) sq += (row[c] - mean) * (row[c] - mean);
+      }
+      const auto m = static_cast<float>(mean);
+      const auto rstd = static_cast<float>(1.0 / std::sqrt(sq / n + eps));
+      for (int64_t t = 0; t < len; ++t) {
+        float* row = x.row(r, t) + c0;
+        for (int64_t c = 0; c < group; ++c) {
+          const float v = (row[c] - m) * rstd;
+          row[c] = w.empty() ? v : v * w[c0 + c] + b[c0 + c];
+        }
+      }
+    }
+}
+
+class BatchNorm : public Layer {
+ public:
+  explicit BatchNorm(BuildCtx& ctx) {
+    const bool affine = ctx.keys.get_bool("affine", true);
+    running_ = ctx.keys.get_bool("track_running_stats", true);
+    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
+    ctx.keys.ignore("momentum");
+    int64_t n = ctx.keys.get_int("num_features", -1, 1);
+    const std::string p = ctx.prefix(affine || running_);
+    if (affine || running_) {
+      const std::vector<int64_t> s = ctx.shape_of(p + (affine ? ".weight" : ".running_mean"));
+      if (n < 0 && s.size() == 1) n = s[0];
+    }
+    if (n < 0) n = ctx.in_dim;
+    if (n < 0)
+      throw WeightsError(ctx.where() + ": needs key 'num_features' (no earlier layer fixes the size)");
+    ctx.expect_in_dim(n, "num_features");
+    if (affine) {
+      w_ = ctx.get(p + ".weight", {n});
+      b_ = ctx.get(p + ".bias", {n});
+    }
+    if (running_) {
+      const std::vector<float> mean = ctx.get(p + ".running_mean", {n});
+      const std::vector<float> var = ctx.get(p + ".running_var", {n});
+      alpha_.resize(static_cast<size_t>(n));
+      beta_.resize(static_cast<size_t>(n));
+      for (size_t c = 0; c < alpha_.size(); ++c) {
+        const float invstd = 1.f / std::sqrt(var[c] + eps_);
+        alpha_[c] = affine ? invstd * w_[c] : invstd;
+        beta_[c] = (affine ? b_[c] : 0.f) - mean[c] * alpha_[c];
+      }
+    }
+    in_dim = out_dim = n;
+  }
+  std::string step_unsupported() const override {
+    return running_ ? ""
+                    : where + " (track_running_stats = false) normalizes with a whole sequence's statistics";
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    if (!running_) return normalize_per_record(x, 1, eps_, w_, b_);  // each feature on its own
+    const int64_t C = x.C;
+#pragma omp parallel for if (x.rows() * C > 65536)
+    for (int64_t r = 0; r < x.rows(); ++r) {
+      float* v = x.data + r * C;
+      for (int64_t c = 0; c < C; ++c) v[c] = v[c] * alpha_[c] + beta_[c];
+    }
+  }
+
+ private:
+  bool running_ = true;
+  float eps_ = 1e-5f;
+  std::vector<float> w_, b_, alpha_, beta_;
+};
+
+class GroupNorm : public Layer {
+ public:
+  explicit GroupNorm(BuildCtx& ctx) {
+    if (!ctx.keys.has("num_groups")) throw WeightsError(ctx.where() + ": needs key 'num_groups'");
+    groups_ = ctx.keys.get_int("num_groups", 1, 1);
+    const bool affine = ctx.keys.get_bool("affine", true);
+    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
+    int64_t n = ctx.keys.get_int("num_channels", -1, 1);
+    const std::string p = ctx.prefix(affine);
+    if (affine && n < 0) {
+      const std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+      if (s.size() == 1) n = s[0];
+    }
+    if (n < 0) n = ctx.in_dim;
+    if (n < 0)
+      throw WeightsError(ctx.where() + ": needs key 'num_channels' (no earlier layer fixes the size)");
+    if (n % groups_ != 0)
+      throw WeightsError(ctx.where() + ": num_channels " + std::to_string(n) +
+                         " is not divisible by num_groups " + std::to_string(groups_));
+    ctx.expect_in_dim(n, "num_channels");
+    if (affine) {
+      w_ = ctx.get(p + ".weight", {n});
+      b_ = ctx.get(p + ".bias", {n});
+    }
+    in_dim = out_dim = n;
+  }
+  std::string step_unsupported() const override {
+    return where + " (group_norm) normalizes with a whole sequence's statistics";
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    normalize_per_record(x, x.C / groups_, eps_, w_, b_);
+  }
+
+ private:
+  int64_t groups_ = 1;
+  float eps_ = 1e-5f;
+  std::vector<float> w_, b_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx) { return std::make_unique<BatchNorm>(ctx); }
+std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx) { return std::make_unique<GroupNorm>(ctx); }
+
+}  // namespace seqflow::onednn
