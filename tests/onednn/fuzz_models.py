@@ -128,8 +128,8 @@ def draw_composite(rng):
         width = d = int(rng.choice([1, 3, 8, 16, 40, 80]))
     memory, memory_layers, shrink = None, None, []
     for i in range(int(rng.integers(2, 7))):
-        kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "act", "act", "dropout",
-                               "positional", "recurrent", "encoder", "decoder"]))
+        kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act",
+                               "dropout", "positional", "recurrent", "encoder", "decoder"]))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
             # A LayerNorm over one feature is its bias, and PyTorch's rounding noise in x - mean comes
@@ -149,7 +149,7 @@ def draw_composite(rng):
             layers.append(f'{{ type = "conv1d", prefix = "{name}", kernel_size = {k}, stride = {s}, '
                           f'padding = {padv}, dilation = {dil}, groups = {g}, bias = {str(bias).lower()}, '
                           f'padding_mode = "{mode}" }}')
-            shrink.append((k, s, dil, pad, mode))
+            shrink.append((k, s, dil, pad, mode))  # a conv1d
             parts.append(f"conv1d {d}->{out} k{k} s{s} d{dil} g{g} pad {pad} {mode}")
             d = out
         elif kind == "linear":
@@ -170,6 +170,33 @@ def draw_composite(rng):
             layers.append(f'{{ type = "layer_norm", prefix = "{name}", normalized_shape = {d}, eps = {eps!r}, '
                           f'elementwise_affine = {str(affine).lower()} }}')
             parts.append(f"layer_norm eps {eps} affine {affine}")
+        elif kind == "pool":
+            which = ["max_pool1d", "avg_pool1d", "adaptive_max_pool1d", "adaptive_avg_pool1d"][int(rng.integers(0, 4))]
+            if which.startswith("adaptive"):
+                size = int(rng.choice([1, 1, 3, 8]))
+                mods[name] = (nn.AdaptiveMaxPool1d if "max" in which else nn.AdaptiveAvgPool1d)(size)
+                layers.append(f'{{ type = "{which}", output_size = {size} }}')
+                shrink.append(("adaptive", size))
+                parts.append(f"{which} {size}")
+            else:
+                k, s = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+                dil = int(rng.choice([1, 2])) if which == "max_pool1d" else 1
+                pad = int(rng.integers(0, (dil * (k - 1) + 1 if which == "max_pool1d" else k) // 2 + 1))
+                ceil = bool(rng.random() < 0.3)
+                kw = dict(kernel_size=k, stride=s, padding=pad, ceil_mode=ceil)
+                extra = ""
+                if which == "max_pool1d":
+                    kw["dilation"] = dil
+                    extra = f", dilation = {dil}"
+                else:
+                    kw["count_include_pad"] = bool(rng.random() < 0.5)
+                    extra = f", count_include_pad = {str(kw['count_include_pad']).lower()}"
+                mods[name] = (nn.MaxPool1d if which == "max_pool1d" else nn.AvgPool1d)(**kw)
+                layers.append(f'{{ type = "{which}", kernel_size = {k}, stride = {s}, padding = {pad}, '
+                              f'ceil_mode = {str(ceil).lower()}{extra} }}')
+                shrink.append(("pool", k, s, dil, pad, ceil))
+                parts.append(f"{which} k{k} s{s} d{dil} pad {pad} ceil {ceil}")
+            steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
         elif kind == "batch_norm":
             mods[name] = nn.BatchNorm1d(d, eps=float(rng.choice([1e-5, 1e-3])))
             bn = mods[name]
@@ -271,7 +298,19 @@ def draw_composite(rng):
         return x
 
     def out_len(T):
-        for k, s, dil, pad, mode in shrink:
+        for item in shrink:
+            if item[0] == "adaptive":
+                T = item[1]
+                continue
+            if item[0] == "pool":  # PyTorch's pooling_output_shape
+                _, k, s, dil, pad, ceil = item
+                num = T + 2 * pad - dil * (k - 1) - 1
+                if num < 0:
+                    return 0
+                n = (-(-num // s) if ceil else num // s) + 1
+                T = n - 1 if ceil and (n - 1) * s >= T + pad else n
+                continue
+            k, s, dil, pad, mode = item
             span = dil * (k - 1)
             most = 0 if pad == "valid" else span - span // 2 if pad == "same" else pad
             if (mode == "reflect" and T <= most) or (mode == "circular" and T < most):

@@ -199,7 +199,8 @@ class Seq(nn.Module):
         for name, m in self.named_children():
             if name == "memconv":
                 continue
-            if isinstance(m, (nn.Conv1d, nn.BatchNorm1d, nn.GroupNorm)):
+            if isinstance(m, (nn.Conv1d, nn.BatchNorm1d, nn.GroupNorm, nn.MaxPool1d, nn.AvgPool1d,
+                              nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d)):
                 x = m(x.transpose(1, 2)).transpose(1, 2)
             elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
                 x = m(x)[0]
@@ -365,6 +366,22 @@ def cases():
          description="weight norm as PyTorch 2.1's parametrizations.weight_norm names it (original0 = g, "
                      "original1 = v; computed by 1.13's weight_norm)")
 
+    # ---- pooling over time ----
+    pools = {
+        "max_pool1d": ({"type": "max_pool1d", "kernel_size": 3, "stride": 2, "padding": 1},
+                       nn.MaxPool1d(3, stride=2, padding=1)),
+        "max_pool1d_dilation_ceil": ({"type": "max_pool1d", "kernel_size": 3, "stride": 2, "dilation": 2,
+                                      "ceil_mode": True}, nn.MaxPool1d(3, stride=2, dilation=2, ceil_mode=True)),
+        "avg_pool1d": ({"type": "avg_pool1d", "kernel_size": 3, "padding": 1}, nn.AvgPool1d(3, padding=1)),
+        "avg_pool1d_ceil_exclude_pad": ({"type": "avg_pool1d", "kernel_size": 4, "stride": 3, "padding": 2,
+                                         "ceil_mode": True, "count_include_pad": False},
+                                        nn.AvgPool1d(4, stride=3, padding=2, ceil_mode=True, count_include_pad=False)),
+        "adaptive_avg_pool1d": ({"type": "adaptive_avg_pool1d", "output_size": 1}, nn.AdaptiveAvgPool1d(1)),
+        "adaptive_max_pool1d": ({"type": "adaptive_max_pool1d", "output_size": 4}, nn.AdaptiveMaxPool1d(4)),
+    }
+    for n, (cfg, m) in pools.items():
+        case(n, [cfg], lambda m=m: Seq(pool=m), lambda: feats([7, 5, 11, 6], 6, 2.0), description=str(m))
+
     # ---- recurrent ----
     rnns = {
         "lstm": ({"type": "lstm"}, lambda: nn.LSTM(6, 8, batch_first=True)),
@@ -464,6 +481,21 @@ def cases():
                      act2=nn.ReLU(), head=nn.Linear(16, 10), out=nn.LogSoftmax(dim=-1)),
          lambda: feats([30, 17, 41, 8], 12),
          description="Jasper/QuartzNet-style Conv1d + BatchNorm1d + ReLU blocks and a CTC head")
+    case("dna_cnn",
+         [{"type": "conv1d", "prefix": "conv1", "kernel_size": 8},
+          {"type": "relu"},
+          {"type": "max_pool1d", "kernel_size": 4},
+          {"type": "conv1d", "prefix": "conv2", "kernel_size": 4, "padding": "same"},
+          {"type": "relu"},
+          {"type": "adaptive_max_pool1d", "output_size": 1},
+          {"type": "linear", "prefix": "head"},
+          {"type": "sigmoid"}],
+         lambda: Seq(conv1=nn.Conv1d(4, 16, 8), act1=nn.ReLU(), pool1=nn.MaxPool1d(4),
+                     conv2=nn.Conv1d(16, 16, 4, padding="same"), act2=nn.ReLU(), pool2=nn.AdaptiveMaxPool1d(1),
+                     head=nn.Linear(16, 3), out=nn.Sigmoid()),
+         lambda: [torch.nn.functional.one_hot(torch.randint(0, 4, (t,)), 4).float() for t in [60, 33, 100, 41]],
+         description="Basset-style DNA CNN: one-hot bases, Conv1d + ReLU + MaxPool1d, global max pool, "
+                     "sigmoid head (one output step per sequence)")
     case("waveform_frontend",
          [{"type": "conv1d", "prefix": "conv0", "kernel_size": 10, "stride": 5, "bias": False},
           {"type": "group_norm", "prefix": "norm0", "num_groups": 8},

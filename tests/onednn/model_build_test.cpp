@@ -178,7 +178,8 @@ TEST_CASE("run-time input errors name the record", "[onednn][model]") {
   CHECK_THROWS_WITH(conv->run(ws, {&x, 1}), "record 0: has 6 features per step, the model expects 4");
   x.dim = 4;
   x.length = 2;
-  CHECK_THROWS_WITH(conv->run(ws, {&x, 1}), "record 0: 2 steps are too few for the model's convolutions");
+  CHECK_THROWS_WITH(conv->run(ws, {&x, 1}),
+                    "record 0: 2 steps are too few for the model's convolutions and pooling");
   CHECK(conv->step_unsupported().find("conv1d") != std::string::npos);
   // Reflect padding needs more steps than the padding (as PyTorch's F.pad), circular as many.
   auto reflect = Model::build(
@@ -186,10 +187,12 @@ TEST_CASE("run-time input errors name the record", "[onednn][model]") {
   auto circular = Model::build(
       {layer("conv1d", {{"prefix", S("conv")}, {"padding", I(3)}, {"padding_mode", S("circular")}})}, *w);
   x.length = 3;
-  CHECK_THROWS_WITH(reflect->run(ws, {&x, 1}), "record 0: 3 steps are too few for the model's convolutions");
+  CHECK_THROWS_WITH(reflect->run(ws, {&x, 1}),
+                    "record 0: 3 steps are too few for the model's convolutions and pooling");
   CHECK(circular->run(ws, {&x, 1}).length(0) == 7);
   x.length = 2;
-  CHECK_THROWS_WITH(circular->run(ws, {&x, 1}), "record 0: 2 steps are too few for the model's convolutions");
+  CHECK_THROWS_WITH(circular->run(ws, {&x, 1}),
+                    "record 0: 2 steps are too few for the model's convolutions and pooling");
   CHECK_THROWS_WITH(conv->begin(1, 1), Catch::Contains("cannot run one step at a time"));
   // An empty record gives an empty output and does not disturb the others.
   x.length = 0;
@@ -337,4 +340,23 @@ TEST_CASE("batch_norm and group_norm configuration errors", "[onednn][model]") {
   CHECK(gn->step_unsupported().find("whole sequence's statistics") != std::string::npos);
   auto bn = Model::build({layer("batch_norm", {{"prefix", S("gn")}, {"track_running_stats", B(false)}})}, *w);
   CHECK(bn->step_unsupported().find("track_running_stats = false") != std::string::npos);
+}
+
+TEST_CASE("pooling configuration errors and records too short to pool", "[onednn][model]") {
+  auto w = weights({{"unused", {{1}, filled(1)}}});
+  expect_build_error({layer("max_pool1d")}, *w, "needs key 'kernel_size'");
+  expect_build_error({layer("max_pool1d", {{"kernel_size", I(3)}, {"padding", I(2)}})}, *w,
+                     "padding 2 must be at most half the kernel (as in PyTorch)");
+  expect_build_error({layer("max_pool1d", {{"kernel_size", I(3)}, {"return_indices", B(true)}})}, *w,
+                     "return_indices = true is not supported");
+  expect_build_error({layer("adaptive_avg_pool1d")}, *w, "needs key 'output_size'");
+  expect_build_error({layer("avg_pool1d", {{"kernel_size", I(2)}, {"dilation", I(2)}})}, *w,
+                     "unknown key 'dilation'");
+  auto m = Model::build({layer("max_pool1d", {{"kernel_size", I(4)}})}, *w);
+  CHECK(m->step_unsupported().find("pools several steps at once") != std::string::npos);
+  std::vector<float> f(9, 1.f);
+  SeqInput x{f.data(), nullptr, nullptr, 3, 3};
+  Workspace ws;
+  CHECK_THROWS_WITH(m->run(ws, {&x, 1}),
+                    "record 0: 3 steps are too few for the model's convolutions and pooling");
 }

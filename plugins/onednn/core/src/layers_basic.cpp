@@ -810,6 +810,10 @@ const std::vector<std::string>& layer_types() {
                                              "layer_norm",
                                              "batch_norm",
                                              "group_norm",
+                                             "max_pool1d",
+                                             "avg_pool1d",
+                                             "adaptive_max_pool1d",
+                                             "adaptive_avg_pool1d",
                                              "lstm",
                                              "gru",
                                              "rnn",
@@ -836,6 +840,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "layer_norm") l = make_layer_norm(ctx);
   else if (t == "batch_norm") l = make_batch_norm(ctx);
   else if (t == "group_norm") l = make_group_norm(ctx);
+  else if (t == "max_pool1d" || t == "avg_pool1d" || t == "adaptive_max_pool1d" || t == "adaptive_avg_pool1d")
+    l = make_pool(t, ctx);
   else if (t == "lstm" || t == "gru" || t == "rnn") l = make_rnn(t, ctx);
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);

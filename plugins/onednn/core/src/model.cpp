@@ -73,7 +73,7 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
              std::to_string(input_dim_);
   }
   if (in.length > 0 && output_length(in.length) <= 0)
-    return std::to_string(in.length) + " steps are too few for the model's convolutions";
+    return std::to_string(in.length) + " steps are too few for the model's convolutions and pooling";
   if (needs_memory()) {
     if (memory == nullptr || memory->features == nullptr)
       return "the model's decoder layers need an f32 memory sequence";
