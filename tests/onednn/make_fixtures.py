@@ -202,6 +202,8 @@ class Seq(nn.Module):
             if isinstance(m, (nn.Conv1d, nn.BatchNorm1d, nn.GroupNorm, nn.MaxPool1d, nn.AvgPool1d,
                               nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d)):
                 x = m(x.transpose(1, 2)).transpose(1, 2)
+            elif isinstance(m, nn.Flatten):  # [1, T, C] -> [1, C, T] -> one step of C * T features
+                x = m(x.transpose(1, 2)).unsqueeze(1)
             elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
                 x = m(x)[0]
             elif isinstance(m, nn.TransformerDecoderLayer):
@@ -496,6 +498,23 @@ def cases():
          lambda: [torch.nn.functional.one_hot(torch.randint(0, 4, (t,)), 4).float() for t in [60, 33, 100, 41]],
          description="Basset-style DNA CNN: one-hot bases, Conv1d + ReLU + MaxPool1d, global max pool, "
                      "sigmoid head (one output step per sequence)")
+    case("dna_cnn_flatten",
+         [{"type": "conv1d", "prefix": "conv1", "kernel_size": 5},
+          {"type": "relu"},
+          {"type": "max_pool1d", "kernel_size": 2},
+          {"type": "conv1d", "prefix": "conv2", "kernel_size": 3},
+          {"type": "relu"},
+          {"type": "dropout", "p": 0.2},
+          {"type": "flatten"},
+          {"type": "linear", "prefix": "fc1"},
+          {"type": "relu"},
+          {"type": "linear", "prefix": "fc2"},
+          {"type": "sigmoid"}],
+         lambda: Seq(conv1=nn.Conv1d(4, 8, 5), act1=nn.ReLU(), pool=nn.MaxPool1d(2), conv2=nn.Conv1d(8, 6, 3),
+                     act2=nn.ReLU(), drop=nn.Dropout(0.2), flat=nn.Flatten(), fc1=nn.Linear(6 * 16, 12),
+                     act3=nn.ReLU(), fc2=nn.Linear(12, 3), out=nn.Sigmoid()),
+         lambda: [torch.nn.functional.one_hot(torch.randint(0, 4, (40,)), 4).float() for _ in range(4)],
+         description="DeepSEA-style CNN on 40 bp: Conv1d, MaxPool1d, Flatten (channel-major) into Linear")
     case("waveform_frontend",
          [{"type": "conv1d", "prefix": "conv0", "kernel_size": 10, "stride": 5, "bias": False},
           {"type": "group_norm", "prefix": "norm0", "num_groups": 8},

@@ -360,3 +360,42 @@ TEST_CASE("pooling configuration errors and records too short to pool", "[onednn
   CHECK_THROWS_WITH(m->run(ws, {&x, 1}),
                     "record 0: 3 steps are too few for the model's convolutions and pooling");
 }
+
+TEST_CASE("flatten learns its length from the next linear; other lengths fail alone", "[onednn][model]") {
+  // Linear(2, 3) then flatten: 3 features x 4 steps = Linear(12, 1)'s inputs. Flatten is
+  // channel-major: feature c of step t lands at c * 4 + t.
+  std::vector<float> head(12);
+  for (size_t i = 0; i < head.size(); ++i) head[i] = static_cast<float>(i + 1);
+  auto w = weights({{"fc.weight", {{3, 2}, {1, 0, 0, 1, 1, 1}}},
+                    {"head.weight", {{1, 12}, head}},
+                    {"odd.weight", {{1, 10}, filled(10)}}});
+  auto m = Model::build({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("flatten"),
+                         layer("linear", {{"prefix", S("head")}, {"bias", B(false)}})},
+                        *w);
+  // Steps (a, b) -> features (a, b, a + b); steps t = 0..3 carry (t, 1).
+  std::vector<float> x = {0, 1, 1, 1, 2, 1, 3, 1};
+  SeqInput in{x.data(), nullptr, nullptr, 4, 2};
+  Workspace ws;
+  BatchOutput out = m->run(ws, {&in, 1});
+  REQUIRE(out.length(0) == 1);
+  float y = 0;
+  out.copy(0, &y);
+  // feature 0 = t at weights 1..4, feature 1 = 1 at 5..8, feature 2 = t + 1 at 9..12.
+  float want = 0;
+  for (int t = 0; t < 4; ++t) want += t * (1.f + t) + 1.f * (5.f + t) + (t + 1.f) * (9.f + t);
+  CHECK(y == want);
+  in.length = 3;
+  CHECK_THROWS_WITH(
+      m->run(ws, {&in, 1}),
+      Catch::Contains("3 steps: layer 1 (flatten) takes sequences of 4 steps here (3 features x 4 = "
+                      "the next layer's 12 inputs), this one has 3"));
+  expect_build_error({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("flatten")}, *w,
+                     "needs a later layer with a fixed input size");
+  expect_build_error({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("flatten"),
+                      layer("linear", {{"prefix", S("odd")}, {"bias", B(false)}})},
+                     *w, "takes 10 features, not a multiple of the 3 this flattens per step");
+  expect_build_error({layer("flatten")}, *w, "needs an earlier layer that fixes the feature size");
+  expect_build_error(
+      {layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("flatten", {{"start_dim", I(0)}})},
+      *w, "only start_dim = 1");
+}

@@ -814,6 +814,7 @@ const std::vector<std::string>& layer_types() {
                                              "avg_pool1d",
                                              "adaptive_max_pool1d",
                                              "adaptive_avg_pool1d",
+                                             "flatten",
                                              "lstm",
                                              "gru",
                                              "rnn",
@@ -842,6 +843,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "group_norm") l = make_group_norm(ctx);
   else if (t == "max_pool1d" || t == "avg_pool1d" || t == "adaptive_max_pool1d" || t == "adaptive_avg_pool1d")
     l = make_pool(t, ctx);
+  else if (t == "flatten") l = make_flatten(ctx);
   else if (t == "lstm" || t == "gru" || t == "rnn") l = make_rnn(t, ctx);
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);
@@ -860,7 +862,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   ctx.keys.finish();
   l->where = ctx.where();
   if (l->in_dim < 0) l->in_dim = ctx.in_dim;
-  if (l->out_dim < 0) l->out_dim = l->in_dim;
+  if (l->out_dim < 0 && !l->needs_output_binding()) l->out_dim = l->in_dim;
   return l;
 }
 

@@ -1,5 +1,6 @@
 // nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveMaxPool1d and nn.AdaptiveAvgPool1d over time, per feature
-// (the channel dim of the [N, C, L] tensors PyTorch code hands them; the transposes are implied).
+// (the channel dim of the [N, C, L] tensors PyTorch code hands them; the transposes are implied), and
+// nn.Flatten of such a tensor: the layers that shrink or remove the time axis.
 //
 // Each record is pooled over its own steps, as run alone: PyTorch's implicit padding is -inf for max
 // and zeros for avg at the record's own ends, never the batch's padding rows. The loops follow
@@ -132,7 +133,66 @@ class AdaptivePool : public Pool {
   int64_t size_ = 1;
 };
 
+// nn.Flatten() of [N, C, L]: a record of L steps becomes one step of C * L features, channel-major
+// (feature c of step t at c * L + t). L is fixed by the next layer with a fixed input size (a
+// linear's in_features = C * L), bound at build; a record of another length fails alone.
+class Flatten : public Layer {
+ public:
+  explicit Flatten(BuildCtx& ctx) {
+    const int64_t start = ctx.keys.get_int("start_dim", 1), end = ctx.keys.get_int("end_dim", -1);
+    if (start != 1 || (end != -1 && end != 2))
+      throw WeightsError(ctx.where() +
+                         ": only start_dim = 1, end_dim = -1 (channels and time of [N, C, L]) is supported");
+    if (ctx.in_dim < 0)
+      throw WeightsError(ctx.where() + ": needs an earlier layer that fixes the feature size");
+    in_dim = ctx.in_dim;
+  }
+  bool needs_output_binding() const override { return steps_ == 0; }
+  void bind_output(int64_t in) override {
+    if (in % in_dim != 0)
+      throw WeightsError(where + ": the next layer with a fixed input size takes " + std::to_string(in) +
+                         " features, not a multiple of the " + std::to_string(in_dim) +
+                         " this flattens per step");
+    steps_ = in / in_dim;
+    out_dim = in;
+  }
+  std::string length_error(int64_t len) const override {
+    if (len == steps_) return "";
+    return where + " takes sequences of " + std::to_string(steps_) + " steps here (" +
+           std::to_string(in_dim) + " features x " + std::to_string(steps_) + " = the next layer's " +
+           std::to_string(out_dim) + " inputs), this one has " + std::to_string(len);
+  }
+  int64_t out_length(int64_t len) const override { return len > 0 ? 1 : 0; }
+  std::string step_unsupported() const override { return where + " (flatten) takes a whole sequence"; }
+
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    ws.to_layout(x, Layout::kNTC);
+    for (int64_t l : x.len)
+      if (l != steps_) throw std::runtime_error(length_error(l));
+    Act y;
+    y.layout = Layout::kNTC;
+    y.B = x.B;
+    y.T = 1;
+    y.C = out_dim;
+    y.len.assign(static_cast<size_t>(x.B), 1);
+    y.slot = x.slot == kActA ? kActB : kActA;
+    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.C));
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < steps_; ++t) {
+        const float* in = x.row(b, t);
+        float* out = y.row(b, 0) + t;
+        for (int64_t c = 0; c < in_dim; ++c) out[c * steps_] = in[c];
+      }
+    x = std::move(y);
+  }
+
+ private:
+  int64_t steps_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_flatten(BuildCtx& ctx) { return std::make_unique<Flatten>(ctx); }
 
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx) {
   if (type == "max_pool1d" || type == "avg_pool1d") return std::make_unique<WindowPool>(type[0] == 'm', ctx);

@@ -18,12 +18,22 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
   if (layers.empty()) throw WeightsError("the model has no layers");
   std::shared_ptr<Model> m(new Model());
   int64_t dim = -1;
+  bool input_open = true;    // no layer has yet fixed the input's feature size
+  Layer* unbound = nullptr;  // a flatten waiting for a later layer's input size
   for (size_t i = 0; i < layers.size(); ++i) {
     KeyReader keys(layers[i], i);
     BuildCtx ctx(weights, options, keys, dim, i);
     std::unique_ptr<Layer> l = make_layer(layers[i], ctx);
     m->weight_floats_ += ctx.floats_read;
-    if (dim < 0 && l->in_dim >= 0 && !l->takes_tokens()) m->input_dim_ = l->in_dim;
+    if (input_open && (l->in_dim >= 0 || l->takes_tokens())) {
+      if (!l->takes_tokens()) m->input_dim_ = l->in_dim;
+      input_open = false;
+    }
+    if (unbound != nullptr && l->in_dim >= 0) {
+      unbound->bind_output(l->in_dim);
+      unbound = nullptr;
+    }
+    if (l->needs_output_binding()) unbound = l.get();
     dim = l->out_dim;
     if (l->uses_memory()) {
       if (m->memory_dim_ > 0 && m->memory_dim_ != l->memory_dim())
@@ -34,6 +44,10 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
     if (m->step_unsupported_.empty()) m->step_unsupported_ = l->step_unsupported();
     m->layers_.push_back(std::move(l));
   }
+  if (unbound != nullptr)
+    throw WeightsError(unbound->where +
+                       ": needs a later layer with a fixed input size (such as a linear) to know how many "
+                       "steps it flattens");
   m->output_dim_ = dim;
   return m;
 }
@@ -72,7 +86,14 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
       return "has " + std::to_string(in.dim) + " features per step, the model expects " +
              std::to_string(input_dim_);
   }
-  if (in.length > 0 && output_length(in.length) <= 0)
+  int64_t len = in.length;
+  for (const auto& l : layers_) {
+    if (len <= 0) break;
+    std::string why = l->length_error(len);
+    if (!why.empty()) return std::to_string(in.length) + " steps: " + why;
+    len = l->out_length(len);
+  }
+  if (in.length > 0 && len <= 0)
     return std::to_string(in.length) + " steps are too few for the model's convolutions and pooling";
   if (needs_memory()) {
     if (memory == nullptr || memory->features == nullptr)

@@ -132,6 +132,20 @@ def main():
         for k, x in xs.items():
             f.write(json.dumps({"id": k, "x": x.tolist()}) + "\n")
 
+    # Linear(2, 3), Flatten (channel-major: feature c of step t at c * 4 + t) into Linear(12, 1): records
+    # must have 4 steps; the 3-step record fails alone under on_error = "skip".
+    fw, hw = np.array([[1, 0], [0, 1], [1, 1]], np.float32), np.arange(1, 13, dtype=np.float32).reshape(1, 12)
+    steps = {"four": np.array([[0, 1], [1, 1], [2, 1], [3, 1]], np.float32),
+             "three": np.array([[1, 2], [3, 4], [5, 6]], np.float32)}
+    flat = lambda v: ((v @ fw.T).T.reshape(1, -1) @ hw.T).astype(np.float32)
+    case("flatten_length",
+         pipeline("flatten takes the length its next linear fixes; a record of another length fails alone.",
+                  '[{ type = "linear", prefix = "fc", bias = false }, { type = "flatten" }, '
+                  '{ type = "linear", prefix = "head", bias = false }]', pipeline_extra='on_error = "skip"\n'),
+         {"fc.weight": fw, "head.weight": hw}, steps, {"four": flat(steps["four"])}, OUT_ARGS,
+         stderr=["record three: 3 steps: layer 1 (flatten) takes sequences of 4 steps here (3 features x 4 = the "
+                 "next layer's 12 inputs), this one has 3"])
+
     # Conv1d(1, 2, 2) on [T] samples: y[t] = (x[t] + 2 x[t+1], -x[t] + 0.5) with bias (0, 0.5).
     cw, cb = np.array([[[1, 2]], [[-1, 0]]], np.float32), np.array([0, 0.5], np.float32)
     waves = {"w1": np.array([1, -2, 0.5, 4], np.float32), "w2": np.array([3, 1], np.float32)}

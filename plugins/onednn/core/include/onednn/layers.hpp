@@ -85,6 +85,13 @@ class Layer {
   virtual int64_t memory_dim() const { return 0; }
   /// Output length of a sequence of `len` steps (0 or less: too short for this layer).
   virtual int64_t out_length(int64_t len) const { return len; }
+  /// Why a sequence of `len` steps cannot enter this layer ("" when it can; out_length's "too short"
+  /// is Model::check's).
+  virtual std::string length_error(int64_t) const { return ""; }
+  /// A layer whose output size depends on the sequence's length (flatten) learns the length from the
+  /// first later layer with a fixed input size, at build; `in` is that size.
+  virtual void bind_output(int64_t) {}
+  virtual bool needs_output_binding() const { return false; }
   /// `memory` is the decoder memory (cross-attention), null for models that use none.
   virtual void forward(Workspace& ws, Act& x, const Act* memory) const = 0;
 
@@ -108,6 +115,7 @@ std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
+std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
 std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
