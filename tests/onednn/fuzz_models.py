@@ -320,8 +320,10 @@ def draw_composite(rng):
                 return 0
         return T
 
-    min_len = next(T for T in range(1, 10000) if out_len(T) >= 1 and
-                   (memory is None or tokens or T >= shrink_mem[0]))
+    min_len = next((T for T in range(1, 10000) if out_len(T) >= 1 and
+                    (memory is None or tokens or T >= shrink_mem[0])), None)
+    if min_len is None:  # no length gets through (reflect padding after a pool to one step): redraw
+        return draw_composite(rng)
 
     def make_input(T):
         T = max(T, min_len)
