@@ -200,7 +200,7 @@ class Seq(nn.Module):
             if name == "memconv":
                 continue
             if isinstance(m, (nn.Conv1d, nn.BatchNorm1d, nn.GroupNorm, nn.MaxPool1d, nn.AvgPool1d,
-                              nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d)):
+                              nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d, nn.PReLU)):
                 x = m(x.transpose(1, 2)).transpose(1, 2)
             elif isinstance(m, nn.Flatten):  # [1, T, C] -> [1, C, T] -> one step of C * T features
                 x = m(x.transpose(1, 2)).unsqueeze(1)
@@ -323,9 +323,28 @@ def cases():
         "softmax": ({"type": "softmax", "dim": -1}, nn.Softmax(dim=-1)),
         "log_softmax": ({"type": "log_softmax", "dim": -1}, nn.LogSoftmax(dim=-1)),
         "dropout": ({"type": "dropout", "p": 0.3}, nn.Dropout(0.3)),
+        "leaky_relu": ({"type": "leaky_relu", "negative_slope": 0.2}, nn.LeakyReLU(0.2)),
+        "elu": ({"type": "elu", "alpha": 0.7}, nn.ELU(0.7)),
+        "hardtanh": ({"type": "hardtanh", "min_val": -0.5, "max_val": 2.0}, nn.Hardtanh(-0.5, 2.0)),
+        "relu6": ({"type": "relu6"}, nn.ReLU6()),
+        "softplus": ({"type": "softplus", "beta": 2.0, "threshold": 3.0}, nn.Softplus(2.0, 3.0)),
+        "mish": ({"type": "mish"}, nn.Mish()),
+        "identity": ({"type": "identity"}, nn.Identity()),
     }
     for n, (cfg, m) in acts.items():
         case("act_" + n, [cfg], lambda m=m: Seq(f=m), lambda: feats([6, 2, 9], 8, 3.0), description=str(m))
+
+    def prelu():
+        m = nn.PReLU(8)
+        with torch.no_grad():
+            m.weight.uniform_(-0.5, 0.5)  # a slope per feature, all different
+        return m
+
+    case("act_prelu", [{"type": "prelu", "prefix": "f"}], lambda: Seq(f=prelu()),
+         lambda: feats([6, 2, 9], 8, 3.0), description="nn.PReLU(8): a slope per feature")
+    case("act_glu", [{"type": "linear", "prefix": "fc"}, {"type": "glu"}],
+         lambda: Seq(fc=nn.Linear(8, 10), f=nn.GLU()), lambda: feats([6, 2, 9], 8, 3.0),
+         description="nn.Linear(8, 10) + nn.GLU(): the first 5 features gated by the last 5")
 
     # ---- convolutions ----
     convs = {

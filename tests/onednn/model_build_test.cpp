@@ -399,3 +399,18 @@ TEST_CASE("flatten learns its length from the next linear; other lengths fail al
       {layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("flatten", {{"start_dim", I(0)}})},
       *w, "only start_dim = 1");
 }
+
+TEST_CASE("pointwise activation configuration errors", "[onednn][model]") {
+  auto w = weights({{"fc.weight", {{3, 2}, filled(6)}}, {"p.weight", {{4}, filled(4)}}});
+  expect_build_error({layer("glu")}, *w, "needs an earlier layer that fixes the feature size");
+  expect_build_error({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("glu")}, *w,
+                     "halves the features, but gets an odd number (3)");
+  expect_build_error({layer("glu", {{"dim", I(0)}})}, *w, "only the feature dim is supported");
+  expect_build_error({layer("hardtanh", {{"min_val", I(2)}, {"max_val", I(1)}})}, *w,
+                     "min_val must not exceed max_val");
+  expect_build_error(
+      {layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}), layer("prelu", {{"prefix", S("p")}})}, *w,
+      "num_parameters is 4, but the previous layer outputs 3 features");
+  expect_build_error({layer("leaky_relu", {{"negative_slop", ConfigValue::real(0.1)}})}, *w,
+                     "unknown key 'negative_slop' (did you mean 'negative_slope'?)");
+}

@@ -47,7 +47,9 @@ class ModelResource : public Resource<ModelResource> {
       "name in the state_dict. Types: embedding, linear, conv1d, layer_norm, batch_norm, group_norm, "
       "max_pool1d, avg_pool1d, adaptive_max_pool1d, adaptive_avg_pool1d, flatten, lstm, gru, rnn, "
       "transformer_encoder_layer, transformer_decoder_layer, positional_encoding (kind = \"sinusoidal\" | "
-      "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, softmax, log_softmax, dropout. Every parameter "
+      "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, leaky_relu, elu, hardtanh, relu6, softplus, "
+      "mish, "
+      "prelu, glu, identity, softmax, log_softmax, dropout. Every parameter "
       "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
@@ -86,7 +88,9 @@ layers = [
           "activation (relu, gelu), layer_norm_eps, norm_first, bias, causal (default: false for the "
           "encoder, true for the decoder); positional_encoding: kind (sinusoidal: d_model, max_len, "
           "scale; learned: max_len, scale); gelu: approximate (none, tanh); softmax, log_softmax: dim "
-          "(-1). dropout, batch_first, padding_idx and the like are accepted and do nothing at "
+          "(-1); leaky_relu: negative_slope; elu: alpha; hardtanh: min_val, max_val; softplus: beta, "
+          "threshold; prelu: num_parameters (weights under prefix); glu: dim (-1). dropout, batch_first, "
+          "padding_idx and the like are accepted and do nothing at "
           "inference."),
       Param::string("precision", "\"f32\"",
                     "Arithmetic of the matmul-heavy layers: f32 matches PyTorch; int8 quantizes weights per "

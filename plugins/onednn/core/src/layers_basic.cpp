@@ -815,6 +815,15 @@ const std::vector<std::string>& layer_types() {
                                              "adaptive_max_pool1d",
                                              "adaptive_avg_pool1d",
                                              "flatten",
+                                             "leaky_relu",
+                                             "elu",
+                                             "hardtanh",
+                                             "relu6",
+                                             "softplus",
+                                             "mish",
+                                             "prelu",
+                                             "glu",
+                                             "identity",
                                              "lstm",
                                              "gru",
                                              "rnn",
@@ -844,6 +853,9 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "max_pool1d" || t == "avg_pool1d" || t == "adaptive_max_pool1d" || t == "adaptive_avg_pool1d")
     l = make_pool(t, ctx);
   else if (t == "flatten") l = make_flatten(ctx);
+  else if (t == "leaky_relu" || t == "elu" || t == "hardtanh" || t == "relu6" || t == "softplus" ||
+           t == "mish" || t == "prelu" || t == "glu" || t == "identity")
+    l = make_pointwise(t, ctx);
   else if (t == "lstm" || t == "gru" || t == "rnn") l = make_rnn(t, ctx);
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);

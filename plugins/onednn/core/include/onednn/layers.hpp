@@ -106,8 +106,8 @@ class Layer {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
 
-// Builders, one per family (layers_basic.cpp, layers_norm.cpp, layers_pool.cpp, layers_rnn.cpp,
-// layers_transformer.cpp).
+// Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_norm.cpp, layers_pool.cpp,
+// layers_rnn.cpp, layers_transformer.cpp).
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
@@ -116,6 +116,7 @@ std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
+std::unique_ptr<Layer> make_pointwise(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
