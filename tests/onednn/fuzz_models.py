@@ -221,13 +221,21 @@ def draw_composite(rng):
             layers.append(f'{{ type = "group_norm", prefix = "{name}", num_groups = {groups} }}')
             parts.append(f"group_norm {groups}")
         elif kind in ("act", "dropout"):
-            a = "dropout" if kind == "dropout" else str(rng.choice(["relu", "gelu", "gelu_tanh", "silu", "tanh",
-                                                                     "sigmoid"]))
-            f = {"relu": nn.ReLU(), "gelu": nn.GELU(), "gelu_tanh": nn.GELU(approximate="tanh"), "silu": nn.SiLU(),
-                 "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "dropout": nn.Dropout(0.5)}[a].eval()
+            acts = {  # TOML entry, module
+                "relu": ('{ type = "relu" }', nn.ReLU()), "gelu": ('{ type = "gelu" }', nn.GELU()),
+                "gelu_tanh": ('{ type = "gelu", approximate = "tanh" }', nn.GELU(approximate="tanh")),
+                "silu": ('{ type = "silu" }', nn.SiLU()), "tanh": ('{ type = "tanh" }', nn.Tanh()),
+                "sigmoid": ('{ type = "sigmoid" }', nn.Sigmoid()), "mish": ('{ type = "mish" }', nn.Mish()),
+                "leaky_relu": ('{ type = "leaky_relu", negative_slope = 0.1 }', nn.LeakyReLU(0.1)),
+                "elu": ('{ type = "elu", alpha = 0.5 }', nn.ELU(0.5)), "relu6": ('{ type = "relu6" }', nn.ReLU6()),
+                "hardtanh": ('{ type = "hardtanh", min_val = -0.5, max_val = 0.75 }', nn.Hardtanh(-0.5, 0.75)),
+                "softplus": ('{ type = "softplus", beta = 2.0, threshold = 4.0 }', nn.Softplus(2.0, 4.0)),
+                "identity": ('{ type = "identity" }', nn.Identity())}
+            a = "dropout" if kind == "dropout" else str(rng.choice(sorted(acts)))
+            entry, f = ('{ type = "dropout", p = 0.5 }', nn.Dropout(0.5)) if a == "dropout" else acts[a]
+            f.eval()
             steps.append((None, lambda m, x, mem, f=f: f(x)))
-            layers.append('{ type = "gelu", approximate = "tanh" }' if a == "gelu_tanh" else
-                          '{ type = "dropout", p = 0.5 }' if a == "dropout" else f'{{ type = "{a}" }}')
+            layers.append(entry)
             parts.append(a)
         elif kind == "positional":
             scale = float(rng.choice([1.0, 0.5, 4.0]))
