@@ -181,7 +181,7 @@ def draw_composite(rng):
             else:
                 k, s = int(rng.integers(1, 6)), int(rng.integers(1, 4))
                 dil = int(rng.choice([1, 2])) if which == "max_pool1d" else 1
-                pad = int(rng.integers(0, (dil * (k - 1) + 1 if which == "max_pool1d" else k) // 2 + 1))
+                pad = int(rng.integers(0, k // 2 + 1))  # PyTorch: at most half the (undilated) kernel
                 ceil = bool(rng.random() < 0.3)
                 kw = dict(kernel_size=k, stride=s, padding=pad, ceil_mode=ceil)
                 extra = ""

@@ -57,8 +57,7 @@ class WindowPool : public Pool {
     } else if (ctx.keys.get_bool("return_indices", false)) {
       throw WeightsError(ctx.where() + ": return_indices = true is not supported (the layer returns values)");
     }
-    const int64_t span = dilation_ * (k_ - 1) + 1;
-    if (pad_ * 2 > (max ? span : k_))
+    if (pad_ * 2 > k_)  // PyTorch's check, on the kernel size even when dilated
       throw WeightsError(ctx.where() + ": padding " + std::to_string(pad_) +
                          " must be at most half the kernel (as in PyTorch)");
   }
