@@ -128,6 +128,27 @@ TEST_CASE("integer tensors are listed but refused as weights", "[onednn][safeten
   CHECK_THROWS_WITH(st->to_f32(*st->find("steps")), Catch::Contains("tensor 'steps' has dtype I64"));
 }
 
+TEST_CASE("every whole-byte dtype of the format opens; only float weights are read",
+          "[onednn][safetensors]") {
+  // A file with F8 scales or U32 counters beside its weights (newer safetensors writers) opens, and
+  // each entry's size is checked with its own item size: U64 [2] needs 16 bytes, F8_E4M3 [3] 3.
+  std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                       R"("n":{"dtype":"U64","shape":[2],"data_offsets":[4,20]},)"
+                       R"("u":{"dtype":"U32","shape":[1],"data_offsets":[20,24]},)"
+                       R"("h":{"dtype":"U16","shape":[1],"data_offsets":[24,26]},)"
+                       R"("q":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[26,29]},)"
+                       R"("r":{"dtype":"F8_E5M2","shape":[1],"data_offsets":[29,30]},)"
+                       R"("e":{"dtype":"F8_E8M0","shape":[1],"data_offsets":[30,31]}})";
+  auto st =
+      SafetensorsFile::from_bytes(file(header, floats({2.5f}) + std::string(27, '\0')), "w.safetensors");
+  CHECK(st->to_f32(*st->find("w")) == std::vector<float>{2.5f});
+  CHECK(st->find("q")->dtype == StDtype::kF8E4M3);
+  CHECK_THROWS_WITH(st->to_f32(*st->find("q")), Catch::Contains("tensor 'q' has dtype F8_E4M3"));
+  CHECK_THROWS_WITH(st->to_f32(*st->find("n")), Catch::Contains("tensor 'n' has dtype U64"));
+  std::string short_u64 = R"({"n":{"dtype":"U64","shape":[2],"data_offsets":[0,8]}})";
+  expect_error(file(short_u64, std::string(8, '\0')), "holds 8 bytes, but U64 [2] needs 16");
+}
+
 TEST_CASE("files are memory-mapped from disk; missing files and folders are errors",
           "[onednn][safetensors]") {
   namespace fs = std::filesystem;

@@ -24,10 +24,12 @@ struct DtypeInfo {
   size_t size;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"F64", StDtype::kF64, 8},   {"F32", StDtype::kF32, 4}, {"F16", StDtype::kF16, 2},
-    {"BF16", StDtype::kBF16, 2}, {"I64", StDtype::kI64, 8}, {"I32", StDtype::kI32, 4},
-    {"I16", StDtype::kI16, 2},   {"I8", StDtype::kI8, 1},   {"U8", StDtype::kU8, 1},
-    {"BOOL", StDtype::kBool, 1},
+    {"F64", StDtype::kF64, 8},        {"F32", StDtype::kF32, 4},        {"F16", StDtype::kF16, 2},
+    {"BF16", StDtype::kBF16, 2},      {"I64", StDtype::kI64, 8},        {"I32", StDtype::kI32, 4},
+    {"I16", StDtype::kI16, 2},        {"I8", StDtype::kI8, 1},          {"U64", StDtype::kU64, 8},
+    {"U32", StDtype::kU32, 4},        {"U16", StDtype::kU16, 2},        {"U8", StDtype::kU8, 1},
+    {"BOOL", StDtype::kBool, 1},      {"F8_E5M2", StDtype::kF8E5M2, 1}, {"F8_E4M3", StDtype::kF8E4M3, 1},
+    {"F8_E8M0", StDtype::kF8E8M0, 1},
 };
 
 std::string sq(std::string_view s) {

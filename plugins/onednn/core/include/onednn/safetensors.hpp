@@ -34,7 +34,26 @@ class WeightsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class StDtype { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool };
+// Every dtype of the format with a whole number of bytes, so that a file holding, say, an F8 buffer
+// beside its weights opens; to_f32() reads the float ones the layers use.
+enum class StDtype {
+  kF64,
+  kF32,
+  kF16,
+  kBF16,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU64,
+  kU32,
+  kU16,
+  kU8,
+  kBool,
+  kF8E5M2,
+  kF8E4M3,
+  kF8E8M0
+};
 
 /// "F32" for kF32 and so on, as the file spells it.
 const char* st_dtype_name(StDtype d);
