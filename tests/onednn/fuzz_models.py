@@ -33,7 +33,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "bench", "onednn"))
 sys.path.insert(0, os.path.join(here, "..", "e2e", "cases", "onednn"))
 from make_cases import pipeline  # noqa: E402
-from make_fixtures import Learned, Sinusoidal  # noqa: E402
+from make_fixtures import Learned, Sinusoidal, memory_model  # noqa: E402
 from make_models import save_safetensors  # noqa: E402
 
 
@@ -344,21 +344,8 @@ def with_memory(text, memory_layers):
     """Adds a memory model and the stage that runs it before the model's (decoder layers)."""
     if memory_layers is None:
         return text
-    text = text.replace("\n[[stage]]\nname = \"model\"", f"""
-[resources.memory_model]
-plugin = "onednn.model"
-weights = "model.safetensors"
-layers = {memory_layers}
-
-[[stage]]
-name = "memory"
-plugin = "onednn.run"
-model = "memory_model"
-input = "x"
-output = "memory"
-
-[[stage]]
-name = "model\"""", 1)
+    resource, stage = memory_model(f"layers = {memory_layers}")
+    text = text.replace("\n[[stage]]\nname = \"model\"", resource + stage + "\n[[stage]]\nname = \"model\"", 1)
     return text.replace('output = "y"\n', 'output = "y"\nmemory = "memory"\n', 1)
 
 
