@@ -126,7 +126,13 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
                      "key 'padding_mode' must be one of \"zeros\" \"reflect\" \"replicate\" \"circular\", "
                      "got \"reflected\" (did you mean \"reflect\"?)");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
-                     "key 'padding' must be a non-negative integer");
+                     "key 'padding' must be an integer in [0, 16777216], \"same\" or \"valid\"");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(int64_t{1} << 40)}})}, *w,
+                     "key 'padding' must be an integer in [0, 16777216]");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"dilation", I(int64_t{1} << 62)}})}, *w,
+                     "key 'dilation' = 4611686018427387904 is out of range [1, 16777216]");
+  expect_build_error({layer("max_pool1d", {{"kernel_size", I(int64_t{1} << 40)}})}, *w,
+                     "key 'kernel_size' = 1099511627776 is out of range [1, 16777216]");
   expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", ConfigValue::real(-1.5)}})}, *w,
                      "max_norm must be a finite number >= 0, got -1.5");
   expect_build_error({layer("embedding", {{"prefix", S("emb")}, {"max_norm", I(1)}, {"norm_type", I(0)}})},

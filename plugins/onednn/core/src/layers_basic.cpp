@@ -480,16 +480,16 @@ class Conv1d : public Layer {
     groups_ = ctx.keys.get_int("groups", 1, 1);
     oc_ = ctx.keys.get_int("out_channels", s[0], 1);
     ic_ = ctx.keys.get_int("in_channels", s[1] * groups_, 1);
-    k_ = ctx.keys.get_int("kernel_size", s[2], 1);
-    stride_ = ctx.keys.get_int("stride", 1, 1);
-    dilation_ = ctx.keys.get_int("dilation", 1, 1);
+    k_ = ctx.keys.get_int("kernel_size", s[2], 1, kMaxWindow);
+    stride_ = ctx.keys.get_int("stride", 1, 1, kMaxWindow);
+    dilation_ = ctx.keys.get_int("dilation", 1, 1, kMaxWindow);
     if (ic_ % groups_ != 0 || oc_ % groups_ != 0)
       throw WeightsError(ctx.where() + ": in_channels " + std::to_string(ic_) + " and out_channels " +
                          std::to_string(oc_) + " must both be divisible by groups " +
                          std::to_string(groups_));
     const int64_t span = dilation_ * (k_ - 1);
     if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
-      if (pad->kind == ConfigValue::Kind::kInt && pad->i >= 0) {
+      if (pad->kind == ConfigValue::Kind::kInt && pad->i >= 0 && pad->i <= kMaxWindow) {
         pad_l_ = pad_r_ = pad->i;
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "valid") {
         pad_l_ = pad_r_ = 0;
@@ -500,7 +500,7 @@ class Conv1d : public Layer {
         pad_r_ = span - pad_l_;
       } else {
         throw WeightsError(ctx.where() +
-                           ": key 'padding' must be a non-negative integer, \"same\" or \"valid\"");
+                           ": key 'padding' must be an integer in [0, 16777216], \"same\" or \"valid\"");
       }
     }
     const std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros|reflect|replicate|circular");

@@ -45,11 +45,11 @@ class Pool : public Layer {
 class WindowPool : public Pool {
  public:
   WindowPool(bool max, BuildCtx& ctx) : max_(max) {
-    k_ = ctx.keys.get_int("kernel_size", 0, 1);
+    k_ = ctx.keys.get_int("kernel_size", 0, 1, kMaxWindow);
     if (!ctx.keys.has("kernel_size")) throw WeightsError(ctx.where() + ": needs key 'kernel_size'");
-    stride_ = ctx.keys.get_int("stride", k_, 1);  // PyTorch's default stride is the kernel size
-    pad_ = ctx.keys.get_int("padding", 0, 0);
-    dilation_ = max ? ctx.keys.get_int("dilation", 1, 1) : 1;
+    stride_ = ctx.keys.get_int("stride", k_, 1, kMaxWindow);  // PyTorch's default stride is the kernel size
+    pad_ = ctx.keys.get_int("padding", 0, 0, kMaxWindow);
+    dilation_ = max ? ctx.keys.get_int("dilation", 1, 1, kMaxWindow) : 1;
     ceil_ = ctx.keys.get_bool("ceil_mode", false);
     include_pad_ = max ? true : ctx.keys.get_bool("count_include_pad", true);
     if (!max) {
@@ -104,7 +104,7 @@ class AdaptivePool : public Pool {
  public:
   AdaptivePool(bool max, BuildCtx& ctx) : max_(max) {
     if (!ctx.keys.has("output_size")) throw WeightsError(ctx.where() + ": needs key 'output_size'");
-    size_ = ctx.keys.get_int("output_size", 1, 1);
+    size_ = ctx.keys.get_int("output_size", 1, 1, kMaxWindow);
     if (max && ctx.keys.get_bool("return_indices", false))
       throw WeightsError(ctx.where() + ": return_indices = true is not supported (the layer returns values)");
   }

@@ -106,6 +106,11 @@ class Layer {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
 
+/// The largest kernel size, stride, dilation, padding or pool output size a layer accepts: far past
+/// any real model, and small enough that the length arithmetic (len + 2 * pad - dil * (k - 1)) cannot
+/// overflow.
+constexpr int64_t kMaxWindow = int64_t{1} << 24;
+
 // Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_norm.cpp, layers_pool.cpp,
 // layers_rnn.cpp, layers_transformer.cpp).
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
