@@ -129,7 +129,7 @@ def draw_composite(rng):
     memory, memory_layers, shrink = None, None, []
     for i in range(int(rng.integers(2, 7))):
         kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act",
-                               "dropout", "positional", "recurrent", "encoder", "decoder"]))
+                               "dropout", "positional", "recurrent", "encoder", "decoder", "flip"]))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
             # A LayerNorm over one feature is its bias, and PyTorch's rounding noise in x - mean comes
@@ -170,6 +170,10 @@ def draw_composite(rng):
             layers.append(f'{{ type = "layer_norm", prefix = "{name}", normalized_shape = {d}, eps = {eps!r}, '
                           f'elementwise_affine = {str(affine).lower()} }}')
             parts.append(f"layer_norm eps {eps} affine {affine}")
+        elif kind == "flip":
+            steps.append((None, lambda m, x, mem: x.flip(1)))
+            layers.append('{ type = "flip" }')
+            parts.append("flip")
         elif kind == "pool":
             which = ["max_pool1d", "avg_pool1d", "adaptive_max_pool1d", "adaptive_avg_pool1d"][int(rng.integers(0, 4))]
             if which.startswith("adaptive"):

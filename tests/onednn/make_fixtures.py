@@ -539,6 +539,24 @@ def cases():
                      act3=nn.ReLU(), fc2=nn.Linear(12, 3), out=nn.Sigmoid()),
          lambda: [torch.nn.functional.one_hot(torch.randint(0, 4, (40,)), 4).float() for _ in range(4)],
          description="DeepSEA-style CNN on 40 bp: Conv1d, MaxPool1d, Flatten (channel-major) into Linear")
+    flip = lambda: Fn(lambda x: x.flip(1))  # noqa: E731
+    case("basecaller",
+         [{"type": "conv1d", "prefix": "conv1", "kernel_size": 5, "padding": 2},
+          {"type": "silu"},
+          {"type": "conv1d", "prefix": "conv2", "kernel_size": 5, "stride": 2, "padding": 2},
+          {"type": "silu"},
+          {"type": "flip"}, {"type": "lstm", "prefix": "rnn1"}, {"type": "flip"},
+          {"type": "lstm", "prefix": "rnn2"},
+          {"type": "flip"}, {"type": "lstm", "prefix": "rnn3"}, {"type": "flip"},
+          {"type": "linear", "prefix": "head"}],
+         lambda: Seq(conv1=nn.Conv1d(1, 4, 5, padding=2), act1=nn.SiLU(),
+                     conv2=nn.Conv1d(4, 8, 5, stride=2, padding=2), act2=nn.SiLU(),
+                     f1=flip(), rnn1=nn.LSTM(8, 8, batch_first=True), f2=flip(),
+                     rnn2=nn.LSTM(8, 8, batch_first=True),
+                     f3=flip(), rnn3=nn.LSTM(8, 8, batch_first=True), f4=flip(), head=nn.Linear(8, 5)),
+         lambda: feats([120, 57, 200, 33], 1),
+         description="Bonito-style basecaller: raw signal, Conv1d + SiLU, LSTMs alternating direction "
+                     "(flip, LSTM, flip), a linear head")
     case("waveform_frontend",
          [{"type": "conv1d", "prefix": "conv0", "kernel_size": 10, "stride": 5, "bias": False},
           {"type": "group_norm", "prefix": "norm0", "num_groups": 8},

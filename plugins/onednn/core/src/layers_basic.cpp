@@ -815,6 +815,7 @@ const std::vector<std::string>& layer_types() {
                                              "adaptive_max_pool1d",
                                              "adaptive_avg_pool1d",
                                              "flatten",
+                                             "flip",
                                              "leaky_relu",
                                              "elu",
                                              "hardtanh",
@@ -853,6 +854,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "max_pool1d" || t == "avg_pool1d" || t == "adaptive_max_pool1d" || t == "adaptive_avg_pool1d")
     l = make_pool(t, ctx);
   else if (t == "flatten") l = make_flatten(ctx);
+  else if (t == "flip") l = make_flip();
   else if (t == "leaky_relu" || t == "elu" || t == "hardtanh" || t == "relu6" || t == "softplus" ||
            t == "mish" || t == "prelu" || t == "glu" || t == "identity")
     l = make_pointwise(t, ctx);

@@ -1,12 +1,13 @@
 // nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveMaxPool1d and nn.AdaptiveAvgPool1d over time, per feature
 // (the channel dim of the [N, C, L] tensors PyTorch code hands them; the transposes are implied), and
-// nn.Flatten of such a tensor: the layers that shrink or remove the time axis.
+// nn.Flatten of such a tensor: the layers that shrink, remove or (flip) reorder the time axis.
 //
 // Each record is pooled over its own steps, as run alone: PyTorch's implicit padding is -inf for max
 // and zeros for avg at the record's own ends, never the batch's padding rows. The loops follow
 // PyTorch's CPU kernels (window bounds, float sums in window order, divisors, NaN propagation), so
 // outputs agree to the bit or nearly. Pooling reads several steps at once: no step mode.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -189,7 +190,24 @@ class Flatten : public Layer {
   int64_t steps_ = 0;
 };
 
+// torch.flip over time: each record's valid steps in reverse order (its padding stays after them).
+// [flip, lstm, flip] is a unidirectional LSTM run right to left, as basecallers (Bonito's
+// LSTM(reverse=True)) stack them between forward ones.
+class Flip : public Layer {
+ public:
+  std::string step_unsupported() const override { return where + " (flip) needs a whole sequence"; }
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    Act y = ws.next(x, x.C, x.layout);
+    const size_t bytes = static_cast<size_t>(x.C) * sizeof(float);
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.len[b]; ++t) std::memcpy(y.row(b, t), x.row(b, x.len[b] - 1 - t), bytes);
+    x = std::move(y);
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_flip() { return std::make_unique<Flip>(); }
 
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx) { return std::make_unique<Flatten>(ctx); }
 

@@ -121,6 +121,7 @@ std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
+std::unique_ptr<Layer> make_flip();
 std::unique_ptr<Layer> make_pointwise(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
