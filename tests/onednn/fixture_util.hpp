@@ -68,6 +68,14 @@ inline seqflow::onednn::ConfigValue to_value(const toml::node& n) {
   if (n.is_integer()) return ConfigValue::integer(n.as_integer()->get());
   if (n.is_floating_point()) return ConfigValue::real(n.as_floating_point()->get());
   if (n.is_string()) return ConfigValue::string(n.as_string()->get());
+  if (const toml::array* a = n.as_array()) {
+    std::vector<int64_t> ints;
+    for (const toml::node& e : *a) {
+      if (!e.is_integer()) throw std::runtime_error("a layer's list value holds a non-integer");
+      ints.push_back(e.as_integer()->get());
+    }
+    return ConfigValue::integers(std::move(ints));
+  }
   throw std::runtime_error("unsupported layer value");
 }
 

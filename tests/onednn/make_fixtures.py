@@ -224,6 +224,23 @@ def causal(n):
     return torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
 
 
+class Conv2dSubsampling(nn.Module):
+    """ESPnet's and WeNet's front end: [N, T, F] as a one-channel image (time as height), two strided
+    Conv2d + ReLU, then [N, C, T', F'] read back as [N, T', C * F'] into a Linear."""
+
+    def __init__(self, idim, odim, k2=3, s2=2, pad2=0):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 4, 3, 2), nn.ReLU(), nn.Conv2d(4, 4, k2, s2, pad2), nn.ReLU())
+        with torch.no_grad():
+            probe = self.conv(torch.zeros(1, 1, 32, idim))
+        self.out = nn.Sequential(nn.Linear(probe.shape[1] * probe.shape[3], odim))
+
+    def forward(self, x):
+        x = self.conv(x.unsqueeze(1))
+        n, c, t, f = x.shape
+        return self.out(x.transpose(1, 2).reshape(n, t, c * f))
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -557,6 +574,21 @@ def cases():
          lambda: feats([120, 57, 200, 33], 1),
          description="Bonito-style basecaller: raw signal, Conv1d + SiLU, LSTMs alternating direction "
                      "(flip, LSTM, flip), a linear head")
+    case("conv2d_subsampling",
+         [{"type": "conv2d", "prefix": "sub.conv.0", "stride": 2}, {"type": "relu"},
+          {"type": "conv2d", "prefix": "sub.conv.2", "stride": 2}, {"type": "relu"},
+          {"type": "linear", "prefix": "sub.out.0"}],
+         lambda: Seq(sub=Conv2dSubsampling(20, 12)), lambda: feats([30, 17, 41, 9], 20),
+         description="ESPnet/WeNet Conv2dSubsampling: Conv2d(1, 4, 3, 2) + ReLU + Conv2d(4, 4, 3, 2) + ReLU, "
+                     "[N, C, T', F'] -> [N, T', C * F'], Linear")
+    case("conv2d_pairs",
+         [{"type": "conv2d", "prefix": "sub.conv.0", "stride": 2}, {"type": "relu"},
+          {"type": "conv2d", "prefix": "sub.conv.2", "kernel_size": [3, 5], "stride": [1, 2], "padding": [1, 2]},
+          {"type": "relu"},
+          {"type": "linear", "prefix": "sub.out.0"}],
+         lambda: Seq(sub=Conv2dSubsampling(16, 6, k2=(3, 5), s2=(1, 2), pad2=(1, 2))),
+         lambda: feats([30, 17, 41, 9], 16),
+         description="Conv2d with kernel, stride and padding pairs: (3, 5), (1, 2), (1, 2)")
     case("waveform_frontend",
          [{"type": "conv1d", "prefix": "conv0", "kernel_size": 10, "stride": 5, "bias": False},
           {"type": "group_norm", "prefix": "norm0", "num_groups": 8},

@@ -420,3 +420,35 @@ TEST_CASE("pointwise activation configuration errors", "[onednn][model]") {
   expect_build_error({layer("leaky_relu", {{"negative_slop", ConfigValue::real(0.1)}})}, *w,
                      "unknown key 'negative_slop' (did you mean 'negative_slope'?)");
 }
+
+TEST_CASE("conv2d configuration errors, and a width a later layer does not take", "[onednn][model]") {
+  auto w = weights({{"c.weight", {{2, 1, 3, 3}, filled(18)}},
+                    {"c.bias", {{2}, filled(2)}},
+                    {"fc.weight", {{1, 6}, filled(6)}},
+                    {"k.weight", {{2, 3, 3}, filled(18)}},
+                    {"k.bias", {{2}, filled(2)}}});
+  expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"padding", S("same")}, {"stride", I(2)}})}, *w,
+                     "padding = \"same\" needs stride 1");
+  expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"stride", ConfigValue::integers({1, 2, 3})}})},
+                     *w, "key 'stride' must be an integer or a list of two");
+  expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"padding", S("full")}})}, *w,
+                     "key 'padding' must be an integer, a list of two, \"same\" or \"valid\"");
+  // Conv2d(1, 2, 3) on 5 features gives 2 x 3 = 6 per step, which fc takes; 7 features give 2 x 5.
+  auto m = Model::build(
+      {layer("conv2d", {{"prefix", S("c")}}), layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}})},
+      *w);
+  CHECK(m->input_dim() == 0);
+  std::vector<float> f(4 * 7, 1.f);
+  SeqInput x{f.data(), nullptr, nullptr, 4, 5};
+  Workspace ws;
+  CHECK(m->run(ws, {&x, 1}).length(0) == 2);
+  x.dim = 7;
+  CHECK_THROWS_WITH(m->run(ws, {&x, 1}),
+                    "layer 1 (linear, prefix 'fc'): gets 10 features per step, expects 6");
+  // PyTorch's one-element tuples, kernel_size=(3,), are integers.
+  auto k = Model::build({layer("conv1d", {{"prefix", S("k")},
+                                          {"kernel_size", ConfigValue::integers({3})},
+                                          {"padding", ConfigValue::integers({1})}})},
+                        *w);
+  CHECK(k->output_length(5) == 5);
+}

@@ -31,7 +31,15 @@ ConfigValue to_config(const Value& v, const std::string& where) {
     case SF_VALUE_INT: return ConfigValue::integer(v.as_int());
     case SF_VALUE_FLOAT: return ConfigValue::real(v.as_float());
     case SF_VALUE_STRING: return ConfigValue::string(v.as_string());
-    default: throw Error(where + " must be a boolean, number or string");
+    case SF_VALUE_ARRAY: {
+      std::vector<int64_t> ints;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i].kind() != SF_VALUE_INT) throw Error(where + " must be a list of integers such as [3, 5]");
+        ints.push_back(v[i].as_int());
+      }
+      return ConfigValue::integers(std::move(ints));
+    }
+    default: throw Error(where + " must be a boolean, number, string or list of integers");
   }
 }
 
@@ -44,7 +52,7 @@ class ModelResource : public Resource<ModelResource> {
       "(safetensors.torch.save_file(model.state_dict())). "
       "Each layer is a table with `type` and the PyTorch constructor arguments of its module; `prefix` is "
       "its "
-      "name in the state_dict. Types: embedding, linear, conv1d, layer_norm, batch_norm, group_norm, "
+      "name in the state_dict. Types: embedding, linear, conv1d, conv2d, layer_norm, batch_norm, group_norm, "
       "max_pool1d, avg_pool1d, adaptive_max_pool1d, adaptive_avg_pool1d, flatten, flip (time reversed), "
       "lstm, "
       "gru, rnn, "
@@ -77,7 +85,10 @@ layers = [
           "arguments; sizes the weights determine may be left out. Keys by type: embedding: "
           "num_embeddings, embedding_dim, max_norm, norm_type; linear: in_features, out_features, bias; "
           "conv1d: in_channels, out_channels, kernel_size, stride, padding (int, \"same\", \"valid\"), "
-          "dilation, groups, bias, padding_mode (zeros, reflect, replicate, circular); layer_norm: "
+          "dilation, groups, bias, padding_mode (zeros, reflect, replicate, circular); conv2d (over time and "
+          "features, a step's features channel-major, as ESPnet's Conv2dSubsampling reshapes them): "
+          "in_channels, out_channels, kernel_size, stride, padding, dilation (ints or [time, features]), "
+          "groups, bias; layer_norm: "
           "normalized_shape, eps, elementwise_affine, bias; batch_norm (BatchNorm1d over the features): "
           "num_features, eps, affine, track_running_stats; group_norm: num_groups, num_channels, eps, "
           "affine; max_pool1d, avg_pool1d: kernel_size, stride, padding, ceil_mode, dilation (max), "

@@ -24,6 +24,12 @@ ConfigValue ConfigValue::real(double v) {
   c.f = v;
   return c;
 }
+ConfigValue ConfigValue::integers(std::vector<int64_t> v) {
+  ConfigValue c;
+  c.kind = Kind::kInts;
+  c.ints = std::move(v);
+  return c;
+}
 ConfigValue ConfigValue::string(std::string v) {
   ConfigValue c;
   c.kind = Kind::kString;
@@ -76,7 +82,8 @@ const ConfigValue* KeyReader::find(const std::string& key, ConfigValue::Kind wan
   known_.insert(key);
   for (const auto& [k, v] : cfg_.keys) {
     if (k != key) continue;
-    bool ok = v.kind == want || (want == ConfigValue::Kind::kFloat && v.kind == ConfigValue::Kind::kInt);
+    bool ok = v.kind == want || (want == ConfigValue::Kind::kFloat && v.kind == ConfigValue::Kind::kInt) ||
+              (want == ConfigValue::Kind::kInt && v.kind == ConfigValue::Kind::kInts && v.ints.size() == 1);
     if (!ok) throw WeightsError(where_ + ": key '" + key + "' must be " + what);
     return &v;
   }
@@ -91,11 +98,31 @@ bool KeyReader::get_bool(const std::string& key, bool def) {
 int64_t KeyReader::get_int(const std::string& key, int64_t def, int64_t min, int64_t max) {
   const ConfigValue* v = find(key, ConfigValue::Kind::kInt, "an integer");
   if (!v) return def;
-  if (v->i < min || v->i > max)
-    throw WeightsError(where_ + ": key '" + key + "' = " + std::to_string(v->i) + " is out of range [" +
+  const int64_t i = v->kind == ConfigValue::Kind::kInts ? v->ints[0] : v->i;
+  if (i < min || i > max)
+    throw WeightsError(where_ + ": key '" + key + "' = " + std::to_string(i) + " is out of range [" +
                        std::to_string(min) + ", " +
                        (max == INT64_MAX ? std::string("...") : std::to_string(max)) + "]");
-  return v->i;
+  return i;
+}
+
+std::array<int64_t, 2> KeyReader::get_pair(const std::string& key, int64_t def, int64_t min, int64_t max) {
+  known_.insert(key);
+  const auto it =
+      std::find_if(cfg_.keys.begin(), cfg_.keys.end(), [&](const auto& kv) { return kv.first == key; });
+  if (it != cfg_.keys.end() && it->second.kind == ConfigValue::Kind::kInts) {
+    const std::vector<int64_t>& v = it->second.ints;
+    if (v.size() != 2) throw WeightsError(where_ + ": key '" + key + "' must be an integer or a list of two");
+    for (int64_t i : v)
+      if (i < min || i > max)
+        throw WeightsError(where_ + ": key '" + key + "' has " + std::to_string(i) + ", out of range [" +
+                           std::to_string(min) + ", " + std::to_string(max) + "]");
+    return {v[0], v[1]};
+  }
+  if (it != cfg_.keys.end() && it->second.kind != ConfigValue::Kind::kInt)
+    throw WeightsError(where_ + ": key '" + key + "' must be an integer or a list of two");
+  const int64_t i = get_int(key, def, min, max);
+  return {i, i};
 }
 
 double KeyReader::get_float(const std::string& key, double def) {

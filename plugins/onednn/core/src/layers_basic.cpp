@@ -489,8 +489,10 @@ class Conv1d : public Layer {
                          std::to_string(groups_));
     const int64_t span = dilation_ * (k_ - 1);
     if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
-      if (pad->kind == ConfigValue::Kind::kInt && pad->i >= 0 && pad->i <= kMaxWindow) {
-        pad_l_ = pad_r_ = pad->i;
+      const bool one = pad->kind == ConfigValue::Kind::kInts && pad->ints.size() == 1;  // PyTorch's (p,)
+      const int64_t p = one ? pad->ints[0] : pad->i;
+      if ((pad->kind == ConfigValue::Kind::kInt || one) && p >= 0 && p <= kMaxWindow) {
+        pad_l_ = pad_r_ = p;
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "valid") {
         pad_l_ = pad_r_ = 0;
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "same") {
@@ -807,6 +809,7 @@ const std::vector<std::string>& layer_types() {
   static const std::vector<std::string> t = {"embedding",
                                              "linear",
                                              "conv1d",
+                                             "conv2d",
                                              "layer_norm",
                                              "batch_norm",
                                              "group_norm",
@@ -848,6 +851,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   if (t == "embedding") l = make_embedding(ctx);
   else if (t == "linear") l = make_linear(ctx);
   else if (t == "conv1d") l = make_conv1d(ctx);
+  else if (t == "conv2d") l = make_conv2d(ctx);
   else if (t == "layer_norm") l = make_layer_norm(ctx);
   else if (t == "batch_norm") l = make_batch_norm(ctx);
   else if (t == "group_norm") l = make_group_norm(ctx);

@@ -29,6 +29,7 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
       if (!l->takes_tokens()) m->input_dim_ = l->in_dim;
       input_open = false;
     }
+    if (l->in_dim < 0 && !l->keeps_unknown_width()) input_open = false;
     if (unbound != nullptr && l->in_dim >= 0) {
       unbound->bind_output(l->in_dim);
       unbound = nullptr;
@@ -196,6 +197,11 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
   Act x =
       gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record", batch_steps(inputs, rows));
   for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i) {
+    // A width fixed at build can still meet another after a layer whose width follows its input's
+    // (conv2d after an input of unknown width): never let a layer read rows of another size.
+    if (layers_[i]->in_dim >= 0 && x.C != layers_[i]->in_dim)
+      throw std::runtime_error(layers_[i]->where + ": gets " + std::to_string(x.C) +
+                               " features per step, expects " + std::to_string(layers_[i]->in_dim));
     layers_[i]->forward(ws, x, needs_memory() ? &mem_act : nullptr);
     if (!x.all_full()) x.zero_padding();  // the invariant of Act; the output's padding is dropped
   }

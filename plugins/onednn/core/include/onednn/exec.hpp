@@ -122,6 +122,7 @@ class Workspace {
     dnnl::memory::desc weights2;
     dnnl::memory::desc weights3;
     dnnl::memory::desc bias;
+    dnnl::memory::desc src, dst;  // where the primitive chose its activations' layout (conv2d)
     size_t scratch = 0;
     std::unordered_map<int, dnnl::memory> args;  // run()'s, kept between calls
   };

@@ -8,6 +8,7 @@
 // builder. Threading: plain values. Errors: WeightsError naming the layer ("layer 3 (lstm): ...").
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -17,17 +18,19 @@
 namespace seqflow::onednn {
 
 struct ConfigValue {
-  enum class Kind { kBool, kInt, kFloat, kString };
+  enum class Kind { kBool, kInt, kFloat, kString, kInts };
   Kind kind = Kind::kInt;
   bool b = false;
   int64_t i = 0;
   double f = 0;
   std::string s;
+  std::vector<int64_t> ints;  // kInts: a list such as kernel_size = [3, 5]
 
   static ConfigValue boolean(bool v);
   static ConfigValue integer(int64_t v);
   static ConfigValue real(double v);
   static ConfigValue string(std::string v);
+  static ConfigValue integers(std::vector<int64_t> v);
 };
 
 struct LayerConfig {
@@ -46,7 +49,10 @@ class KeyReader {
 
   bool has(const std::string& key) const;
   bool get_bool(const std::string& key, bool def);
+  /// An integer, or a list of one (PyTorch's kernel_size=(3,)).
   int64_t get_int(const std::string& key, int64_t def, int64_t min = INT64_MIN, int64_t max = INT64_MAX);
+  /// An integer for both dims, or a list of two (PyTorch's _pair).
+  std::array<int64_t, 2> get_pair(const std::string& key, int64_t def, int64_t min, int64_t max);
   double get_float(const std::string& key, double def);
   std::string get_string(const std::string& key, const std::string& def);
   /// A string restricted to `choices` ("relu|gelu").

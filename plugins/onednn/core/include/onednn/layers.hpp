@@ -92,6 +92,9 @@ class Layer {
   /// first later layer with a fixed input size, at build; `in` is that size.
   virtual void bind_output(int64_t) {}
   virtual bool needs_output_binding() const { return false; }
+  /// False for a layer whose output width differs from an input width it does not fix (conv2d's
+  /// first use): a later layer's input size then says nothing of the model's.
+  virtual bool keeps_unknown_width() const { return true; }
   /// `memory` is the decoder memory (cross-attention), null for models that use none.
   virtual void forward(Workspace& ws, Act& x, const Act* memory) const = 0;
 
@@ -111,11 +114,12 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
 /// overflow.
 constexpr int64_t kMaxWindow = int64_t{1} << 24;
 
-// Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_norm.cpp, layers_pool.cpp,
-// layers_rnn.cpp, layers_transformer.cpp).
+// Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_conv2d.cpp, layers_norm.cpp,
+// layers_pool.cpp, layers_rnn.cpp, layers_transformer.cpp).
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
+std::unique_ptr<Layer> make_conv2d(BuildCtx& ctx);
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
