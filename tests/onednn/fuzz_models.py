@@ -127,9 +127,11 @@ def draw_composite(rng):
     else:
         width = d = int(rng.choice([1, 3, 8, 16, 40, 80]))
     memory, memory_layers, shrink = None, None, []
+    chan, chan_d = 1, -1  # a conv2d's output: `chan` channels of d / chan features while d == chan_d
     for i in range(int(rng.integers(2, 7))):
         kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act",
-                               "dropout", "positional", "recurrent", "encoder", "decoder", "flip"]))
+                               "dropout", "positional", "recurrent", "encoder", "decoder", "flip",
+                               "conv2d"]))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
             # A LayerNorm over one feature is its bias, and PyTorch's rounding noise in x - mean comes
@@ -170,6 +172,29 @@ def draw_composite(rng):
             layers.append(f'{{ type = "layer_norm", prefix = "{name}", normalized_shape = {d}, eps = {eps!r}, '
                           f'elementwise_affine = {str(affine).lower()} }}')
             parts.append(f"layer_norm eps {eps} affine {affine}")
+        elif kind == "conv2d":
+            cin = chan if d == chan_d else 1
+            F = d // cin
+            cout = int(rng.choice([1, 2, 4]))
+            g = int(rng.choice([k for k in (1, 2) if cin % k == 0 and cout % k == 0]))
+            kt, kf, st, sf = (int(v) for v in rng.integers(1, [4, 4, 3, 3]))
+            dt, df = (int(v) for v in rng.integers(1, [3, 3]))
+            pt, pf = (int(v) for v in rng.integers(0, [3, 3]))
+            fo = (F + 2 * pf - df * (kf - 1) - 1) // sf + 1
+            if fo < 1:
+                continue
+            mods[name] = maybe_weight_norm(rng, nn.Conv2d(cin, cout, (kt, kf), (st, sf), (pt, pf), (dt, df), g), parts)
+
+            def conv2d(m, x, mem, cin=cin, F=F):
+                y = m(x.reshape(1, x.shape[1], cin, F).permute(0, 2, 1, 3))
+                return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
+            steps.append((name, conv2d))
+            layers.append(f'{{ type = "conv2d", prefix = "{name}", kernel_size = [{kt}, {kf}], stride = [{st}, {sf}], '
+                          f'padding = [{pt}, {pf}], dilation = [{dt}, {df}], groups = {g} }}')
+            shrink.append((kt, st, dt, pt, "zeros"))  # along time, as a conv1d
+            parts.append(f"conv2d {cin}x{F}->{cout}x{fo} k({kt},{kf}) s({st},{sf}) p({pt},{pf}) d({dt},{df}) g{g}")
+            d = cout * fo
+            chan, chan_d = cout, d
         elif kind == "flip":
             steps.append((None, lambda m, x, mem: x.flip(1)))
             layers.append('{ type = "flip" }')
