@@ -228,15 +228,24 @@ def draw_composite(rng):
                 parts.append(f"{which} k{k} s{s} d{dil} pad {pad} ceil {ceil}")
             steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
         elif kind == "batch_norm":
-            mods[name] = nn.BatchNorm1d(d, eps=float(rng.choice([1e-5, 1e-3])))
+            two_d = d == chan_d and chan > 1 and rng.random() < 0.7  # BatchNorm2d after a conv2d
+            eps = float(rng.choice([1e-5, 1e-3]))
+            mods[name] = nn.BatchNorm2d(chan, eps=eps) if two_d else nn.BatchNorm1d(d, eps=eps)
             bn = mods[name]
             with torch.no_grad():
                 for t, mu, sd in ((bn.weight, 1, .3), (bn.bias, 0, .3), (bn.running_mean, 0, 1)):
                     t.normal_(mu, sd)
                 bn.running_var.uniform_(0.3, 3.0)
-            steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
-            layers.append(f'{{ type = "batch_norm", prefix = "{name}", eps = {mods[name].eps!r} }}')
-            parts.append("batch_norm")
+            if two_d:
+                def bn2d(m, x, mem, c=chan):
+                    y = m(x.reshape(1, x.shape[1], c, -1).permute(0, 2, 1, 3))
+                    return y.permute(0, 2, 1, 3).reshape(1, x.shape[1], -1)
+                steps.append((name, bn2d))
+            else:
+                steps.append((name, lambda m, x, mem: m(x.transpose(1, 2)).transpose(1, 2)))
+            kind_name = "batch_norm2d" if two_d else "batch_norm"
+            layers.append(f'{{ type = "{kind_name}", prefix = "{name}", eps = {eps!r} }}')
+            parts.append(kind_name)
         elif kind == "group_norm":
             # Groups of two or more features: one feature over one step has no variance to normalize.
             options = [g for g in divisors(d) if d // g >= 2]

@@ -228,9 +228,14 @@ class Conv2dSubsampling(nn.Module):
     """ESPnet's and WeNet's front end: [N, T, F] as a one-channel image (time as height), two strided
     Conv2d + ReLU, then [N, C, T', F'] read back as [N, T', C * F'] into a Linear."""
 
-    def __init__(self, idim, odim, k2=3, s2=2, pad2=0):
+    def __init__(self, idim, odim, k2=3, s2=2, pad2=0, norm=False):
         super().__init__()
-        self.conv = nn.Sequential(nn.Conv2d(1, 4, 3, 2), nn.ReLU(), nn.Conv2d(4, 4, k2, s2, pad2), nn.ReLU())
+        if norm:  # BatchNorm2d after each conv: running statistics, then a record's own
+            self.conv = nn.Sequential(nn.Conv2d(1, 4, 3, 2), nn.BatchNorm2d(4), nn.ReLU(),
+                                      nn.Conv2d(4, 4, k2, s2, pad2), nn.BatchNorm2d(4, track_running_stats=False),
+                                      nn.ReLU())
+        else:
+            self.conv = nn.Sequential(nn.Conv2d(1, 4, 3, 2), nn.ReLU(), nn.Conv2d(4, 4, k2, s2, pad2), nn.ReLU())
         with torch.no_grad():
             probe = self.conv(torch.zeros(1, 1, 32, idim))
         self.out = nn.Sequential(nn.Linear(probe.shape[1] * probe.shape[3], odim))
@@ -290,10 +295,10 @@ def cases():
         # Trained-looking norms: PyTorch initialises them to weight 1, bias 0, which would hide a mix-up.
         with torch.no_grad():
             for m in module.modules():
-                if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d, nn.GroupNorm)) and m.weight is not None:
+                if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
                     m.weight.normal_(1.0, 0.3)
                     m.bias.normal_(0.0, 0.3)
-                if isinstance(m, nn.BatchNorm1d) and m.running_mean is not None:
+                if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.running_mean is not None:
                     m.running_mean.normal_(0.0, 0.5)
                     m.running_var.uniform_(0.5, 2.0)
         out.append(Case(name, layers, module, inputs(), **kw))
@@ -581,6 +586,15 @@ def cases():
          lambda: Seq(sub=Conv2dSubsampling(20, 12)), lambda: feats([30, 17, 41, 9], 20),
          description="ESPnet/WeNet Conv2dSubsampling: Conv2d(1, 4, 3, 2) + ReLU + Conv2d(4, 4, 3, 2) + ReLU, "
                      "[N, C, T', F'] -> [N, T', C * F'], Linear")
+    case("conv2d_batch_norm2d",
+         [{"type": "conv2d", "prefix": "sub.conv.0", "stride": 2}, {"type": "batch_norm2d", "prefix": "sub.conv.1"},
+          {"type": "relu"},
+          {"type": "conv2d", "prefix": "sub.conv.3", "stride": 2},
+          {"type": "batch_norm2d", "prefix": "sub.conv.4", "track_running_stats": False},
+          {"type": "relu"},
+          {"type": "linear", "prefix": "sub.out.0"}],
+         lambda: Seq(sub=Conv2dSubsampling(20, 12, norm=True)), lambda: feats([30, 17, 41, 9], 20),
+         description="Conv2d + BatchNorm2d (running statistics, then a record's own) + ReLU, twice, into Linear")
     case("conv2d_pairs",
          [{"type": "conv2d", "prefix": "sub.conv.0", "stride": 2}, {"type": "relu"},
           {"type": "conv2d", "prefix": "sub.conv.2", "kernel_size": [3, 5], "stride": [1, 2], "padding": [1, 2]},

@@ -346,6 +346,19 @@ TEST_CASE("batch_norm and group_norm configuration errors", "[onednn][model]") {
   CHECK(gn->step_unsupported().find("whole sequence's statistics") != std::string::npos);
   auto bn = Model::build({layer("batch_norm", {{"prefix", S("gn")}, {"track_running_stats", B(false)}})}, *w);
   CHECK(bn->step_unsupported().find("track_running_stats = false") != std::string::npos);
+  // batch_norm2d: 6 channels of F features per step; 8 features are not 6 channels.
+  auto bn2 =
+      Model::build({layer("batch_norm2d", {{"prefix", S("gn")}, {"track_running_stats", B(false)}})}, *w);
+  std::vector<float> f(3 * 8, 1.f);
+  SeqInput x{f.data(), nullptr, nullptr, 3, 8};
+  Workspace ws;
+  CHECK_THROWS_WITH(
+      bn2->run(ws, {&x, 1}),
+      "layer 0 (batch_norm2d, prefix 'gn'): 8 features per step are not 6 channels of equal size");
+  x.dim = 12;
+  f.resize(3 * 12, 1.f);
+  x.features = f.data();
+  CHECK(bn2->run(ws, {&x, 1}).length(0) == 3);
 }
 
 TEST_CASE("pooling configuration errors and records too short to pool", "[onednn][model]") {

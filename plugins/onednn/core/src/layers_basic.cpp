@@ -812,6 +812,7 @@ const std::vector<std::string>& layer_types() {
                                              "conv2d",
                                              "layer_norm",
                                              "batch_norm",
+                                             "batch_norm2d",
                                              "group_norm",
                                              "max_pool1d",
                                              "avg_pool1d",
@@ -853,7 +854,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "conv1d") l = make_conv1d(ctx);
   else if (t == "conv2d") l = make_conv2d(ctx);
   else if (t == "layer_norm") l = make_layer_norm(ctx);
-  else if (t == "batch_norm") l = make_batch_norm(ctx);
+  else if (t == "batch_norm" || t == "batch_norm2d") l = make_batch_norm(t == "batch_norm2d", ctx);
   else if (t == "group_norm") l = make_group_norm(ctx);
   else if (t == "max_pool1d" || t == "avg_pool1d" || t == "adaptive_max_pool1d" || t == "adaptive_avg_pool1d")
     l = make_pool(t, ctx);

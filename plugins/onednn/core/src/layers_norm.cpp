@@ -46,9 +46,12 @@ void normalize_per_record(Act& x, int64_t group, float eps, const std::vector<fl
     }
 }
 
+// batch_norm: BatchNorm1d over the features. batch_norm2d: BatchNorm2d after a conv2d, whose steps
+// hold `n` channels of F features, channel-major (layers_conv2d.cpp): channel c scales features
+// c * F .. c * F + F - 1, and its batch statistics cover a record's steps and those F features.
 class BatchNorm : public Layer {
  public:
-  explicit BatchNorm(BuildCtx& ctx) {
+  BatchNorm(bool two_d, BuildCtx& ctx) : two_d_(two_d) {
     const bool affine = ctx.keys.get_bool("affine", true);
     running_ = ctx.keys.get_bool("track_running_stats", true);
     eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
@@ -59,10 +62,15 @@ class BatchNorm : public Layer {
       const std::vector<int64_t> s = ctx.shape_of(p + (affine ? ".weight" : ".running_mean"));
       if (n < 0 && s.size() == 1) n = s[0];
     }
-    if (n < 0) n = ctx.in_dim;
+    if (n < 0 && !two_d) n = ctx.in_dim;
     if (n < 0)
-      throw WeightsError(ctx.where() + ": needs key 'num_features' (no earlier layer fixes the size)");
-    ctx.expect_in_dim(n, "num_features");
+      throw WeightsError(ctx.where() + ": needs key 'num_features' (" +
+                         (two_d ? "or weights" : "no earlier layer fixes the size") + ")");
+    if (!two_d) ctx.expect_in_dim(n, "num_features");
+    if (two_d && ctx.in_dim >= 0 && ctx.in_dim % n != 0)
+      throw WeightsError(ctx.where() + ": the previous layer's " + std::to_string(ctx.in_dim) +
+                         " features are not num_features " + std::to_string(n) + " channels of equal size");
+    channels_ = n;
     if (affine) {
       w_ = ctx.get(p + ".weight", {n});
       b_ = ctx.get(p + ".bias", {n});
@@ -78,23 +86,38 @@ class BatchNorm : public Layer {
         beta_[c] = (affine ? b_[c] : 0.f) - mean[c] * alpha_[c];
       }
     }
-    in_dim = out_dim = n;
+    if (!two_d) in_dim = out_dim = n;
+    else if (ctx.in_dim >= 0) in_dim = out_dim = ctx.in_dim;
   }
   std::string step_unsupported() const override {
     return running_ ? ""
                     : where + " (track_running_stats = false) normalizes with a whole sequence's statistics";
   }
   void forward(Workspace&, Act& x, const Act*) const override {
-    if (!running_) return normalize_per_record(x, 1, eps_, w_, b_);  // each feature on its own
+    if (x.C % channels_ != 0)
+      throw std::runtime_error(where + ": " + std::to_string(x.C) + " features per step are not " +
+                               std::to_string(channels_) + " channels of equal size");
+    const int64_t F = x.C / channels_;  // 1 for batch_norm
+    if (!running_) {
+      if (F == 1) return normalize_per_record(x, 1, eps_, w_, b_);  // each feature on its own
+      std::vector<float> w, b;  // channel c's affine for each of its F features
+      for (size_t c = 0; c < w_.size(); ++c) {
+        w.insert(w.end(), static_cast<size_t>(F), w_[c]);
+        b.insert(b.end(), static_cast<size_t>(F), b_[c]);
+      }
+      return normalize_per_record(x, F, eps_, w, b);
+    }
     const int64_t C = x.C;
 #pragma omp parallel for if (x.rows() * C > 65536)
     for (int64_t r = 0; r < x.rows(); ++r) {
       float* v = x.data + r * C;
-      for (int64_t c = 0; c < C; ++c) v[c] = v[c] * alpha_[c] + beta_[c];
+      for (int64_t c = 0; c < C; ++c) v[c] = v[c] * alpha_[c / F] + beta_[c / F];
     }
   }
 
  private:
+  bool two_d_ = false;
+  int64_t channels_ = 1;
   bool running_ = true;
   float eps_ = 1e-5f;
   std::vector<float> w_, b_, alpha_, beta_;
@@ -141,7 +164,9 @@ class GroupNorm : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx) { return std::make_unique<BatchNorm>(ctx); }
+std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx) {
+  return std::make_unique<BatchNorm>(two_d, ctx);
+}
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx) { return std::make_unique<GroupNorm>(ctx); }
 
 }  // namespace seqflow::onednn

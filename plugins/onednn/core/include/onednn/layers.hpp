@@ -121,7 +121,7 @@ std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv2d(BuildCtx& ctx);
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
-std::unique_ptr<Layer> make_batch_norm(BuildCtx& ctx);
+std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
