@@ -246,6 +246,25 @@ class Conv2dSubsampling(nn.Module):
         return self.out(x.transpose(1, 2).reshape(n, t, c * f))
 
 
+class VggFront(nn.Module):
+    """ESPnet's VGG2L-style front end, scaled down: Conv2d + ReLU + MaxPool2d(2, ceil_mode), Conv2d +
+    ReLU + an AvgPool2d, then [N, C, T', F'] as [N, T', C * F'] into a Linear."""
+
+    def __init__(self, idim, odim):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 4, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2, 2, ceil_mode=True),
+                                  nn.Conv2d(4, 4, 3, 1, 1), nn.ReLU(),
+                                  nn.AvgPool2d((3, 2), (2, 2), (1, 0), count_include_pad=False))
+        with torch.no_grad():
+            probe = self.conv(torch.zeros(1, 1, 32, idim))
+        self.out = nn.Linear(probe.shape[1] * probe.shape[3], odim)
+
+    def forward(self, x):
+        x = self.conv(x.unsqueeze(1))
+        n, c, t, f = x.shape
+        return self.out(x.transpose(1, 2).reshape(n, t, c * f))
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -595,6 +614,15 @@ def cases():
           {"type": "linear", "prefix": "sub.out.0"}],
          lambda: Seq(sub=Conv2dSubsampling(20, 12, norm=True)), lambda: feats([30, 17, 41, 9], 20),
          description="Conv2d + BatchNorm2d (running statistics, then a record's own) + ReLU, twice, into Linear")
+    case("conv2d_vgg_pools",
+         [{"type": "conv2d", "prefix": "vgg.conv.0", "padding": 1}, {"type": "relu"},
+          {"type": "max_pool2d", "kernel_size": 2, "ceil_mode": True},
+          {"type": "conv2d", "prefix": "vgg.conv.3", "padding": 1}, {"type": "relu"},
+          {"type": "avg_pool2d", "kernel_size": [3, 2], "stride": [2, 2], "padding": [1, 0],
+           "count_include_pad": False},
+          {"type": "linear", "prefix": "vgg.out"}],
+         lambda: Seq(vgg=VggFront(13, 8)), lambda: feats([30, 17, 41, 9], 13),
+         description="VGG2L-style front end: Conv2d + MaxPool2d(2, ceil_mode=True), Conv2d + AvgPool2d, Linear")
     case("conv2d_pairs",
          [{"type": "conv2d", "prefix": "sub.conv.0", "stride": 2}, {"type": "relu"},
           {"type": "conv2d", "prefix": "sub.conv.2", "kernel_size": [3, 5], "stride": [1, 2], "padding": [1, 2]},

@@ -458,6 +458,17 @@ TEST_CASE("conv2d configuration errors, and a width a later layer does not take"
   x.dim = 7;
   CHECK_THROWS_WITH(m->run(ws, {&x, 1}),
                     "layer 1 (linear, prefix 'fc'): gets 10 features per step, expects 6");
+  // 2-d pools pool a conv2d's channels: after a layer that mixes features there are none.
+  expect_build_error({layer("max_pool2d", {{"kernel_size", I(2)}})}, *w, "needs a conv2d before it");
+  expect_build_error(
+      {layer("conv2d", {{"prefix", S("c")}}), layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}}),
+       layer("avg_pool2d", {{"kernel_size", I(2)}})},
+      *w, "needs a conv2d before it");
+  auto pooled = Model::build({layer("conv2d", {{"prefix", S("c")}}), layer("relu"),
+                              layer("max_pool2d", {{"kernel_size", ConfigValue::integers({1, 3})}})},
+                             *w);
+  x.dim = 5;  // 2 channels x 3 features, pooled over 3 features: 2 x 1
+  CHECK(pooled->run(ws, {&x, 1}).dim() == 2);
   // PyTorch's one-element tuples, kernel_size=(3,), are integers.
   auto k = Model::build({layer("conv1d", {{"prefix", S("k")},
                                           {"kernel_size", ConfigValue::integers({3})},

@@ -98,6 +98,7 @@ class Glu : public Layer {
                          std::to_string(ctx.in_dim) + ")");
     in_dim = ctx.in_dim;
     out_dim = in_dim / 2;
+    out_channels = 0;
   }
   void forward(Workspace& ws, Act& x, const Act*) const override {
     const int64_t half = out_dim;

@@ -399,6 +399,7 @@ class Embedding : public Layer {
       renorm_rows(max_norm, norm_type);
     }
     out_dim = dim_;
+    out_channels = 0;
   }
   bool takes_tokens() const override { return true; }
   int64_t vocab_size() const override { return num_; }
@@ -456,6 +457,7 @@ class Linear : public Layer {
     dense_ = Dense(std::move(w), std::move(b), out, in, ctx.options.precision);
     in_dim = in;
     out_dim = out;
+    out_channels = 0;
   }
   void forward(Workspace& ws, Act& x, const Act*) const override {
     Act y = ws.next(x, out_dim, x.layout);
@@ -521,6 +523,7 @@ class Conv1d : public Layer {
                  w_.data());
     in_dim = ic_;
     out_dim = oc_;
+    out_channels = 0;
   }
   int64_t out_length(int64_t len) const override {
     // As PyTorch's F.pad: reflect needs more steps than either side's padding, circular as many.
@@ -820,6 +823,8 @@ const std::vector<std::string>& layer_types() {
                                              "adaptive_avg_pool1d",
                                              "flatten",
                                              "flip",
+                                             "max_pool2d",
+                                             "avg_pool2d",
                                              "leaky_relu",
                                              "elu",
                                              "hardtanh",
@@ -860,6 +865,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
     l = make_pool(t, ctx);
   else if (t == "flatten") l = make_flatten(ctx);
   else if (t == "flip") l = make_flip();
+  else if (t == "max_pool2d" || t == "avg_pool2d") l = make_pool2d(t, ctx);
   else if (t == "leaky_relu" || t == "elu" || t == "hardtanh" || t == "relu6" || t == "softplus" ||
            t == "mish" || t == "prelu" || t == "glu" || t == "identity")
     l = make_pointwise(t, ctx);

@@ -58,6 +58,7 @@ class Conv2d : public Layer {
     ctx.keys.get_choice("padding_mode", "zeros", "zeros");
     const bool bias = ctx.keys.get_bool("bias", true);
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_[0], k_[1]});
+    out_channels = oc_;
     b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);
     w_mem_ = mem(groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_[0], k_[1]}, dt::f32, tag::oihw)
                               : dnnl::memory::desc({groups_, oc_ / groups_, ic_ / groups_, k_[0], k_[1]},

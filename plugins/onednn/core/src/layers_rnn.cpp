@@ -91,6 +91,7 @@ class Recurrent : public Layer {
     always_matmul_ = matmul_ && kernel == RnnKernel::kMatmul;
     in_dim = I_;
     out_dim = D_ * O_;
+    out_channels = 0;
 
     for (int64_t l = 0; l < L_; ++l)
       for (int64_t d = 0; d < D_; ++d) {

@@ -182,6 +182,7 @@ class Transformer : public Layer {
       norms_.push_back({ctx.get(n + ".weight", {d_}), std::move(nb)});
     }
     in_dim = out_dim = d_;
+    out_channels = 0;
   }
 
   bool uses_memory() const override { return decoder_; }

@@ -20,10 +20,13 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
   int64_t dim = -1;
   bool input_open = true;    // no layer has yet fixed the input's feature size
   Layer* unbound = nullptr;  // a flatten waiting for a later layer's input size
+  int64_t channels = 0;      // of a conv2d's steps, while they last (Layer::out_channels)
   for (size_t i = 0; i < layers.size(); ++i) {
     KeyReader keys(layers[i], i);
     BuildCtx ctx(weights, options, keys, dim, i);
+    ctx.in_channels = channels;
     std::unique_ptr<Layer> l = make_layer(layers[i], ctx);
+    if (l->out_channels >= 0) channels = l->out_channels;
     m->weight_floats_ += ctx.floats_read;
     if (input_open && (l->in_dim >= 0 || l->takes_tokens())) {
       if (!l->takes_tokens()) m->input_dim_ = l->in_dim;

@@ -42,6 +42,7 @@ class BuildCtx {
   const ModelOptions& options;
   int64_t in_dim;  // -1 while no earlier layer fixed it
   size_t index;
+  int64_t in_channels = 0;  // >0: steps hold this many channels of a conv2d, channel-major (2-d pools)
 
   const std::string& where() const { return keys.where(); }
   /// `prefix` key (required when `required`), without a trailing dot.
@@ -75,6 +76,9 @@ class Layer {
   std::string where;
   int64_t in_dim = -1;   // -1: any (shape-preserving layers before any weights)
   int64_t out_dim = -1;  // -1: same as input
+  // The channels of the steps it writes: -1 those it got (layers that do not reorder features), 0
+  // none (layers that mix them), > 0 a conv2d's. Model::build passes them on as BuildCtx::in_channels.
+  int64_t out_channels = -1;
 
   virtual bool takes_tokens() const { return false; }
   /// Token-id layers: rows of `out` ([n, out_dim]) for `ids`; `what` names the record in errors.
@@ -124,6 +128,7 @@ std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
+std::unique_ptr<Layer> make_pool2d(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
 std::unique_ptr<Layer> make_flip();
 std::unique_ptr<Layer> make_pointwise(const std::string& type, BuildCtx& ctx);
