@@ -200,6 +200,42 @@ def draw_composite(rng):
             steps.append((None, lambda m, x, mem: x.flip(1)))
             layers.append('{ type = "flip" }')
             parts.append("flip")
+        elif kind == "pool" and d == chan_d and chan > 1 and rng.random() < 0.5:  # a 2-d pool after a conv2d
+            which = ["max_pool2d", "avg_pool2d"][int(rng.integers(0, 2))]
+            F = d // chan
+            k = [int(v) for v in rng.integers(1, 4, 2)]
+            st = [int(v) for v in rng.integers(1, 3, 2)]
+            pad = [int(rng.integers(0, k[i] // 2 + 1)) for i in range(2)]
+            dil = [int(v) for v in rng.integers(1, 3, 2)] if which == "max_pool2d" else [1, 1]
+            ceil = bool(rng.random() < 0.4)
+
+            def pooled(n, i):
+                num = n + 2 * pad[i] - dil[i] * (k[i] - 1) - 1
+                if num < 0:
+                    return 0
+                o = (-(-num // st[i]) if ceil else num // st[i]) + 1
+                return o - 1 if ceil and (o - 1) * st[i] >= n + pad[i] else o
+            fo = pooled(F, 1)
+            if fo < 1:
+                continue
+            kw = dict(kernel_size=tuple(k), stride=tuple(st), padding=tuple(pad), ceil_mode=ceil)
+            extra = f", dilation = {dil}" if which == "max_pool2d" else ", count_include_pad = false"
+            if which == "max_pool2d":
+                kw["dilation"] = tuple(dil)
+            else:
+                kw["count_include_pad"] = False
+            mods[name] = (nn.MaxPool2d if which == "max_pool2d" else nn.AvgPool2d)(**kw)
+
+            def pool2d(m, x, mem, c=chan):
+                y = m(x.reshape(1, x.shape[1], c, -1).permute(0, 2, 1, 3))
+                return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
+            steps.append((name, pool2d))
+            layers.append(f'{{ type = "{which}", kernel_size = {k}, stride = {st}, padding = {pad}, '
+                          f'ceil_mode = {str(ceil).lower()}{extra} }}')
+            shrink.append(("pool", k[0], st[0], dil[0], pad[0], ceil))
+            parts.append(f"{which} k{k} s{st} p{pad} d{dil} ceil {ceil}")
+            d = chan * fo
+            chan_d = d
         elif kind == "pool":
             which = ["max_pool1d", "avg_pool1d", "adaptive_max_pool1d", "adaptive_avg_pool1d"][int(rng.integers(0, 4))]
             if which.startswith("adaptive"):
