@@ -432,6 +432,16 @@ TEST_CASE("pointwise activation configuration errors", "[onednn][model]") {
       "num_parameters is 4, but the previous layer outputs 3 features");
   expect_build_error({layer("leaky_relu", {{"negative_slop", ConfigValue::real(0.1)}})}, *w,
                      "unknown key 'negative_slop' (did you mean 'negative_slope'?)");
+  // A NaN stays NaN through relu, as in PyTorch: a record's bad values are not turned into numbers.
+  auto relu = Model::build({layer("relu")}, *w);
+  std::vector<float> x = {std::nanf(""), -1.f, 2.f};
+  SeqInput in{x.data(), nullptr, nullptr, 1, 3};
+  Workspace ws;
+  std::vector<float> y(3);
+  relu->run(ws, {&in, 1}).copy(0, y.data());
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == 0.f);
+  CHECK(y[2] == 2.f);
 }
 
 TEST_CASE("conv2d configuration errors, and a width a later layer does not take", "[onednn][model]") {

@@ -140,9 +140,9 @@ void BuildCtx::expect_in_dim(int64_t dim, const std::string& what) const {
 
 void apply_activation(Act1 a, float* x, int64_t n) {
   switch (a) {
-    case Act1::kRelu:
+    case Act1::kRelu:  // NaN stays NaN, as in PyTorch (a record's bad values are not hidden)
 #pragma omp parallel for simd if (n > 262144)
-      for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.f ? x[i] : 0.f;
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.f || std::isnan(x[i]) ? x[i] : 0.f;
       break;
     case Act1::kGeluErf:
 #pragma omp parallel for if (n > 65536)
