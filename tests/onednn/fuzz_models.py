@@ -490,9 +490,10 @@ def main():
                     print("FAIL records:", what, [g.shape for g in got], "want", [w.shape for w in want])
                     fails += 1
                     continue
-                # NaN compares false: a NaN on one side only must fail, not pass (NaN on both agrees:
-                # PyTorch's max pool of a window wholly in its padding is -inf, and its softmax NaN).
-                err = max(float(np.nan_to_num(np.where(np.isnan(g) & np.isnan(w), 0, np.abs(g - w)),
+                # NaN compares false: a NaN on one side only must fail, not pass. Equal values agree,
+                # infinities and NaN included (PyTorch's max pool of a window wholly in its padding is
+                # -inf, and what follows it may be inf or NaN).
+                err = max(float(np.nan_to_num(np.where((g == w) | (np.isnan(g) & np.isnan(w)), 0, np.abs(g - w)),
                                               nan=np.inf).max(initial=0))
                           for g, w in zip(got, want))
                 if prec == "f32" and not err <= 1e-4 * max(1.0, rng_out):

@@ -479,6 +479,20 @@ TEST_CASE("conv2d configuration errors, and a width a later layer does not take"
                              *w);
   x.dim = 5;  // 2 channels x 3 features, pooled over 3 features: 2 x 1
   CHECK(pooled->run(ws, {&x, 1}).dim() == 2);
+  // A width known at build passes through a 2-d pool: Linear(2, 5) -> conv2d 1 x 5 -> 2 x 3 -> pool
+  // over 2 features with ceil_mode -> 2 x 2 -> Linear(4, 1).
+  auto known = weights({{"in.weight", {{5, 2}, filled(10)}},
+                        {"c.weight", {{2, 1, 3, 3}, filled(18)}},
+                        {"head.weight", {{1, 4}, filled(4)}}});
+  auto chain = Model::build(
+      {layer("linear", {{"prefix", S("in")}, {"bias", B(false)}}),
+       layer("conv2d", {{"prefix", S("c")}, {"bias", B(false)}}),
+       layer("max_pool2d", {{"kernel_size", ConfigValue::integers({1, 2})}, {"ceil_mode", B(true)}}),
+       layer("linear", {{"prefix", S("head")}, {"bias", B(false)}})},
+      *known);
+  std::vector<float> two(2 * 4, 1.f);
+  SeqInput in2{two.data(), nullptr, nullptr, 4, 2};
+  CHECK(chain->run(ws, {&in2, 1}).dim() == 1);
   // PyTorch's one-element tuples, kernel_size=(3,), are integers.
   auto k = Model::build({layer("conv1d", {{"prefix", S("k")},
                                           {"kernel_size", ConfigValue::integers({3})},

@@ -215,8 +215,17 @@ class WindowPool2d : public Layer {
       if (pad_[d] * 2 > k_[d])
         throw WeightsError(ctx.where() + ": padding " + std::to_string(pad_[d]) +
                            " must be at most half the kernel (as in PyTorch)");
+    if (ctx.in_dim >= 0) {  // a width fixed at build gives the output's
+      if (ctx.in_dim % channels_ != 0 || out_size(1, ctx.in_dim / channels_) <= 0)
+        throw WeightsError(ctx.where() + ": the previous layer's " + std::to_string(ctx.in_dim) +
+                           " features are not " + std::to_string(channels_) +
+                           " channels of a feature count the window fits");
+      in_dim = ctx.in_dim;
+      out_dim = channels_ * out_size(1, in_dim / channels_);
+    }
   }
   int64_t out_length(int64_t len) const override { return out_size(0, len); }
+  bool keeps_unknown_width() const override { return false; }
   std::string step_unsupported() const override { return where + " pools several steps at once"; }
 
   void forward(Workspace& ws, Act& x, const Act*) const override {
