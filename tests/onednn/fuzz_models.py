@@ -3,7 +3,7 @@
 Debian's python3-torch; run with /usr/bin/python3 from the repository root after a build):
 
   tests/onednn/fuzz_models.py [--family recurrent|transformer|composite] [--seed S] [--cases N]
-                              [--seqflow build/bin/seqflow] [--work DIR] [--only CASE]
+                              [--seqflow build/bin/seqflow] [--work DIR] [--only CASE] [--kinds K,...]
 
 Each case draws a model, 1-12 records of random lengths and a batch size, then runs
 `io.npy_read -> onednn.run -> io.npy_write`:
@@ -106,6 +106,10 @@ def maybe_weight_norm(rng, module, parts):
     return module
 
 
+KINDS = ["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act", "dropout",
+         "positional", "recurrent", "encoder", "decoder", "flip", "conv2d"]
+
+
 def draw_composite(rng):
     """A random chain of the other layer kinds (Embedding or features in; Conv1d, Linear, LayerNorm,
     activations, Dropout, positional encodings, a small LSTM/GRU/RNN, Transformer encoder and decoder
@@ -129,9 +133,7 @@ def draw_composite(rng):
     memory, memory_layers, shrink = None, None, []
     chan, chan_d = 1, -1  # a conv2d's output: `chan` channels of d / chan features while d == chan_d
     for i in range(int(rng.integers(2, 7))):
-        kind = str(rng.choice(["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act",
-                               "dropout", "positional", "recurrent", "encoder", "decoder", "flip",
-                               "conv2d"]))
+        kind = str(rng.choice(KINDS))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
             # A LayerNorm over one feature, or over a row of equal values, is its bias, and PyTorch's
@@ -433,11 +435,19 @@ def main():
     ap.add_argument("--seqflow", default="build/bin/seqflow")
     ap.add_argument("--work", default="/tmp/seqflow-fuzz")
     ap.add_argument("--only", type=int, help="run only this case (the others are drawn, to reproduce it)")
+    ap.add_argument("--kinds", help="composite: draw only these layer kinds, comma-separated (" + ",".join(
+        sorted(set(KINDS))) + "), e.g. conv2d,pool,batch_norm to aim at 2-d front ends")
     a = ap.parse_args()
     seqflow = os.path.abspath(a.seqflow)
     rng = np.random.default_rng(a.seed)
     torch.manual_seed(a.seed)
     fails = 0
+    if a.kinds:
+        unknown = set(a.kinds.split(",")) - set(KINDS)
+        if unknown:
+            sys.exit(f"fuzz_models.py: unknown kinds {', '.join(sorted(unknown))}; "
+                     f"the kinds are {' '.join(sorted(set(KINDS)))}")
+        KINDS[:] = a.kinds.split(",")
     draw = {"recurrent": draw_recurrent, "transformer": draw_transformer, "composite": draw_composite}[a.family]
     for case in range(a.cases):
         m = draw(rng)
