@@ -363,6 +363,35 @@ std::unique_ptr<LayerState> Layer::begin(Workspace&, int64_t, const Act*) const 
 void Layer::step(Workspace& ws, Act& x, LayerState*, int64_t) const { forward(ws, x, nullptr); }
 void Layer::reorder(LayerState*, std::span<const uint32_t>) const {}
 
+Act Layer::next_steps(Workspace& ws, const Act& x, int64_t C) const {
+  Act y;
+  y.layout = Layout::kNTC;
+  y.B = x.B;
+  y.T = out_length(x.T);
+  y.C = C;
+  for (int64_t l : x.len) y.len.push_back(out_length(l));
+  y.slot = x.slot == kActA ? kActB : kActA;
+  y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
+  return y;
+}
+
+std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& p, int spatial, int64_t& groups,
+                                       int64_t& out_channels, int64_t& in_channels) {
+  std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+  if (s.size() != static_cast<size_t>(2 + spatial))
+    throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                       ", expected [out_channels, in_channels / groups, " +
+                       (spatial == 1 ? "kernel_size]" : "kernel_t, kernel_f]"));
+  groups = ctx.keys.get_int("groups", 1, 1);
+  out_channels = ctx.keys.get_int("out_channels", s[0], 1);
+  in_channels = ctx.keys.get_int("in_channels", s[1] * groups, 1);
+  if (in_channels % groups != 0 || out_channels % groups != 0)
+    throw WeightsError(ctx.where() + ": in_channels " + std::to_string(in_channels) + " and out_channels " +
+                       std::to_string(out_channels) + " must both be divisible by groups " +
+                       std::to_string(groups));
+  return s;
+}
+
 namespace {
 
 // ---- embedding ----
@@ -475,20 +504,10 @@ class Conv1d : public Layer {
  public:
   explicit Conv1d(BuildCtx& ctx) {
     std::string p = ctx.prefix();
-    std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-    if (s.size() != 3)
-      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
-                         ", expected [out_channels, in_channels / groups, kernel_size]");
-    groups_ = ctx.keys.get_int("groups", 1, 1);
-    oc_ = ctx.keys.get_int("out_channels", s[0], 1);
-    ic_ = ctx.keys.get_int("in_channels", s[1] * groups_, 1);
+    std::vector<int64_t> s = conv_weight_shape(ctx, p, 1, groups_, oc_, ic_);
     k_ = ctx.keys.get_int("kernel_size", s[2], 1, kMaxWindow);
     stride_ = ctx.keys.get_int("stride", 1, 1, kMaxWindow);
     dilation_ = ctx.keys.get_int("dilation", 1, 1, kMaxWindow);
-    if (ic_ % groups_ != 0 || oc_ % groups_ != 0)
-      throw WeightsError(ctx.where() + ": in_channels " + std::to_string(ic_) + " and out_channels " +
-                         std::to_string(oc_) + " must both be divisible by groups " +
-                         std::to_string(groups_));
     const int64_t span = dilation_ * (k_ - 1);
     if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
       const bool one = pad->kind == ConfigValue::Kind::kInts && pad->ints.size() == 1;  // PyTorch's (p,)
@@ -543,14 +562,7 @@ class Conv1d : public Layer {
     const bool copy = mode_ != Mode::kZeros;
     const int64_t T_in = copy ? x.T + pad_l_ + pad_r_ : x.T;
     const float* src_data = copy ? pad_copy(ws, x) : x.data;
-    Act y;
-    y.layout = Layout::kNTC;
-    y.B = x.B;
-    y.T = T_out;
-    y.C = oc_;
-    y.slot = x.slot == kActA ? kActB : kActA;
-    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
-    for (int64_t l : x.len) y.len.push_back(out_length(l));
+    Act y = next_steps(ws, x, oc_);
 
     std::string key = prim_key("conv", owner_, {x.B, T_in});
     dnnl::memory::desc src({x.B, ic_, T_in}, dt::f32, tag::nwc);

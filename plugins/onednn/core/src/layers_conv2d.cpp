@@ -23,17 +23,7 @@ class Conv2d : public Layer {
  public:
   explicit Conv2d(BuildCtx& ctx) {
     const std::string p = ctx.prefix();
-    const std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-    if (s.size() != 4)
-      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
-                         ", expected [out_channels, in_channels / groups, kernel_t, kernel_f]");
-    groups_ = ctx.keys.get_int("groups", 1, 1);
-    oc_ = ctx.keys.get_int("out_channels", s[0], 1);
-    ic_ = ctx.keys.get_int("in_channels", s[1] * groups_, 1);
-    if (ic_ % groups_ != 0 || oc_ % groups_ != 0)
-      throw WeightsError(ctx.where() + ": in_channels " + std::to_string(ic_) + " and out_channels " +
-                         std::to_string(oc_) + " must both be divisible by groups " +
-                         std::to_string(groups_));
+    const std::vector<int64_t> s = conv_weight_shape(ctx, p, 2, groups_, oc_, ic_);
     k_ = ctx.keys.get_pair("kernel_size", 0, 1, kMaxWindow);
     if (!ctx.keys.has("kernel_size")) k_ = {s[2], s[3]};
     stride_ = ctx.keys.get_pair("stride", 1, 1, kMaxWindow);
@@ -85,14 +75,7 @@ class Conv2d : public Layer {
                                " features per step are not in_channels " + std::to_string(ic_) +
                                " times a feature count the kernel fits");
     const int64_t F = x.C / ic_, Fo = out_size(1, F), To = out_length(x.T);
-    Act y;
-    y.layout = Layout::kNTC;
-    y.B = x.B;
-    y.T = To;
-    y.C = oc_ * Fo;
-    y.slot = x.slot == kActA ? kActB : kActA;
-    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
-    for (int64_t l : x.len) y.len.push_back(out_length(l));
+    Act y = next_steps(ws, x, oc_ * Fo);
 
     // Steps hold [C][F]: as an NCHW tensor (H = time, W = features) that is strides {T C F, F, C F, 1}.
     const dnnl::memory::desc src_steps({x.B, ic_, x.T, F}, dt::f32, dnnl::memory::dims{x.T * x.C, F, x.C, 1});
@@ -123,20 +106,30 @@ class Conv2d : public Layer {
     const dnnl::memory::desc& dst_desc = p->dst;
     float* src = ws.buf(kTmp0, src_desc.get_size() / sizeof(float));
     float* dst = ws.buf(kTmp1, dst_desc.get_size() / sizeof(float));
-    dnnl::memory from = mem(src_steps, x.data), to = mem(src_desc, src);
-    dnnl::reorder(from, to).execute(ws.stream(), from, to);
+    reorder(ws, key + "/in", src_steps, x.data, src_desc, src);
     dnnl::memory w = ws.weights_as(w_mem_, p->weights);
-    p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, to},
+    p->prim.execute(ws.stream(), {{DNNL_ARG_SRC, mem(src_desc, src)},
                                   {DNNL_ARG_WEIGHTS, w},
                                   {DNNL_ARG_BIAS, mem({{oc_}, dt::f32, tag::a}, b_.data())},
                                   {DNNL_ARG_DST, mem(dst_desc, dst)},
                                   {DNNL_ARG_SCRATCHPAD, ws.scratchpad(p->scratch)}});
-    dnnl::memory out = mem(dst_desc, dst), steps = mem(dst_steps, y.data);
-    dnnl::reorder(out, steps).execute(ws.stream(), out, steps);
+    reorder(ws, key + "/out", dst_desc, dst, dst_steps, y.data);
     x = std::move(y);
   }
 
  private:
+  // A reorder made once per shape, as the convolution is: to and from its chosen layout.
+  static void reorder(Workspace& ws, const std::string& key, const dnnl::memory::desc& from, const float* src,
+                      const dnnl::memory::desc& to, float* dst) {
+    Workspace::Prim* r = ws.find(key);
+    if (r == nullptr) {
+      Workspace::Prim np;
+      np.prim = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to));
+      r = &ws.put(key, std::move(np));
+    }
+    ws.run(*r, {{DNNL_ARG_FROM, from, src}, {DNNL_ARG_TO, to, dst}});
+  }
+
   // Output size along dim d (0 time, 1 features) of an input of n.
   int64_t out_size(int d, int64_t n) const {
     const int64_t num = n + pad_l_[d] + pad_r_[d] - dilation_[d] * (k_[d] - 1) - 1;

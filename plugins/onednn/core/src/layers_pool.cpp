@@ -25,14 +25,7 @@ class Pool : public Layer {
 
   void forward(Workspace& ws, Act& x, const Act*) const override {
     ws.to_layout(x, Layout::kNTC);
-    Act y;
-    y.layout = Layout::kNTC;
-    y.B = x.B;
-    y.T = out_length(x.T);
-    y.C = x.C;
-    y.slot = x.slot == kActA ? kActB : kActA;
-    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
-    for (int64_t l : x.len) y.len.push_back(out_length(l));
+    Act y = next_steps(ws, x, x.C);
 #pragma omp parallel for collapse(2) if (y.rows() * y.C > 65536)
     for (int64_t b = 0; b < y.B; ++b)
       for (int64_t t = 0; t < y.T; ++t)
@@ -172,14 +165,7 @@ class Flatten : public Layer {
     ws.to_layout(x, Layout::kNTC);
     for (int64_t l : x.len)
       if (l != steps_) throw std::runtime_error(length_error(l));
-    Act y;
-    y.layout = Layout::kNTC;
-    y.B = x.B;
-    y.T = 1;
-    y.C = out_dim;
-    y.len.assign(static_cast<size_t>(x.B), 1);
-    y.slot = x.slot == kActA ? kActB : kActA;
-    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.C));
+    Act y = next_steps(ws, x, out_dim);
     for (int64_t b = 0; b < x.B; ++b)
       for (int64_t t = 0; t < steps_; ++t) {
         const float* in = x.row(b, t);
@@ -234,14 +220,7 @@ class WindowPool2d : public Layer {
     if (x.C % channels_ != 0 || Fo <= 0)
       throw std::runtime_error(where + ": " + std::to_string(x.C) + " features per step are not " +
                                std::to_string(channels_) + " channels of a feature count the window fits");
-    Act y;
-    y.layout = Layout::kNTC;
-    y.B = x.B;
-    y.T = out_length(x.T);
-    y.C = channels_ * Fo;
-    y.slot = x.slot == kActA ? kActB : kActA;
-    y.data = ws.buf(y.slot, static_cast<size_t>(y.B * y.T * y.C));
-    for (int64_t l : x.len) y.len.push_back(out_length(l));
+    Act y = next_steps(ws, x, channels_ * Fo);
 #pragma omp parallel for collapse(2) if (y.rows() * y.C > 65536)
     for (int64_t b = 0; b < y.B; ++b)
       for (int64_t t = 0; t < y.T; ++t) {

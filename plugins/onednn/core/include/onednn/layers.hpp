@@ -109,6 +109,11 @@ class Layer {
   virtual void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const;
   /// Row i of the state becomes old row rows[i].
   virtual void reorder(LayerState* state, std::span<const uint32_t> rows) const;
+
+ protected:
+  /// The NTC output of a layer that changes the time axis: out_length() steps of `C` features, for
+  /// the batch and for each record, in the slot `x` does not use.
+  Act next_steps(Workspace& ws, const Act& x, int64_t C) const;
 };
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
@@ -124,6 +129,10 @@ std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv2d(BuildCtx& ctx);
+/// The weight shape of a convolution with `spatial` kernel dims under `prefix`, checked as PyTorch's
+/// [out_channels, in_channels / groups, kernel...], with the groups and channel keys read from it.
+std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& prefix, int spatial, int64_t& groups,
+                                       int64_t& out_channels, int64_t& in_channels);
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
