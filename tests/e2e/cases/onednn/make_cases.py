@@ -193,6 +193,17 @@ def main():
          lstm, one, args="validate pipeline.toml", exit_code=2,
          stderr=["pipeline.toml:5:1: error: resource 'model' (onednn.model): layer 0 (lstm, prefix 'rnn'): "
                  "parameter 'rnn.weight_ih_l0' has shape [8, 2], expected [12, 2]"])
+    case("list_key_not_integers",
+         pipeline("Layer keys take PyTorch's tuples as lists of integers, not of floats.",
+                  '[{ type = "linear", prefix = "fc" }, { type = "max_pool1d", kernel_size = [2.5] }]'),
+         {"fc.weight": W, "fc.bias": b}, one, exit_code=2,
+         stderr=["pipeline.toml:5:1: error: resource 'model' (onednn.model): layers[1].kernel_size must be a list "
+                 "of integers such as [3, 5]"])
+    case("pair_for_one_dim",
+         pipeline("A 1-d layer's key takes an integer or a one-element list, not a pair.",
+                  '[{ type = "linear", prefix = "fc" }, { type = "max_pool1d", kernel_size = [2, 3] }]'),
+         {"fc.weight": W, "fc.bias": b}, one, exit_code=2,
+         stderr=["layer 1 (max_pool1d): key 'kernel_size' must be an integer"])
     case("bad_threads",
          pipeline("threads must be at least 1.", LINEAR, stage_extra="threads = 0\n"),
          {"fc.weight": W, "fc.bias": b}, one, exit_code=1, stderr=["stage 'model' (onednn.run): threads must be at least 1"])
