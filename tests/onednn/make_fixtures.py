@@ -211,7 +211,7 @@ class Seq(nn.Module):
                 x = m(x.transpose(1, 2)).unsqueeze(1)
             elif isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
                 x = m(x)[0]
-            elif isinstance(m, nn.TransformerDecoderLayer):
+            elif isinstance(m, (nn.TransformerDecoderLayer, nn.TransformerDecoder)):
                 x = m(x, memory, tgt_mask=causal(x.shape[1]))
             elif isinstance(m, CausalEncoder):
                 x = m(x)
@@ -521,6 +521,36 @@ def cases():
          lambda: feats(LENGTHS, 16), step=True, nobias=True,
          memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
          description="TransformerDecoderLayer(16, 4, 32, bias=False) (PyTorch 2.1), as zero biases")
+
+    # nn.TransformerEncoder and nn.TransformerDecoder stacks, their sizes and final norms left to the file.
+    case("encoder_stack", [{"type": "transformer_encoder", "prefix": "enc", "nhead": 4, "activation": "gelu",
+                            "norm_eps": 1e-6}],
+         lambda: Seq(enc=nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32, batch_first=True,
+                                                                          activation="gelu"),
+                                               num_layers=3, norm=nn.LayerNorm(16, eps=1e-6))),
+         lambda: feats(LENGTHS, 16),
+         description="nn.TransformerEncoder(TransformerEncoderLayer(16, 4, 32, gelu), 3, norm=LayerNorm(eps=1e-6))")
+    case("decoder_stack", [{"type": "transformer_decoder", "prefix": "dec", "nhead": 4, "norm_first": True}],
+         lambda: Seq(memconv=nn.Conv1d(16, 16, 3, stride=2, padding=1),
+                     dec=nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 4, 32, batch_first=True,
+                                                                          norm_first=True),
+                                               num_layers=2, norm=nn.LayerNorm(16))),
+         lambda: feats(LENGTHS, 16), step=True,
+         memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
+         description="nn.TransformerDecoder(TransformerDecoderLayer(16, 4, 32, norm_first), 2, norm=LayerNorm)")
+    def lstm_inferred():
+        m = Seq(rnn=nn.LSTM(10, 12, num_layers=2, bidirectional=True, proj_size=5, bias=False, batch_first=True),
+                head=nn.Linear(10, 6, bias=False))
+        with torch.no_grad():  # outputs of order 1, not the 0.01 a small projection and head give
+            m.rnn.weight_hr_l1.mul_(4.0)
+            m.rnn.weight_hr_l1_reverse.mul_(4.0)
+            m.head.weight.mul_(8.0)
+        return m
+
+    case("lstm_inferred", [{"type": "lstm", "prefix": "rnn"}, {"type": "linear", "prefix": "head"}],
+         lstm_inferred, lambda: feats(LENGTHS, 10, scale=2.0),
+         description="LSTM(10, 12, num_layers=2, bidirectional, proj_size=5, bias=False) + Linear(bias=False), "
+                     "every such key left to the file")
 
     # ---- composite models ----
     case("acoustic",

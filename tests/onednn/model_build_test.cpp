@@ -95,6 +95,102 @@ TEST_CASE("missing, misnamed and mis-shaped parameters are named with their shap
       "layer 1 (linear, prefix 'b'): in_features is 5, but the previous layer outputs 7 features");
 }
 
+TEST_CASE("keys that decide a module's parameters default to the file's; a parameter left unused is an error",
+          "[onednn][model]") {
+  // A two-layer bidirectional LSTM without biases, with a projection: 6 inputs, hidden 8, proj 4.
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>> t;
+  for (const char* l : {"_l0", "_l1"})
+    for (const char* d : {"", "_reverse"}) {
+      const int64_t in = std::string(l) == "_l0" ? 6 : 8;
+      t[std::string("rnn.weight_ih") + l + d] = {{32, in}, filled(static_cast<size_t>(32 * in))};
+      t[std::string("rnn.weight_hh") + l + d] = {{32, 4}, filled(128)};
+      t[std::string("rnn.weight_hr") + l + d] = {{4, 8}, filled(32)};
+    }
+  t["head.weight"] = {{3, 8}, filled(24)};
+  t["head.bias"] = {{3}, filled(3)};
+  t["bn.weight"] = {{3}, filled(3)};
+  t["bn.bias"] = {{3}, filled(3)};
+  t["bn.running_mean"] = {{3}, filled(3)};
+  t["bn.running_var"] = {{3}, filled(3)};
+  t["bn.num_batches_tracked"] = {{}, {7.f}};  // a training counter, whatever its dtype
+  auto w = weights(t);
+  auto m = Model::build({layer("lstm", {{"prefix", S("rnn")}}), layer("linear", {{"prefix", S("head")}}),
+                         layer("batch_norm", {{"prefix", S("bn")}})},
+                        *w);
+  CHECK(m->input_dim() == 6);
+  CHECK(m->summary() ==
+        "layer 0 (lstm, prefix 'rnn'): 6 -> 8\n"
+        "layer 1 (linear, prefix 'head'): 8 -> 3\n"
+        "layer 2 (batch_norm, prefix 'bn'): 3 -> 3\n");
+
+  const LayerConfig head = layer("linear", {{"prefix", S("head")}});
+  expect_build_error(
+      {layer("lstm", {{"prefix", S("rnn")}, {"num_layers", I(1)}}), head}, *w,
+      "layer 0 (lstm, prefix 'rnn'): m.safetensors has 6 parameters under the layer's prefix that "
+      "the layer does not use ('rnn.weight_hh_l1' [32, 4], 'rnn.weight_hh_l1_reverse' [32, 4], "
+      "'rnn.weight_hr_l1' [4, 8], 'rnn.weight_hr_l1_reverse' [4, 8], 'rnn.weight_ih_l1' [32, 8], "
+      "'rnn.weight_ih_l1_reverse' [32, 8])");
+  expect_build_error(
+      {layer("lstm", {{"prefix", S("rnn")}, {"bidirectional", B(false)}, {"num_layers", I(1)}})}, *w,
+      "has 9 parameters under the layer's prefix that the layer does not use ('rnn.weight_hh_l0_reverse'");
+  expect_build_error(
+      {layer("lstm", {{"prefix", S("rnn")}}), layer("linear", {{"prefix", S("head")}, {"bias", B(false)}})},
+      *w,
+      "layer 1 (linear, prefix 'head'): m.safetensors has a parameter under the layer's prefix that the "
+      "layer does not use ('head.bias' [3])");
+  expect_build_error({layer("lstm", {{"prefix", S("rnn")}, {"bias", B(true)}})}, *w,
+                     "parameter 'rnn.bias_ih_l0' is missing");
+}
+
+TEST_CASE("transformer_encoder unrolls nn.TransformerEncoder: its layers, then its norm", "[onednn][model]") {
+  const int64_t d = 8, ff = 16;
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>> t;
+  for (const std::string p : {"enc.layers.0", "enc.layers.1", "enc.layers.2"}) {
+    t[p + ".self_attn.in_proj_weight"] = {{3 * d, d}, filled(3 * d * d)};
+    t[p + ".self_attn.in_proj_bias"] = {{3 * d}, filled(3 * d)};
+    t[p + ".self_attn.out_proj.weight"] = {{d, d}, filled(d * d)};
+    t[p + ".self_attn.out_proj.bias"] = {{d}, filled(d)};
+    t[p + ".linear1.weight"] = {{ff, d}, filled(ff * d)};
+    t[p + ".linear1.bias"] = {{ff}, filled(ff)};
+    t[p + ".linear2.weight"] = {{d, ff}, filled(ff * d)};
+    t[p + ".linear2.bias"] = {{d}, filled(d)};
+    for (const char* n : {".norm1", ".norm2"}) {
+      t[p + n + ".weight"] = {{d}, filled(d)};
+      t[p + n + ".bias"] = {{d}, filled(d)};
+    }
+  }
+  t["enc.norm.weight"] = {{d}, filled(d)};
+  t["enc.norm.bias"] = {{d}, filled(d)};
+  auto w = weights(t);
+  auto m = Model::build({layer("transformer_encoder", {{"prefix", S("enc")}, {"nhead", I(2)}})}, *w);
+  CHECK(m->summary() ==
+        "layer 0 (transformer_encoder_layer, prefix 'enc.layers.0'): 8 -> 8\n"
+        "layer 0 (transformer_encoder_layer, prefix 'enc.layers.1'): 8 -> 8\n"
+        "layer 0 (transformer_encoder_layer, prefix 'enc.layers.2'): 8 -> 8\n"
+        "layer 0 (layer_norm, prefix 'enc.norm'): 8 -> 8\n");
+
+  expect_build_error(
+      {layer("transformer_encoder", {{"prefix", S("enc")}, {"nhead", I(2)}, {"num_layers", I(2)}})}, *w,
+      "layer 0 (transformer_encoder, prefix 'enc'): m.safetensors has 12 parameters under the "
+      "layer's prefix that the layer does not use ('enc.layers.2.");
+  expect_build_error(
+      {layer("transformer_encoder", {{"prefix", S("enc")}, {"nhead", I(2)}, {"norm", B(false)}})}, *w,
+      "has 2 parameters under the layer's prefix that the layer does not use ('enc.norm.bias' [8], "
+      "'enc.norm.weight' [8])");
+  expect_build_error(
+      {layer("transformer_encoder", {{"prefix", S("enc")}, {"nhead", I(2)}, {"num_layers", I(4)}})}, *w,
+      "layer 0 (transformer_encoder_layer, prefix 'enc.layers.3'): parameter "
+      "'enc.layers.3.self_attn.in_proj_weight' is missing");
+  expect_build_error({layer("transformer_encoder", {{"prefix", S("enc")}})}, *w,
+                     "layer 0 (transformer_encoder_layer, prefix 'enc.layers.0'): needs key 'nhead'");
+  expect_build_error(
+      {layer("transformer_encoder", {{"prefix", S("enc")}, {"nhead", I(2)}, {"nheads", I(2)}})}, *w,
+      "nheads");
+  expect_build_error({layer("transformer_encoder", {{"nhead", I(2)}})}, *w, "needs key 'prefix'");
+  expect_build_error({layer("transformer_decoder", {{"prefix", S("enc")}, {"nhead", I(2)}})}, *w,
+                     "parameter 'enc.layers.0.multihead_attn.in_proj_weight' is missing");
+}
+
 TEST_CASE("unknown layer types, keys and values get suggestions", "[onednn][model]") {
   auto w = weights(lstm_weights("rnn", 6, 8));
   expect_build_error({layer("lstn", {{"prefix", S("rnn")}})}, *w,

@@ -30,6 +30,7 @@ std::string BuildCtx::prefix(bool required) {
                        "rnn.weight_ih_l0)");
   std::string p = keys.get_string("prefix", "");
   while (!p.empty() && p.back() == '.') p.pop_back();
+  layer_prefix = p;
   return p;
 }
 
@@ -123,9 +124,16 @@ std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int6
                        e + "]");
   }
   const StTensor* t = weights_.find(name);
-  std::vector<float> v = t != nullptr
-                             ? weights_.to_f32(*t)
-                             : fold_weight_norm(name, *weight_norm(name).first, *weight_norm(name).second);
+  std::vector<float> v;
+  if (t != nullptr) {
+    v = weights_.to_f32(*t);
+    names_read.push_back(t->name);
+  } else {
+    const auto [g, w] = weight_norm(name);
+    v = fold_weight_norm(name, *g, *w);
+    names_read.push_back(g->name);
+    names_read.push_back(w->name);
+  }
   floats_read += static_cast<int64_t>(v.size());
   return v;
 }
@@ -480,7 +488,7 @@ class Linear : public Layer {
     int64_t in = ctx.keys.get_int("in_features", s[1], 1);
     int64_t out = ctx.keys.get_int("out_features", s[0], 1);
     ctx.expect_in_dim(in, "in_features");
-    bool bias = ctx.keys.get_bool("bias", true);
+    bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias"));
     std::vector<float> w = ctx.get(p + ".weight", {out, in});
     std::vector<float> b = bias ? ctx.get(p + ".bias", {out}) : std::vector<float>();
     dense_ = Dense(std::move(w), std::move(b), out, in, ctx.options.precision);
@@ -532,7 +540,7 @@ class Conv1d : public Layer {
             : mode == "replicate" ? Mode::kReplicate
                                   : Mode::kCircular;
     if (pad_l_ == 0 && pad_r_ == 0) mode_ = Mode::kZeros;
-    bool bias = ctx.keys.get_bool("bias", true);
+    bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias"));
     ctx.expect_in_dim(ic_, "in_channels");
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_});
     b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);
@@ -633,8 +641,8 @@ class LayerNorm : public Layer {
     affine_ = ctx.keys.get_bool("elementwise_affine", true);
     eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
     int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
-    const bool bias = ctx.keys.get_bool("bias", true);
     std::string p = ctx.prefix(affine_);
+    const bool bias = ctx.keys.get_bool("bias", !affine_ || ctx.has(p + ".bias"));
     if (affine_) {
       std::vector<int64_t> s = ctx.shape_of(p + ".weight");
       if (n < 0 && s.size() == 1) n = s[0];
@@ -851,6 +859,8 @@ const std::vector<std::string>& layer_types() {
                                              "rnn",
                                              "transformer_encoder_layer",
                                              "transformer_decoder_layer",
+                                             "transformer_encoder",
+                                             "transformer_decoder",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",

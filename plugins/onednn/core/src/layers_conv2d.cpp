@@ -46,7 +46,7 @@ class Conv2d : public Layer {
       pad_l_ = pad_r_ = ctx.keys.get_pair("padding", 0, 0, kMaxWindow);
     }
     ctx.keys.get_choice("padding_mode", "zeros", "zeros");
-    const bool bias = ctx.keys.get_bool("bias", true);
+    const bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias"));
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_[0], k_[1]});
     out_channels = oc_;
     b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);

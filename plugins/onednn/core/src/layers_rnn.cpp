@@ -65,18 +65,22 @@ class Recurrent : public Layer {
             : nonlin == "relu" ? Cell::kRnnRelu
                                : Cell::kRnnTanh;
     G_ = cell_ == Cell::kLstm ? 4 : cell_ == Cell::kGru ? 3 : 1;
-    L_ = ctx.keys.get_int("num_layers", 1, 1, 64);
-    D_ = ctx.keys.get_bool("bidirectional", false) ? 2 : 1;
-    bool bias = ctx.keys.get_bool("bias", true);
     ctx.keys.ignore("dropout");
     ctx.keys.ignore("batch_first");  // records are one sequence each, time first: the layout is the engine's
     std::vector<int64_t> s = ctx.shape_of(p + ".weight_ih_l0");
+    // Keys that decide which parameters the module has default to what the file holds.
+    int64_t saved_layers = 1;
+    while (saved_layers < 64 && ctx.has(p + ".weight_ih_l" + std::to_string(saved_layers))) ++saved_layers;
+    L_ = ctx.keys.get_int("num_layers", saved_layers, 1, 64);
+    D_ = ctx.keys.get_bool("bidirectional", ctx.has(p + ".weight_ih_l0_reverse")) ? 2 : 1;
+    bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias_ih_l0"));
     if (s.size() != 2 || s[0] % G_ != 0)
       throw WeightsError(ctx.where() + ": parameter '" + p + ".weight_ih_l0' has shape " + shape_str(s) +
                          ", expected [" + std::to_string(G_) + " * hidden_size, input_size]");
     H_ = ctx.keys.get_int("hidden_size", s[0] / G_, 1);
     I_ = ctx.keys.get_int("input_size", s[1], 1);
-    P_ = cell_ == Cell::kLstm ? ctx.keys.get_int("proj_size", 0, 0) : 0;
+    const int64_t saved_proj = ctx.has(p + ".weight_hr_l0") ? ctx.shape_of(p + ".weight_hr_l0")[0] : 0;
+    P_ = cell_ == Cell::kLstm ? ctx.keys.get_int("proj_size", saved_proj, 0) : 0;
     if (P_ >= H_ && P_ > 0)
       throw WeightsError(ctx.where() + ": proj_size must be smaller than hidden_size (as in PyTorch)");
     ctx.expect_in_dim(I_, "input_size");

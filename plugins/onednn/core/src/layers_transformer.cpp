@@ -143,7 +143,7 @@ class Transformer : public Layer {
     norm_first_ = ctx.keys.get_bool("norm_first", false);
     causal_ = ctx.keys.get_bool("causal", decoder);
     // PyTorch 2.1's bias = false drops every bias of the layer, its LayerNorms' included.
-    const bool bias = ctx.keys.get_bool("bias", true);
+    const bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".self_attn.in_proj_bias"));
     auto get_bias = [&](const std::string& name, int64_t n) {
       return bias ? ctx.get(name, {n}) : std::vector<float>();
     };
@@ -370,6 +370,50 @@ class Transformer : public Layer {
 
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) {
   return std::make_unique<Transformer>(decoder, ctx);
+}
+
+ExpandedLayer expand_stack(const LayerConfig& cfg, size_t index, const SafetensorsFile& weights) {
+  ExpandedLayer e;
+  if (cfg.type != "transformer_encoder" && cfg.type != "transformer_decoder") {
+    e.layers.push_back(cfg);
+    return e;
+  }
+  KeyReader keys(cfg, index);
+  e.where = keys.where();
+  if (!keys.has("prefix"))
+    throw WeightsError(e.where +
+                       ": needs key 'prefix', the module's name in the state_dict (\"encoder\" for "
+                       "encoder.layers.0.self_attn.in_proj_weight)");
+  std::string p = keys.get_string("prefix", "");
+  while (!p.empty() && p.back() == '.') p.pop_back();
+  e.prefix = p;
+  auto saved = [&](int64_t k) {
+    return weights.find(p + ".layers." + std::to_string(k) + ".self_attn.in_proj_weight") != nullptr;
+  };
+  constexpr int64_t kMaxLayers = 1024;
+  int64_t n = 0;
+  while (n < kMaxLayers && saved(n)) ++n;
+  n = keys.get_int("num_layers", std::max<int64_t>(n, 1), 1, kMaxLayers);
+  const bool norm = keys.get_bool("norm", weights.find(p + ".norm.weight") != nullptr);
+  const double eps =
+      keys.get_float("norm_eps", keys.has("layer_norm_eps") ? keys.get_float("layer_norm_eps", 0) : 1e-5);
+  const std::string type = cfg.type + "_layer";
+  LayerConfig layer{type, {}};
+  for (const auto& [k, v] : cfg.keys)
+    if (k != "num_layers" && k != "norm" && k != "norm_eps" && k != "enable_nested_tensor" &&
+        k != "mask_check")
+      layer.keys.emplace_back(k, v);
+  for (int64_t k = 0; k < n; ++k) {
+    e.layers.push_back(layer);
+    e.layers.back().set("prefix", ConfigValue::string(p + ".layers." + std::to_string(k)));
+  }
+  if (norm) {
+    LayerConfig ln{"layer_norm", {}};
+    ln.set("prefix", ConfigValue::string(p + ".norm"));
+    ln.set("eps", ConfigValue::real(eps));
+    e.layers.push_back(std::move(ln));
+  }
+  return e;
 }
 
 }  // namespace seqflow::onednn

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 namespace seqflow::onednn {
@@ -13,6 +14,53 @@ void BatchOutput::copy(size_t i, float* dst) const {
   for (int64_t t = 0; t < lengths_[i]; ++t) std::memcpy(dst + t * act_.C, act_.row(row, t), bytes);
 }
 
+namespace {
+
+bool is_float(StDtype d) {
+  return d == StDtype::kF64 || d == StDtype::kF32 || d == StDtype::kF16 || d == StDtype::kBF16;
+}
+
+// A weight under a layer's prefix that no layer read means the layer's keys describe another module
+// than the one saved (num_layers = 1 for a two-layer LSTM, bias = false for a Linear with a bias):
+// running it would give wrong numbers without a word, so it is an error, as PyTorch's strict
+// load_state_dict refuses unexpected keys. BatchNorm's num_batches_tracked counts training steps,
+// whatever dtype a conversion gave it.
+void check_all_read(const SafetensorsFile& weights,
+                    const std::vector<std::pair<std::string, std::string>>& prefixes,
+                    const std::set<std::string>& read) {
+  std::vector<std::vector<const StTensor*>> unused(prefixes.size());
+  for (const StTensor& t : weights.tensors()) {
+    static const std::string kCounter = ".num_batches_tracked";
+    const bool counter = t.name.size() >= kCounter.size() &&
+                         t.name.compare(t.name.size() - kCounter.size(), kCounter.size(), kCounter) == 0;
+    if (!is_float(t.dtype) || counter || read.count(t.name) != 0) continue;
+    size_t owner = prefixes.size();
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      const std::string& p = prefixes[i].first;
+      const bool under = t.name == p || (t.name.size() > p.size() && t.name.compare(0, p.size(), p) == 0 &&
+                                         t.name[p.size()] == '.');
+      if (under && (owner == prefixes.size() || p.size() > prefixes[owner].first.size())) owner = i;
+    }
+    if (owner < prefixes.size()) unused[owner].push_back(&t);
+  }
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    const std::vector<const StTensor*>& u = unused[i];
+    if (u.empty()) continue;
+    std::string names;
+    for (size_t k = 0; k < u.size() && k < 6; ++k)
+      names += (k ? ", '" : "'") + u[k]->name + "' " + shape_str(u[k]->shape);
+    if (u.size() > 6) names += " and " + std::to_string(u.size() - 6) + " more";
+    throw WeightsError(prefixes[i].second + ": " + weights.label() + " has " +
+                       (u.size() == 1 ? "a parameter" : std::to_string(u.size()) + " parameters") +
+                       " under the layer's prefix that the layer does not use (" + names +
+                       "): the keys that decide which parameters the module has (num_layers, bidirectional, "
+                       "proj_size, bias, elementwise_affine, affine, track_running_stats) do not match the "
+                       "saved module (PyTorch's strict load_state_dict refuses it too)");
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers,
                                           const SafetensorsFile& weights, const ModelOptions& options) {
   if (layers.empty()) throw WeightsError("the model has no layers");
@@ -21,13 +69,23 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
   bool input_open = true;    // no layer has yet fixed the input's feature size
   Layer* unbound = nullptr;  // a flatten waiting for a later layer's input size
   int64_t channels = 0;      // of a conv2d's steps, while they last (Layer::out_channels)
+  std::vector<std::pair<std::string, std::string>> prefixes;  // (prefix, where) of each layer with one
+  std::set<std::string> read;
+  std::vector<std::pair<LayerConfig, size_t>> configs;  // stacks unrolled, each with its index in `layers`
   for (size_t i = 0; i < layers.size(); ++i) {
-    KeyReader keys(layers[i], i);
+    ExpandedLayer e = expand_stack(layers[i], i, weights);
+    if (!e.prefix.empty()) prefixes.emplace_back(e.prefix, e.where);
+    for (LayerConfig& c : e.layers) configs.emplace_back(std::move(c), i);
+  }
+  for (const auto& [config, i] : configs) {
+    KeyReader keys(config, i);
     BuildCtx ctx(weights, options, keys, dim, i);
     ctx.in_channels = channels;
-    std::unique_ptr<Layer> l = make_layer(layers[i], ctx);
+    std::unique_ptr<Layer> l = make_layer(config, ctx);
     if (l->out_channels >= 0) channels = l->out_channels;
     m->weight_floats_ += ctx.floats_read;
+    read.insert(ctx.names_read.begin(), ctx.names_read.end());
+    if (!ctx.layer_prefix.empty()) prefixes.emplace_back(ctx.layer_prefix, l->where);
     if (input_open && (l->in_dim >= 0 || l->takes_tokens())) {
       if (!l->takes_tokens()) m->input_dim_ = l->in_dim;
       input_open = false;
@@ -52,6 +110,7 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
     throw WeightsError(unbound->where +
                        ": needs a later layer with a fixed input size (such as a linear) to know how many "
                        "steps it flattens");
+  check_all_read(weights, prefixes, read);
   m->output_dim_ = dim;
   return m;
 }

@@ -175,6 +175,13 @@ def main():
                   '[{ type = "lstm", prefix = "rnn", hidden_size = 3 }]'),
          lstm, one, exit_code=2,
          stderr=["layer 0 (lstm, prefix 'rnn'): parameter 'rnn.weight_ih_l0' has shape [8, 2], expected [12, 2]"])
+    case("unused_parameter",
+         pipeline("bias = false for an LSTM saved with biases: the layer would ignore two of the file's "
+                  "parameters and give other outputs than the saved module, so it is refused.",
+                  '[{ type = "lstm", prefix = "rnn", bias = false }]'),
+         lstm, one, exit_code=2,
+         stderr=["layer 0 (lstm, prefix 'rnn'): {case}/model.safetensors has 2 parameters under the layer's "
+                 "prefix that the layer does not use ('rnn.bias_hh_l0' [8], 'rnn.bias_ih_l0' [8])"])
     case("unknown_layer_key",
          pipeline("A misspelt constructor argument.", '[{ type = "lstm", prefix = "rnn", num_layer = 2 }]'),
          lstm, one, exit_code=2,

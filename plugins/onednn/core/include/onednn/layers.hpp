@@ -55,6 +55,10 @@ class BuildCtx {
   std::vector<float> get(const std::string& name, const std::vector<int64_t>& expected) const;
   /// Parameter values get() has returned: the model's size, for Model::run's choice of batch length.
   mutable int64_t floats_read = 0;
+  /// The file's tensors get() has read, and the prefix the layer took: Model::build refuses a tensor
+  /// under some layer's prefix that no layer read, as PyTorch's strict load_state_dict would.
+  mutable std::vector<std::string> names_read;
+  std::string layer_prefix;
   /// Throws unless the incoming feature size is unknown or equals `dim`.
   void expect_in_dim(int64_t dim, const std::string& what) const;
 
@@ -146,8 +150,20 @@ std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
 
-/// The layer types make_layer knows.
+/// The layer types make_layer knows, and the stacks expand_stack unrolls.
 const std::vector<std::string>& layer_types();
+
+/// A layer config as the layers Model::build makes: nn.TransformerEncoder and nn.TransformerDecoder
+/// (`transformer_encoder`, `transformer_decoder`) become their num_layers layers `prefix.layers.K`
+/// (num_layers defaults to the number in the file) and, when the file has `prefix.norm` (or `norm`
+/// says so), the final LayerNorm; the stack's other keys go to each layer. Any other config comes back
+/// alone. `prefix` is the stack's, "" for other configs.
+struct ExpandedLayer {
+  std::vector<LayerConfig> layers;
+  std::string prefix;
+  std::string where;
+};
+ExpandedLayer expand_stack(const LayerConfig& cfg, size_t index, const SafetensorsFile& weights);
 
 // Shared kernels (layers_basic.cpp).
 enum class Act1 { kRelu, kGeluErf, kGeluTanh, kSilu, kTanh, kSigmoid };
