@@ -110,6 +110,16 @@ KINDS = ["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "
          "positional", "recurrent", "encoder", "decoder", "flip", "conv2d"]
 
 
+def on_image(m, x, c, time_is_width):
+    """A 2-d module on [1, T, c * F] steps as PyTorch speech front ends apply it: the image [1, c, T, F]
+    (ESPnet), or [1, c, F, T] (DeepSpeech2); its output read back as [1, T', c' * F']."""
+    img = x.reshape(1, x.shape[1], c, -1).permute(0, 2, 1, 3)
+    y = m(img.transpose(2, 3) if time_is_width else img)
+    if time_is_width:
+        y = y.transpose(2, 3)
+    return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
+
+
 def draw_composite(rng):
     """A random chain of the other layer kinds (Embedding or features in; Conv1d, Linear, LayerNorm,
     activations, Dropout, positional encodings, a small LSTM/GRU/RNN, Transformer encoder and decoder
@@ -186,16 +196,17 @@ def draw_composite(rng):
             fo = (F + 2 * pf - df * (kf - 1) - 1) // sf + 1
             if fo < 1:
                 continue
-            mods[name] = maybe_weight_norm(rng, nn.Conv2d(cin, cout, (kt, kf), (st, sf), (pt, pf), (dt, df), g), parts)
-
-            def conv2d(m, x, mem, cin=cin, F=F):
-                y = m(x.reshape(1, x.shape[1], cin, F).permute(0, 2, 1, 3))
-                return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
-            steps.append((name, conv2d))
-            layers.append(f'{{ type = "conv2d", prefix = "{name}", kernel_size = [{kt}, {kf}], stride = [{st}, {sf}], '
-                          f'padding = [{pt}, {pf}], dilation = [{dt}, {df}], groups = {g} }}')
+            tw = rng.random() < 0.4  # DeepSpeech2's image: [N, C, F, T], PyTorch's pairs (features, time)
+            hw = (lambda a, b: (b, a)) if tw else (lambda a, b: (a, b))
+            mods[name] = maybe_weight_norm(
+                rng, nn.Conv2d(cin, cout, hw(kt, kf), hw(st, sf), hw(pt, pf), hw(dt, df), g), parts)
+            steps.append((name, lambda m, x, mem, c=cin, tw=tw: on_image(m, x, c, tw)))
+            layers.append(f'{{ type = "conv2d", prefix = "{name}", kernel_size = {list(hw(kt, kf))}, '
+                          f'stride = {list(hw(st, sf))}, padding = {list(hw(pt, pf))}, dilation = {list(hw(dt, df))}, '
+                          f'groups = {g}' + (f", time_dim = {int(rng.choice([3, -1]))} }}" if tw else " }"))
             shrink.append((kt, st, dt, pt, "zeros"))  # along time, as a conv1d
-            parts.append(f"conv2d {cin}x{F}->{cout}x{fo} k({kt},{kf}) s({st},{sf}) p({pt},{pf}) d({dt},{df}) g{g}")
+            parts.append(f"conv2d {cin}x{F}->{cout}x{fo} k({kt},{kf}) s({st},{sf}) p({pt},{pf}) d({dt},{df}) g{g}"
+                         + (" time as width" if tw else ""))
             d = cout * fo
             chan, chan_d = cout, d
         elif kind == "flip":
@@ -220,22 +231,20 @@ def draw_composite(rng):
             fo = pooled(F, 1)
             if fo < 1:
                 continue
-            kw = dict(kernel_size=tuple(k), stride=tuple(st), padding=tuple(pad), ceil_mode=ceil)
-            extra = f", dilation = {dil}" if which == "max_pool2d" else ", count_include_pad = false"
+            tw = rng.random() < 0.4
+            hw = (lambda v: v[::-1]) if tw else (lambda v: v)
+            kw = dict(kernel_size=tuple(hw(k)), stride=tuple(hw(st)), padding=tuple(hw(pad)), ceil_mode=ceil)
+            extra = f", dilation = {hw(dil)}" if which == "max_pool2d" else ", count_include_pad = false"
             if which == "max_pool2d":
-                kw["dilation"] = tuple(dil)
+                kw["dilation"] = tuple(hw(dil))
             else:
                 kw["count_include_pad"] = False
             mods[name] = (nn.MaxPool2d if which == "max_pool2d" else nn.AvgPool2d)(**kw)
-
-            def pool2d(m, x, mem, c=chan):
-                y = m(x.reshape(1, x.shape[1], c, -1).permute(0, 2, 1, 3))
-                return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
-            steps.append((name, pool2d))
-            layers.append(f'{{ type = "{which}", kernel_size = {k}, stride = {st}, padding = {pad}, '
-                          f'ceil_mode = {str(ceil).lower()}{extra} }}')
+            steps.append((name, lambda m, x, mem, c=chan, tw=tw: on_image(m, x, c, tw)))
+            layers.append(f'{{ type = "{which}", kernel_size = {hw(k)}, stride = {hw(st)}, padding = {hw(pad)}, '
+                          f'ceil_mode = {str(ceil).lower()}{extra}' + (", time_dim = 3 }" if tw else " }"))
             shrink.append(("pool", k[0], st[0], dil[0], pad[0], ceil))
-            parts.append(f"{which} k{k} s{st} p{pad} d{dil} ceil {ceil}")
+            parts.append(f"{which} k{k} s{st} p{pad} d{dil} ceil {ceil}" + (" time as width" if tw else ""))
             d = chan * fo
             chan_d = d
         elif kind == "pool":

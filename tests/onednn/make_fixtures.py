@@ -265,6 +265,26 @@ class VggFront(nn.Module):
         return self.out(x.transpose(1, 2).reshape(n, t, c * f))
 
 
+class DeepSpeech2Front(nn.Module):
+    """DeepSpeech2's front end, scaled down: [N, T, F] as [N, 1, F, T] (frequency as the image's height,
+    time as its width), Conv2d + BatchNorm2d + Hardtanh(0, 20) twice, a MaxPool2d, then [N, C, F', T']
+    viewed as [N, C * F', T'] and transposed to [N, T', C * F'] into a GRU."""
+
+    def __init__(self, idim):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 4, (7, 5), (2, 2), (3, 2)), nn.BatchNorm2d(4), nn.Hardtanh(0, 20),
+                                  nn.Conv2d(4, 3, (5, 3), (2, 1), (2, 1)), nn.BatchNorm2d(3), nn.Hardtanh(0, 20),
+                                  nn.MaxPool2d((2, 3), (1, 2), (1, 1)))
+        with torch.no_grad():
+            probe = self.conv(torch.zeros(1, 1, idim, 32))
+        self.rnn = nn.GRU(probe.shape[1] * probe.shape[2], 6, bidirectional=True, batch_first=True)
+
+    def forward(self, x):
+        x = self.conv(x.transpose(1, 2).unsqueeze(1))
+        n, c, f, t = x.shape
+        return self.rnn(x.view(n, c * f, t).transpose(1, 2))[0]
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -644,6 +664,16 @@ def cases():
           {"type": "linear", "prefix": "sub.out.0"}],
          lambda: Seq(sub=Conv2dSubsampling(20, 12, norm=True)), lambda: feats([30, 17, 41, 9], 20),
          description="Conv2d + BatchNorm2d (running statistics, then a record's own) + ReLU, twice, into Linear")
+    case("conv2d_deepspeech2",
+         [{"type": "conv2d", "prefix": "ds2.conv.0", "stride": [2, 2], "padding": [3, 2], "time_dim": 3},
+          {"type": "batch_norm2d", "prefix": "ds2.conv.1"}, {"type": "hardtanh", "min_val": 0.0, "max_val": 20.0},
+          {"type": "conv2d", "prefix": "ds2.conv.3", "stride": [2, 1], "padding": [2, 1], "time_dim": 3},
+          {"type": "batch_norm2d", "prefix": "ds2.conv.4"}, {"type": "hardtanh", "min_val": 0.0, "max_val": 20.0},
+          {"type": "max_pool2d", "kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1], "time_dim": 3},
+          {"type": "gru", "prefix": "ds2.rnn"}],
+         lambda: Seq(ds2=DeepSpeech2Front(15)), lambda: feats([30, 17, 41, 9], 15, scale=3.0),
+         description="DeepSpeech2-style front end: frequency as the image's height (time_dim = 3), "
+                     "Conv2d + BatchNorm2d + Hardtanh twice, MaxPool2d, view + transpose into a BiGRU")
     case("conv2d_vgg_pools",
          [{"type": "conv2d", "prefix": "vgg.conv.0", "padding": 1}, {"type": "relu"},
           {"type": "max_pool2d", "kernel_size": 2, "ceil_mode": True},

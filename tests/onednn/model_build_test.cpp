@@ -552,6 +552,24 @@ TEST_CASE("conv2d configuration errors, and a width a later layer does not take"
                      *w, "key 'stride' must be an integer or a list of two");
   expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"padding", S("full")}})}, *w,
                      "key 'padding' must be an integer, a list of two, \"same\" or \"valid\"");
+  expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"time_dim", I(1)}})}, *w,
+                     "time_dim must be 2 (the image's height) or 3 (its width), or -2 or -1");
+  expect_build_error({layer("conv2d", {{"prefix", S("c")}, {"time_dim", I(4)}})}, *w, "time_dim");
+  // Time as the width: a [2, 1, 3, 1] kernel spans 3 features of one step, so 5 steps of 5 features
+  // give 5 steps of 2 x 3.
+  auto tall = weights({{"c.weight", {{2, 1, 3, 1}, filled(6)}}});
+  auto tw = Model::build({layer("conv2d", {{"prefix", S("c")}, {"time_dim", I(-1)}})}, *tall);
+  {
+    std::vector<float> f5(5 * 5, 1.f);
+    SeqInput x5{f5.data(), nullptr, nullptr, 5, 5};
+    Workspace ws5;
+    BatchOutput o = tw->run(ws5, {&x5, 1});
+    CHECK(o.length(0) == 5);
+    CHECK(o.dim() == 6);
+    std::vector<float> y(30);
+    o.copy(0, y.data());
+    CHECK(y == std::vector<float>(30, 0.1f * 3));
+  }
   // Conv2d(1, 2, 3) on 5 features gives 2 x 3 = 6 per step, which fc takes; 7 features give 2 x 5.
   auto m = Model::build(
       {layer("conv2d", {{"prefix", S("c")}}), layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}})},

@@ -389,7 +389,7 @@ std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& p, int 
   if (s.size() != static_cast<size_t>(2 + spatial))
     throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
                        ", expected [out_channels, in_channels / groups, " +
-                       (spatial == 1 ? "kernel_size]" : "kernel_t, kernel_f]"));
+                       (spatial == 1 ? "kernel_size]" : "kernel_h, kernel_w]"));
   groups = ctx.keys.get_int("groups", 1, 1);
   out_channels = ctx.keys.get_int("out_channels", s[0], 1);
   in_channels = ctx.keys.get_int("in_channels", s[1] * groups, 1);
@@ -398,6 +398,17 @@ std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& p, int 
                        std::to_string(out_channels) + " must both be divisible by groups " +
                        std::to_string(groups));
   return s;
+}
+
+void read_time_dim(BuildCtx& ctx, std::initializer_list<std::array<int64_t, 2>*> pairs, bool& time_is_width) {
+  const int64_t d = ctx.keys.get_int("time_dim", 2, -2, 3);
+  if (d == 0 || d == 1)
+    throw WeightsError(ctx.where() +
+                       ": time_dim must be 2 (the image's height) or 3 (its width), or -2 or -1: "
+                       "dims 0 and 1 of [N, C, H, W] are the batch and the channels");
+  time_is_width = d == 3 || d == -1;
+  if (time_is_width)
+    for (std::array<int64_t, 2>* p : pairs) std::swap((*p)[0], (*p)[1]);
 }
 
 namespace {

@@ -2,7 +2,9 @@
 // batch is a one-channel image with time as its height, and the output [N, C, T', F'] is read back
 // as x.transpose(1, 2).reshape(N, T', C * F') (ESPnet's and WeNet's Conv2dSubsampling). So a step's
 // features are C channels of F values, channel-major (feature c * F + f), in and out: a following
-// conv2d or linear sees exactly what the PyTorch code hands its next module.
+// conv2d or linear sees exactly what the PyTorch code hands its next module. DeepSpeech2 puts time in
+// the image's width ([N, 1, F, T], read back as x.view(N, C * F', T').transpose(1, 2): the same
+// channel-major steps); with time_dim = 3 the layer swaps its (H, W) pairs and kernels once at build.
 //
 // The feature count F of the first conv2d's input is the record's width divided by in_channels, known
 // at run time (Model::run checks each layer's fixed input width). Time padding at a record's end is
@@ -48,6 +50,16 @@ class Conv2d : public Layer {
     ctx.keys.get_choice("padding_mode", "zeros", "zeros");
     const bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias"));
     w_ = ctx.get(p + ".weight", {oc_, ic_ / groups_, k_[0], k_[1]});
+    bool time_is_width = false;
+    read_time_dim(ctx, {&k_, &stride_, &dilation_, &pad_l_, &pad_r_}, time_is_width);
+    if (time_is_width) {  // each [kernel_f, kernel_t] kernel transposed to [kernel_t, kernel_f]
+      std::vector<float> t(w_.size());
+      const int64_t kt = k_[0], kf = k_[1];
+      for (size_t m = 0; m < w_.size() / static_cast<size_t>(kt * kf); ++m)
+        for (int64_t i = 0; i < kf; ++i)
+          for (int64_t j = 0; j < kt; ++j) t[m * kt * kf + j * kf + i] = w_[m * kt * kf + i * kt + j];
+      w_ = std::move(t);
+    }
     out_channels = oc_;
     b_ = bias ? ctx.get(p + ".bias", {oc_}) : std::vector<float>(static_cast<size_t>(oc_), 0.f);
     w_mem_ = mem(groups_ == 1 ? dnnl::memory::desc({oc_, ic_, k_[0], k_[1]}, dt::f32, tag::oihw)

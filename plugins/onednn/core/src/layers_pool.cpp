@@ -192,6 +192,8 @@ class WindowPool2d : public Layer {
     stride_ = ctx.keys.has("stride") ? ctx.keys.get_pair("stride", 1, 1, kMaxWindow) : k_;
     pad_ = ctx.keys.get_pair("padding", 0, 0, kMaxWindow);
     dilation_ = max ? ctx.keys.get_pair("dilation", 1, 1, kMaxWindow) : std::array<int64_t, 2>{1, 1};
+    bool time_is_width = false;
+    read_time_dim(ctx, {&k_, &stride_, &pad_, &dilation_}, time_is_width);
     ceil_ = ctx.keys.get_bool("ceil_mode", false);
     include_pad_ = max ? true : ctx.keys.get_bool("count_include_pad", true);
     if (!max && ctx.keys.has("divisor_override")) divisor_ = ctx.keys.get_int("divisor_override", 1, 1);

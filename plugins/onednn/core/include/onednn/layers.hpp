@@ -8,7 +8,9 @@
 // layer and parameter; at run: std::runtime_error naming the record or step.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -137,6 +139,11 @@ std::unique_ptr<Layer> make_conv2d(BuildCtx& ctx);
 /// [out_channels, in_channels / groups, kernel...], with the groups and channel keys read from it.
 std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& prefix, int spatial, int64_t& groups,
                                        int64_t& out_channels, int64_t& in_channels);
+/// conv2d's and the 2-d pools' `time_dim`: the dim of PyTorch's [N, C, H, W] image that is time, 2
+/// (the default: ESPnet's and WeNet's x.unsqueeze(1) of [N, T, F]) or 3 (DeepSpeech2's [N, 1, F, T]);
+/// -2 and -1 name them too. For 3 the layer's (H, W) pairs are (features, time), and it swaps each
+/// pair in `pairs` to (time, features).
+void read_time_dim(BuildCtx& ctx, std::initializer_list<std::array<int64_t, 2>*> pairs, bool& time_is_width);
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
