@@ -62,6 +62,8 @@ inline Npy read_npy(const std::filesystem::path& p) {
   return n;
 }
 
+inline seqflow::onednn::LayerConfig to_layer(const toml::table& t);
+
 inline seqflow::onednn::ConfigValue to_value(const toml::node& n) {
   using seqflow::onednn::ConfigValue;
   if (n.is_boolean()) return ConfigValue::boolean(n.as_boolean()->get());
@@ -69,6 +71,11 @@ inline seqflow::onednn::ConfigValue to_value(const toml::node& n) {
   if (n.is_floating_point()) return ConfigValue::real(n.as_floating_point()->get());
   if (n.is_string()) return ConfigValue::string(n.as_string()->get());
   if (const toml::array* a = n.as_array()) {
+    if (!a->empty() && a->front().is_table()) {  // a residual block's layers
+      std::vector<seqflow::onednn::LayerConfig> layers;
+      for (const toml::node& e : *a) layers.push_back(to_layer(*e.as_table()));
+      return ConfigValue::layer_list(std::move(layers));
+    }
     std::vector<int64_t> ints;
     for (const toml::node& e : *a) {
       if (!e.is_integer()) throw std::runtime_error("a layer's list value holds a non-integer");
@@ -85,15 +92,17 @@ inline std::vector<seqflow::onednn::LayerConfig> layers_of(const std::filesystem
   const toml::array* a = t["resources"]["model"]["layers"].as_array();
   if (a == nullptr) throw std::runtime_error(pipeline.string() + ": no resources.model.layers");
   std::vector<seqflow::onednn::LayerConfig> out;
-  for (const toml::node& n : *a) {
-    seqflow::onednn::LayerConfig c;
-    for (const auto& [k, v] : *n.as_table()) {
-      if (k.str() == "type") c.type = v.as_string()->get();
-      else c.set(std::string(k.str()), to_value(v));
-    }
-    out.push_back(std::move(c));
-  }
+  for (const toml::node& n : *a) out.push_back(to_layer(*n.as_table()));
   return out;
+}
+
+inline seqflow::onednn::LayerConfig to_layer(const toml::table& t) {
+  seqflow::onednn::LayerConfig c;
+  for (const auto& [k, v] : t) {
+    if (k.str() == "type") c.type = v.as_string()->get();
+    else c.set(std::string(k.str()), to_value(v));
+  }
+  return c;
 }
 
 /// Record ids (file stems) of a fixture, sorted.

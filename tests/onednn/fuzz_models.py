@@ -120,6 +120,44 @@ def on_image(m, x, c, time_is_width):
     return y.permute(0, 2, 1, 3).reshape(1, y.shape[2], -1)
 
 
+def keeps_length(item):
+    """Whether a shrink entry (a conv1d's (k, s, dil, pad, mode); pools are tuples led by a string)
+    gives every record its own length."""
+    if isinstance(item[0], str):
+        return False
+    k, s, dil, pad, _ = item
+    span = dil * (k - 1)
+    return s == 1 and (pad == "same" or (span == 0 if pad == "valid" else 2 * pad == span))
+
+
+def wrap_residual(rng, segs, mods, steps, layers, shrink, parts):
+    """Wraps a run of one to three drawn layers that keep each record's length in a residual block
+    (x + scale * body(x), or a Linear shortcut where the width changes or by chance)."""
+    a = int(rng.integers(0, len(segs)))
+    b = min(len(segs), a + int(rng.integers(1, 4)))
+    seg = segs[a:b]
+    if any(s[8] for s in seg) or not all(keeps_length(it) for s in seg for it in shrink[s[4]:s[5]]):
+        return
+    d_in, d_out = seg[0][6], seg[-1][7]
+    short = d_in != d_out or rng.random() < 0.3
+    scale = float(rng.choice([1.0, 0.5, -2.0]))
+    name = f"res{a}"
+    if short:
+        mods[name] = nn.Linear(d_in, d_out)
+    body = steps[seg[0][0]:seg[-1][1]]
+
+    def res(m, x, mem, body=body, scale=scale):
+        y = x
+        for n, f in body:
+            y = f(mods.get(n), y, mem)
+        return (x if m is None else m(x)) + scale * y
+    steps[seg[0][0]:seg[-1][1]] = [(name if short else None, res)]
+    shortcut = f', shortcut = [{{ type = "linear", prefix = "{name}" }}]' if short else ""
+    layers[seg[0][2]:seg[-1][3]] = [f'{{ type = "residual", scale = {scale!r}, '
+                                    f'layers = [{", ".join(layers[seg[0][2]:seg[-1][3]])}]{shortcut} }}']
+    parts.append(f"residual over {b - a} layers scale {scale}" + (" with a shortcut" if short else ""))
+
+
 def draw_composite(rng):
     """A random chain of the other layer kinds (Embedding or features in; Conv1d, Linear, LayerNorm,
     activations, Dropout, positional encodings, a small LSTM/GRU/RNN, Transformer encoder and decoder
@@ -142,7 +180,9 @@ def draw_composite(rng):
         width = d = int(rng.choice([1, 3, 8, 16, 40, 80]))
     memory, memory_layers, shrink = None, None, []
     chan, chan_d = 1, -1  # a conv2d's output: `chan` channels of d / chan features while d == chan_d
+    segs = []  # each drawn layer: (steps from, to, layers from, to, shrink from, to, width in, out, 2-d)
     for i in range(int(rng.integers(2, 7))):
+        mark = (len(steps), len(layers), len(shrink), d, chan_d == d)
         kind = str(rng.choice(KINDS))
         name = f"l{i}"
         if d == 1 and kind in ("layer_norm", "encoder", "decoder"):
@@ -379,6 +419,12 @@ def draw_composite(rng):
                     mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
                     shrink_mem = (k, s)
                 parts.append("memory " + memory_layers)
+        if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder"):
+            chan_d = -1  # they mix features: seqflow's 2-d pools then refuse to run (no channels left)
+        segs.append((mark[0], len(steps), mark[1], len(layers), mark[2], len(shrink), mark[3], d,
+                     mark[4] or chan_d == d))
+    if segs and rng.random() < 0.4:
+        wrap_residual(rng, segs, mods, steps, layers, shrink, parts)
     if rng.random() < 0.3 or not layers:  # every draw skipped: a model needs a layer
         a = str(rng.choice(["softmax", "log_softmax"]))
         f = nn.Softmax(dim=-1) if a == "softmax" else nn.LogSoftmax(dim=-1)

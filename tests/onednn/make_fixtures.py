@@ -57,13 +57,19 @@ def toml_value(v):
         return "true" if v else "false"
     if isinstance(v, str):
         return '"' + v + '"'
+    if isinstance(v, list) and v and isinstance(v[0], dict):  # a residual block's layers
+        return "[" + ", ".join(toml_table(t) for t in v) + "]"
     return repr(v)
+
+
+def toml_table(layer):
+    return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in layer.items()) + " }"
 
 
 def toml_layers(layers):
     rows = []
     for layer in layers:
-        rows.append("  { " + ", ".join(f"{k} = {toml_value(v)}" for k, v in layer.items()) + " },")
+        rows.append("  " + toml_table(layer) + ",")
     return "layers = [\n" + "\n".join(rows) + "\n]"
 
 
@@ -283,6 +289,17 @@ class DeepSpeech2Front(nn.Module):
         x = self.conv(x.transpose(1, 2).unsqueeze(1))
         n, c, f, t = x.shape
         return self.rnn(x.view(n, c * f, t).transpose(1, 2))[0]
+
+
+class Residual(nn.Module):
+    """y = shortcut(x) + scale * body(x), body and shortcut applied as Seq applies modules."""
+
+    def __init__(self, body, shortcut=None, scale=1.0):
+        super().__init__()
+        self.body, self.shortcut, self.scale = body, shortcut, scale
+
+    def forward(self, x):
+        return (x if self.shortcut is None else self.shortcut(x)) + self.scale * self.body(x)
 
 
 class CausalEncoder(nn.TransformerEncoderLayer):
@@ -571,6 +588,59 @@ def cases():
          lstm_inferred, lambda: feats(LENGTHS, 10, scale=2.0),
          description="LSTM(10, 12, num_layers=2, bidirectional, proj_size=5, bias=False) + Linear(bias=False), "
                      "every such key left to the file")
+
+    # ---- residual blocks ----
+    case("residual_jasper",
+         [{"type": "conv1d", "prefix": "pre", "padding": 1}, {"type": "relu"},
+          {"type": "residual",
+           "layers": [{"type": "conv1d", "prefix": "blk.body.conv1", "padding": 2, "groups": 2},
+                      {"type": "batch_norm", "prefix": "blk.body.bn1"}, {"type": "relu"},
+                      {"type": "conv1d", "prefix": "blk.body.conv2", "padding": 2},
+                      {"type": "batch_norm", "prefix": "blk.body.bn2"}],
+           "shortcut": [{"type": "conv1d", "prefix": "blk.shortcut.proj"},
+                        {"type": "batch_norm", "prefix": "blk.shortcut.bn"}]},
+          {"type": "relu"},
+          {"type": "residual",
+           "layers": [{"type": "conv1d", "prefix": "down.body.c1", "stride": 2, "padding": 1}, {"type": "relu"},
+                      {"type": "conv1d", "prefix": "down.body.c2", "padding": 1}],
+           "shortcut": [{"type": "conv1d", "prefix": "down.shortcut.c", "stride": 2}]},
+          {"type": "linear", "prefix": "head"}],
+         lambda: Seq(pre=nn.Conv1d(6, 8, 3, padding=1), act=nn.ReLU(),
+                     blk=Residual(Seq(conv1=nn.Conv1d(8, 12, 5, padding=2, groups=2), bn1=nn.BatchNorm1d(12),
+                                      act=nn.ReLU(), conv2=nn.Conv1d(12, 12, 5, padding=2),
+                                      bn2=nn.BatchNorm1d(12)),
+                                  Seq(proj=nn.Conv1d(8, 12, 1), bn=nn.BatchNorm1d(12))),
+                     act2=nn.ReLU(),
+                     down=Residual(Seq(c1=nn.Conv1d(12, 12, 3, stride=2, padding=1), act=nn.ReLU(),
+                                       c2=nn.Conv1d(12, 12, 3, padding=1)),
+                                   Seq(c=nn.Conv1d(12, 12, 1, stride=2))),
+                     head=nn.Linear(12, 5)),
+         lambda: feats([30, 17, 41, 8], 6),
+         description="Jasper-style residual block (Conv1d + BatchNorm1d body, 1x1 Conv1d + BatchNorm1d "
+                     "shortcut) and a ResNet-style downsampling block with a strided shortcut")
+    case("residual_lm",
+         [{"type": "embedding", "prefix": "emb"},
+          {"type": "residual", "scale": 0.5,
+           "layers": [{"type": "layer_norm", "prefix": "ff.body.ln"}, {"type": "linear", "prefix": "ff.body.w1"},
+                      {"type": "silu"}, {"type": "linear", "prefix": "ff.body.w2"}]},
+          {"type": "residual",
+           "layers": [{"type": "layer_norm", "prefix": "rnn.body.ln"}, {"type": "lstm", "prefix": "rnn.body.lstm"},
+                      {"type": "residual", "layers": [{"type": "linear", "prefix": "rnn.body.inner.body.fc"},
+                                                      {"type": "tanh"}]}]},
+          {"type": "residual",
+           "layers": [{"type": "transformer_encoder_layer", "prefix": "att.body.blk", "nhead": 2, "causal": True,
+                       "norm_first": True}]},
+          {"type": "linear", "prefix": "head"}, {"type": "log_softmax"}],
+         lambda: Seq(emb=nn.Embedding(30, 16),
+                     ff=Residual(Seq(ln=nn.LayerNorm(16), w1=nn.Linear(16, 32), act=nn.SiLU(), w2=nn.Linear(32, 16)),
+                                 scale=0.5),
+                     rnn=Residual(Seq(ln=nn.LayerNorm(16), lstm=nn.LSTM(16, 16, batch_first=True),
+                                      inner=Residual(Seq(fc=nn.Linear(16, 16), act=nn.Tanh())))),
+                     att=Residual(Seq(blk=CausalEncoder(16, 2, 32, batch_first=True, norm_first=True))),
+                     head=nn.Linear(16, 30), out=nn.LogSoftmax(dim=-1)),
+         lambda: tokens([10, 4, 16, 7], 30), step=True,
+         description="residual blocks: a Conformer-style half-step feed-forward (scale 0.5), an LSTM block "
+                     "with a nested residual, a causal attention block; checked step by step too")
 
     # ---- composite models ----
     case("acoustic",

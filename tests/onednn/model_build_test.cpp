@@ -191,6 +191,76 @@ TEST_CASE("transformer_encoder unrolls nn.TransformerEncoder: its layers, then i
                      "parameter 'enc.layers.0.multihead_attn.in_proj_weight' is missing");
 }
 
+TEST_CASE("residual blocks: a hand-computed sum, branch errors, labels of the layers inside",
+          "[onednn][model]") {
+  // fc = 2 * identity: y = x + 0.5 * relu(2x), so 2x where x > 0 and x elsewhere.
+  auto w = weights({{"fc.weight", {{2, 2}, {2, 0, 0, 2}}},
+                    {"fc.bias", {{2}, {0, 0}}},
+                    {"wide.weight", {{3, 2}, filled(6)}},
+                    {"wide.bias", {{3}, filled(3)}},
+                    {"emb.weight", {{4, 2}, filled(8)}},
+                    {"c.weight", {{2, 2, 3}, filled(12)}}});
+  auto body = [](std::vector<LayerConfig> l) { return ConfigValue::layer_list(std::move(l)); };
+  const LayerConfig fc = layer("linear", {{"prefix", S("fc")}});
+  auto m = Model::build(
+      {layer("residual", {{"scale", ConfigValue::real(0.5)}, {"layers", body({fc, layer("relu")})}})}, *w);
+  CHECK(m->input_dim() == 2);
+  CHECK(m->step_unsupported().empty());
+  std::vector<float> x = {1, -1, 3, 0.5f, -2, 4};
+  SeqInput in{x.data(), nullptr, nullptr, 3, 2};
+  Workspace ws;
+  BatchOutput out = m->run(ws, {&in, 1});
+  std::vector<float> y(6);
+  out.copy(0, y.data());
+  CHECK(y == std::vector<float>{2, -1, 6, 1, -2, 8});
+
+  expect_build_error({layer("residual")}, *w, "layer 0 (residual): needs key 'layers'");
+  expect_build_error({layer("residual", {{"layers", ConfigValue::integers({3})}})}, *w,
+                     "key 'layers' must be a list of layer tables");
+  expect_build_error(
+      {layer("residual", {{"layers", body({layer("linear", {{"prefix", S("wide")}})})}})}, *w,
+      "layer 0 (residual): its body gives 3 features per step and its input has 2: a block that "
+      "changes the width needs a shortcut");
+  expect_build_error({layer("residual", {{"layers", body({fc})},
+                                         {"shortcut", body({layer("linear", {{"prefix", S("wide")}})})}})},
+                     *w, "its body gives 2 features per step and its shortcut 3");
+  expect_build_error({layer("residual", {{"layers", body({layer("embedding", {{"prefix", S("emb")}})})}})},
+                     *w, "layer 0.0 (embedding, prefix 'emb'): an embedding must be the first layer");
+  expect_build_error(
+      {fc, layer("residual",
+                 {{"layers", body({fc})}, {"shortcut", body({layer("linear", {{"prefix", S("nope")}})})}})},
+      *w, "layer 1.shortcut.0 (linear, prefix 'nope'): parameter 'nope.weight' is missing");
+  expect_build_error(
+      {layer("residual", {{"layers", body({layer("linear", {{"prefix", S("fc")}, {"bias", B(false)}})})}})},
+      *w,
+      "layer 0.0 (linear, prefix 'fc'): m.safetensors has a parameter under the layer's prefix "
+      "that the layer does not use ('fc.bias' [2])");
+  expect_build_error({layer("residual", {{"layers", body({layer("lstn")})}})}, *w,
+                     "layer 0.0: unknown type 'lstn'");
+  LayerConfig nested = fc;
+  for (int d = 0; d < kMaxResidualDepth; ++d) nested = layer("residual", {{"layers", body({nested})}});
+  CHECK_NOTHROW(Model::build({nested}, *w));
+  expect_build_error({layer("residual", {{"layers", body({nested})}})}, *w,
+                     "layer 0.0.0.0.0 (residual): residual blocks nest at most 4 deep");
+
+  // A body that halves time and an identity shortcut agree on a 1-step record only: others fail alone.
+  auto halve = Model::build(
+      {layer(
+          "residual",
+          {{"layers",
+            body({layer("conv1d",
+                        {{"prefix", S("c")}, {"stride", I(2)}, {"padding", I(1)}, {"bias", B(false)}})})}})},
+      *w);
+  std::vector<float> one = {1, 2};
+  SeqInput r1{one.data(), nullptr, nullptr, 1, 2};
+  CHECK(halve->check(r1, nullptr).empty());
+  SeqInput r4{x.data(), nullptr, nullptr, 3, 2};
+  CHECK(
+      halve->check(r4, nullptr) ==
+      "3 steps: layer 0 (residual): its body turns 3 steps into 2, its input has 3: both branches must give "
+      "a record the same steps");
+}
+
 TEST_CASE("unknown layer types, keys and values get suggestions", "[onednn][model]") {
   auto w = weights(lstm_weights("rnn", 6, 8));
   expect_build_error({layer("lstn", {{"prefix", S("rnn")}})}, *w,

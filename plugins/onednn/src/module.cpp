@@ -25,6 +25,8 @@ struct ModelHandleV1 {
   const Model* (*model)(const void* object);
 };
 
+LayerConfig to_layer(const Value& t, const std::string& where);
+
 ConfigValue to_config(const Value& v, const std::string& where) {
   switch (v.kind()) {
     case SF_VALUE_BOOL: return ConfigValue::boolean(v.as_bool());
@@ -32,15 +34,39 @@ ConfigValue to_config(const Value& v, const std::string& where) {
     case SF_VALUE_FLOAT: return ConfigValue::real(v.as_float());
     case SF_VALUE_STRING: return ConfigValue::string(v.as_string());
     case SF_VALUE_ARRAY: {
+      if (v.size() > 0 && v[0].kind() == SF_VALUE_TABLE) {  // a residual block's layers
+        std::vector<LayerConfig> layers;
+        for (size_t i = 0; i < v.size(); ++i)
+          layers.push_back(to_layer(v[i], where + "[" + std::to_string(i) + "]"));
+        return ConfigValue::layer_list(std::move(layers));
+      }
       std::vector<int64_t> ints;
       for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i].kind() != SF_VALUE_INT) throw Error(where + " must be a list of integers such as [3, 5]");
+        if (v[i].kind() != SF_VALUE_INT)
+          throw Error(where + " must be a list of integers such as [3, 5], or of layer tables");
         ints.push_back(v[i].as_int());
       }
       return ConfigValue::integers(std::move(ints));
     }
     default: throw Error(where + " must be a boolean, number, string or list of integers");
   }
+}
+
+LayerConfig to_layer(const Value& t, const std::string& where) {
+  if (t.kind() != SF_VALUE_TABLE)
+    throw Error(where + " must be a table such as { type = \"linear\", prefix = \"head\" }");
+  LayerConfig c;
+  for (size_t k = 0; k < t.size(); ++k) {
+    std::string key(t.key(k));
+    if (key == "type") {
+      if (t.item(k).kind() != SF_VALUE_STRING) throw Error(where + ".type must be a string");
+      c.type = t.item(k).as_string();
+    } else {
+      c.set(key, to_config(t.item(k), where + "." + key));
+    }
+  }
+  if (c.type.empty()) throw Error(where + " has no `type` (linear, lstm, transformer_encoder_layer, ...)");
+  return c;
 }
 
 class ModelResource : public Resource<ModelResource> {
@@ -64,7 +90,8 @@ class ModelResource : public Resource<ModelResource> {
       "(nn.TransformerEncoder/Decoder stacks), positional_encoding (kind = \"sinusoidal\" | "
       "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, leaky_relu, elu, hardtanh, relu6, softplus, "
       "mish, "
-      "prelu, glu, identity, softmax, log_softmax, dropout. Every parameter "
+      "prelu, glu, identity, softmax, log_softmax, dropout, residual (a skip connection around a list of "
+      "layers). Every parameter "
       "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
@@ -114,7 +141,9 @@ layers = [
           "d_model, max_len, "
           "scale; learned: max_len, scale); gelu: approximate (none, tanh); softmax, log_softmax: dim "
           "(-1); leaky_relu: negative_slope; elu: alpha; hardtanh: min_val, max_val; softplus: beta, "
-          "threshold; prelu: num_parameters (weights under prefix); glu: dim (-1). dropout, batch_first, "
+          "threshold; prelu: num_parameters (weights under prefix); glu: dim (-1); residual: layers (the "
+          "body, a list of layer tables), shortcut (a list of layer tables, default the input), scale "
+          "(y = shortcut(x) + scale * body(x)). dropout, batch_first, "
           "padding_idx and the like are accepted and do nothing at "
           "inference."),
       Param::string("precision", "\"f32\"",
@@ -145,25 +174,8 @@ layers = [
     std::string path = ctx.param("weights").as_string();
     Value layers = ctx.param("layers");
     std::vector<LayerConfig> cfg;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      Value t = layers[i];
-      std::string where = "layers[" + std::to_string(i) + "]";
-      if (t.kind() != SF_VALUE_TABLE)
-        throw Error(where + " must be a table such as { type = \"linear\", prefix = \"head\" }");
-      LayerConfig c;
-      for (size_t k = 0; k < t.size(); ++k) {
-        std::string key(t.key(k));
-        if (key == "type") {
-          if (t.item(k).kind() != SF_VALUE_STRING) throw Error(where + ".type must be a string");
-          c.type = t.item(k).as_string();
-        } else {
-          c.set(key, to_config(t.item(k), where + "." + key));
-        }
-      }
-      if (c.type.empty())
-        throw Error(where + " has no `type` (linear, lstm, transformer_encoder_layer, ...)");
-      cfg.push_back(std::move(c));
-    }
+    for (size_t i = 0; i < layers.size(); ++i)
+      cfg.push_back(to_layer(layers[i], "layers[" + std::to_string(i) + "]"));
     std::string p = ctx.param("precision").as_string();
     ModelOptions opt;
     opt.precision = p == "int8" ? Precision::kInt8 : p == "bf16" ? Precision::kBF16 : Precision::kF32;

@@ -30,6 +30,12 @@ ConfigValue ConfigValue::integers(std::vector<int64_t> v) {
   c.ints = std::move(v);
   return c;
 }
+ConfigValue ConfigValue::layer_list(std::vector<LayerConfig> v) {
+  ConfigValue c;
+  c.kind = Kind::kLayers;
+  c.layers = std::move(v);
+  return c;
+}
 ConfigValue ConfigValue::string(std::string v) {
   ConfigValue c;
   c.kind = Kind::kString;
@@ -67,8 +73,11 @@ std::string closest(const std::string& word, const std::vector<std::string>& opt
   return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
 }
 
-KeyReader::KeyReader(const LayerConfig& cfg, size_t index) : cfg_(cfg) {
-  where_ = "layer " + std::to_string(index) + " (" + cfg.type;
+KeyReader::KeyReader(const LayerConfig& cfg, size_t index)
+    : KeyReader(cfg, "layer " + std::to_string(index)) {}
+
+KeyReader::KeyReader(const LayerConfig& cfg, std::string label) : cfg_(cfg), label_(std::move(label)) {
+  where_ = label_ + " (" + cfg.type;
   for (const auto& [k, v] : cfg.keys)
     if (k == "prefix" && v.kind == ConfigValue::Kind::kString) where_ += ", prefix '" + v.s + "'";
   where_ += ")";
@@ -158,6 +167,18 @@ const ConfigValue* KeyReader::get_raw(const std::string& key) {
   for (const auto& [k, v] : cfg_.keys)
     if (k == key) return &v;
   return nullptr;
+}
+
+const std::vector<LayerConfig>* KeyReader::get_layers(const std::string& key) {
+  static const std::vector<LayerConfig> kNone;
+  const ConfigValue* v = get_raw(key);
+  if (v == nullptr) return nullptr;
+  if (v->kind == ConfigValue::Kind::kInts && v->ints.empty()) return &kNone;
+  if (v->kind != ConfigValue::Kind::kLayers)
+    throw WeightsError(where_ + ": key '" + key +
+                       "' must be a list of layer tables such as [{ type = \"linear\", "
+                       "prefix = \"ff\" }]");
+  return &v->layers;
 }
 
 void KeyReader::ignore(const std::string& key) { known_.insert(key); }

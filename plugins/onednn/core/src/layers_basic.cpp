@@ -872,6 +872,7 @@ const std::vector<std::string>& layer_types() {
                                              "transformer_decoder_layer",
                                              "transformer_encoder",
                                              "transformer_decoder",
+                                             "residual",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -906,12 +907,13 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);
   else if (t == "positional_encoding") l = make_positional(ctx);
+  else if (t == "residual") l = make_residual(ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);
   else {
     std::string guess = closest(t, layer_types());
-    std::string msg = "layer " + std::to_string(ctx.index) + ": unknown type '" + t + "'";
+    std::string msg = ctx.keys.label() + ": unknown type '" + t + "'";
     if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
     std::string list;
     for (const std::string& n : layer_types()) list += (list.empty() ? "" : ", ") + n;

@@ -372,13 +372,13 @@ std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) {
   return std::make_unique<Transformer>(decoder, ctx);
 }
 
-ExpandedLayer expand_stack(const LayerConfig& cfg, size_t index, const SafetensorsFile& weights) {
+ExpandedLayer expand_stack(const LayerConfig& cfg, const std::string& label, const SafetensorsFile& weights) {
   ExpandedLayer e;
   if (cfg.type != "transformer_encoder" && cfg.type != "transformer_decoder") {
     e.layers.push_back(cfg);
     return e;
   }
-  KeyReader keys(cfg, index);
+  KeyReader keys(cfg, label);
   e.where = keys.where();
   if (!keys.has("prefix"))
     throw WeightsError(e.where +

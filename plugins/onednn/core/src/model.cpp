@@ -61,36 +61,38 @@ void check_all_read(const SafetensorsFile& weights,
 
 }  // namespace
 
-std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers,
-                                          const SafetensorsFile& weights, const ModelOptions& options) {
-  if (layers.empty()) throw WeightsError("the model has no layers");
-  std::shared_ptr<Model> m(new Model());
-  int64_t dim = -1;
-  bool input_open = true;    // no layer has yet fixed the input's feature size
-  Layer* unbound = nullptr;  // a flatten waiting for a later layer's input size
-  int64_t channels = 0;      // of a conv2d's steps, while they last (Layer::out_channels)
-  std::vector<std::pair<std::string, std::string>> prefixes;  // (prefix, where) of each layer with one
-  std::set<std::string> read;
-  std::vector<std::pair<LayerConfig, size_t>> configs;  // stacks unrolled, each with its index in `layers`
-  for (size_t i = 0; i < layers.size(); ++i) {
-    ExpandedLayer e = expand_stack(layers[i], i, weights);
-    if (!e.prefix.empty()) prefixes.emplace_back(e.prefix, e.where);
-    for (LayerConfig& c : e.layers) configs.emplace_back(std::move(c), i);
+Chain build_chain(const std::vector<LayerConfig>& configs, const std::string& parent,
+                  const SafetensorsFile& weights, const ModelOptions& options, int64_t in_dim,
+                  int64_t in_channels, int depth) {
+  Chain c;
+  c.channels = in_channels;
+  auto label = [&](size_t i) {
+    return parent.empty() ? "layer " + std::to_string(i) : parent + "." + std::to_string(i);
+  };
+  std::vector<std::pair<LayerConfig, size_t>> all;  // stacks unrolled, each with its index in `configs`
+  for (size_t i = 0; i < configs.size(); ++i) {
+    ExpandedLayer e = expand_stack(configs[i], label(i), weights);
+    if (!e.prefix.empty()) c.prefixes.emplace_back(e.prefix, e.where);
+    for (LayerConfig& l : e.layers) all.emplace_back(std::move(l), i);
   }
-  for (const auto& [config, i] : configs) {
-    KeyReader keys(config, i);
-    BuildCtx ctx(weights, options, keys, dim, i);
-    ctx.in_channels = channels;
+  int64_t dim = in_dim;
+  Layer* unbound = nullptr;  // a flatten waiting for a later layer's input size
+  for (const auto& [config, i] : all) {
+    KeyReader keys(config, label(i));
+    BuildCtx ctx(weights, options, keys, dim, depth > 0 ? i + 1 : i);
+    ctx.in_channels = c.channels;
+    ctx.depth = depth;
     std::unique_ptr<Layer> l = make_layer(config, ctx);
-    if (l->out_channels >= 0) channels = l->out_channels;
-    m->weight_floats_ += ctx.floats_read;
-    read.insert(ctx.names_read.begin(), ctx.names_read.end());
-    if (!ctx.layer_prefix.empty()) prefixes.emplace_back(ctx.layer_prefix, l->where);
-    if (input_open && (l->in_dim >= 0 || l->takes_tokens())) {
-      if (!l->takes_tokens()) m->input_dim_ = l->in_dim;
-      input_open = false;
+    if (l->out_channels >= 0) c.channels = l->out_channels;
+    c.weight_floats += ctx.floats_read;
+    c.names_read.insert(c.names_read.end(), ctx.names_read.begin(), ctx.names_read.end());
+    if (!ctx.layer_prefix.empty()) c.prefixes.emplace_back(ctx.layer_prefix, l->where);
+    c.prefixes.insert(c.prefixes.end(), ctx.branch_prefixes.begin(), ctx.branch_prefixes.end());
+    if (c.open && (l->in_dim >= 0 || l->takes_tokens())) {
+      if (!l->takes_tokens()) c.in_dim = l->in_dim;
+      c.open = false;
     }
-    if (l->in_dim < 0 && !l->keeps_unknown_width()) input_open = false;
+    if (l->in_dim < 0 && !l->keeps_unknown_width()) c.open = false;
     if (unbound != nullptr && l->in_dim >= 0) {
       unbound->bind_output(l->in_dim);
       unbound = nullptr;
@@ -98,20 +100,62 @@ std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers
     if (l->needs_output_binding()) unbound = l.get();
     dim = l->out_dim;
     if (l->uses_memory()) {
-      if (m->memory_dim_ > 0 && m->memory_dim_ != l->memory_dim())
+      if (c.memory_dim > 0 && c.memory_dim != l->memory_dim())
         throw WeightsError(l->where + ": cross-attends to " + std::to_string(l->memory_dim()) +
-                           " memory features, an earlier layer to " + std::to_string(m->memory_dim_));
-      m->memory_dim_ = l->memory_dim();
+                           " memory features, an earlier layer to " + std::to_string(c.memory_dim));
+      c.memory_dim = l->memory_dim();
     }
-    if (m->step_unsupported_.empty()) m->step_unsupported_ = l->step_unsupported();
-    m->layers_.push_back(std::move(l));
+    if (c.step_unsupported.empty()) c.step_unsupported = l->step_unsupported();
+    c.layers.push_back(std::move(l));
   }
   if (unbound != nullptr)
     throw WeightsError(unbound->where +
                        ": needs a later layer with a fixed input size (such as a linear) to know how many "
                        "steps it flattens");
-  check_all_read(weights, prefixes, read);
-  m->output_dim_ = dim;
+  c.out_dim = dim;
+  return c;
+}
+
+void forward_chain(const std::vector<std::unique_ptr<Layer>>& layers, size_t first, Workspace& ws, Act& x,
+                   const Act* memory) {
+  for (size_t i = first; i < layers.size(); ++i) {
+    // A width fixed at build can still meet another after a layer whose width follows its input's
+    // (conv2d after an input of unknown width): never let a layer read rows of another size.
+    if (layers[i]->in_dim >= 0 && x.C != layers[i]->in_dim)
+      throw std::runtime_error(layers[i]->where + ": gets " + std::to_string(x.C) +
+                               " features per step, expects " + std::to_string(layers[i]->in_dim));
+    layers[i]->forward(ws, x, memory);
+    if (!x.all_full()) x.zero_padding();  // the invariant of Act
+  }
+}
+
+int64_t chain_out_length(const std::vector<std::unique_ptr<Layer>>& layers, int64_t len) {
+  for (const auto& l : layers) len = l->out_length(len);
+  return len;
+}
+
+std::string chain_length_error(const std::vector<std::unique_ptr<Layer>>& layers, int64_t len) {
+  for (const auto& l : layers) {
+    if (len <= 0) break;
+    std::string why = l->length_error(len);
+    if (!why.empty()) return why;
+    len = l->out_length(len);
+  }
+  return "";
+}
+
+std::shared_ptr<const Model> Model::build(const std::vector<LayerConfig>& layers,
+                                          const SafetensorsFile& weights, const ModelOptions& options) {
+  if (layers.empty()) throw WeightsError("the model has no layers");
+  Chain c = build_chain(layers, "", weights, options, -1, 0, 0);
+  check_all_read(weights, c.prefixes, std::set<std::string>(c.names_read.begin(), c.names_read.end()));
+  std::shared_ptr<Model> m(new Model());
+  m->layers_ = std::move(c.layers);
+  m->input_dim_ = std::max<int64_t>(c.in_dim, 0);
+  m->output_dim_ = c.out_dim;
+  m->memory_dim_ = c.memory_dim;
+  m->weight_floats_ = c.weight_floats;
+  m->step_unsupported_ = std::move(c.step_unsupported);
   return m;
 }
 
@@ -119,10 +163,7 @@ Model::~Model() = default;
 
 bool Model::takes_tokens() const { return layers_.front()->takes_tokens(); }
 
-int64_t Model::output_length(int64_t length) const {
-  for (const auto& l : layers_) length = l->out_length(length);
-  return length;
-}
+int64_t Model::output_length(int64_t length) const { return chain_out_length(layers_, length); }
 
 std::string Model::summary() const {
   std::string s;
@@ -149,13 +190,9 @@ std::string Model::check(const SeqInput& in, const SeqInput* memory) const {
       return "has " + std::to_string(in.dim) + " features per step, the model expects " +
              std::to_string(input_dim_);
   }
-  int64_t len = in.length;
-  for (const auto& l : layers_) {
-    if (len <= 0) break;
-    std::string why = l->length_error(len);
-    if (!why.empty()) return std::to_string(in.length) + " steps: " + why;
-    len = l->out_length(len);
-  }
+  if (std::string why = chain_length_error(layers_, in.length); !why.empty())
+    return std::to_string(in.length) + " steps: " + why;
+  const int64_t len = output_length(in.length);
   if (in.length > 0 && len <= 0)
     return std::to_string(in.length) + " steps are too few for the model's convolutions and pooling";
   if (needs_memory()) {
@@ -258,15 +295,7 @@ BatchOutput Model::run(Workspace& ws, std::span<const SeqInput> inputs, std::spa
   }
   Act x =
       gather(ws, inputs, rows, kActA, input_dim_, takes_tokens(), names, "record", batch_steps(inputs, rows));
-  for (size_t i = takes_tokens() ? 1 : 0; i < layers_.size(); ++i) {
-    // A width fixed at build can still meet another after a layer whose width follows its input's
-    // (conv2d after an input of unknown width): never let a layer read rows of another size.
-    if (layers_[i]->in_dim >= 0 && x.C != layers_[i]->in_dim)
-      throw std::runtime_error(layers_[i]->where + ": gets " + std::to_string(x.C) +
-                               " features per step, expects " + std::to_string(layers_[i]->in_dim));
-    layers_[i]->forward(ws, x, needs_memory() ? &mem_act : nullptr);
-    if (!x.all_full()) x.zero_padding();  // the invariant of Act; the output's padding is dropped
-  }
+  forward_chain(layers_, takes_tokens() ? 1 : 0, ws, x, needs_memory() ? &mem_act : nullptr);
   ws.stream().wait();
   out.act_ = std::move(x);
   return out;

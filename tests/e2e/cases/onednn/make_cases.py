@@ -5,6 +5,7 @@ Needs numpy only. Expected outputs are worked out here from the definitions with
 so that float32 arithmetic is exact and the npy files can be compared byte for byte:
   linear_relu_exact   y = relu(x W^T + b) for W = [[1, 2], [3, 4], [-1, -1]], b = [0.5, -1, 0]
   embedding_i32       rows of the embedding table for i32 token ids
+  residual_exact      y = s(x) + 0.5 * relu(x W^T + b), s the shortcut Linear(2, 3) with weights V and no bias
   bad_records_skip    on_error = "skip": a record with 3 features and an i64 matrix fail alone
 The other cases are malformed models or inputs, each with the message it must print.
 PyTorch parity of every layer is covered by tests/onednn (fixtures made with PyTorch).
@@ -94,6 +95,10 @@ OUT_ARGS = "run pipeline.toml --threads 2 --no-progress --set write.dir={out}"
 LINEAR = '[{ type = "linear", prefix = "fc" }, { type = "relu" }]'
 
 
+def one_record(xs):
+    return {"a": xs["a"]}
+
+
 def main():
     W = np.array([[1, 2], [3, 4], [-1, -1]], np.float32)
     b = np.array([0.5, -1, 0], np.float32)
@@ -103,6 +108,20 @@ def main():
     case("linear_relu_exact",
          pipeline("Linear(2, 3) + ReLU with small integer weights: outputs are exact (see make_cases.py).", LINEAR),
          {"fc.weight": W, "fc.bias": b}, xs, {k: relu(x @ W.T + b) for k, x in xs.items()}, OUT_ARGS)
+
+    V = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
+    case("residual_exact",
+         pipeline("A residual block with a shortcut: y = shortcut(x) + 0.5 * relu(fc(x)), exact (see make_cases.py).",
+                  '[{ type = "residual", scale = 0.5, layers = [{ type = "linear", prefix = "fc" }, { type = "relu" }], '
+                  'shortcut = [{ type = "linear", prefix = "skip" }] }]'),
+         {"fc.weight": W, "fc.bias": b, "skip.weight": V}, xs,
+         {k: (x @ V.T + 0.5 * relu(x @ W.T + b)).astype(np.float32) for k, x in xs.items()}, OUT_ARGS)
+    case("residual_width_mismatch",
+         pipeline("A residual block whose body changes the width (2 -> 3) needs a shortcut to match it.",
+                  '[{ type = "residual", layers = [{ type = "linear", prefix = "fc" }] }]'),
+         {"fc.weight": W, "fc.bias": b}, one_record(xs), exit_code=2,
+         stderr=["layer 0 (residual): its body gives 3 features per step and its input has 2: a block that changes "
+                 "the width needs a shortcut (such as a linear)"])
 
     table = np.arange(12, dtype=np.float32).reshape(4, 3) * 0.5
     toks = {"s1": np.array([3, 0, 1], np.int32), "s2": np.array([2], np.int32)}

@@ -91,7 +91,8 @@ enum BufferSlot : int {
   kTmp5,
   kMemory,
   kMemTmp,
-  kNumSlots
+  kKeep0,  // two per residual depth: a block's input, and its body's output while the shortcut runs
+  kNumSlots = kKeep0 + 8
 };
 
 class Workspace {

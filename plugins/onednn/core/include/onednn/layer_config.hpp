@@ -17,20 +17,24 @@
 
 namespace seqflow::onednn {
 
+struct LayerConfig;
+
 struct ConfigValue {
-  enum class Kind { kBool, kInt, kFloat, kString, kInts };
+  enum class Kind { kBool, kInt, kFloat, kString, kInts, kLayers };
   Kind kind = Kind::kInt;
   bool b = false;
   int64_t i = 0;
   double f = 0;
   std::string s;
-  std::vector<int64_t> ints;  // kInts: a list such as kernel_size = [3, 5]
+  std::vector<int64_t> ints;        // kInts: a list such as kernel_size = [3, 5]
+  std::vector<LayerConfig> layers;  // kLayers: a residual block's list of layer tables
 
   static ConfigValue boolean(bool v);
   static ConfigValue integer(int64_t v);
   static ConfigValue real(double v);
   static ConfigValue string(std::string v);
   static ConfigValue integers(std::vector<int64_t> v);
+  static ConfigValue layer_list(std::vector<LayerConfig> v);
 };
 
 struct LayerConfig {
@@ -44,8 +48,12 @@ struct LayerConfig {
 class KeyReader {
  public:
   KeyReader(const LayerConfig& cfg, size_t index);
+  /// `label` names the layer: "layer 3", or "layer 3.1" for a layer inside layer 3.
+  KeyReader(const LayerConfig& cfg, std::string label);
   /// "layer 3 (lstm, prefix 'rnn')"
   const std::string& where() const { return where_; }
+  /// "layer 3"
+  const std::string& label() const { return label_; }
 
   bool has(const std::string& key) const;
   bool get_bool(const std::string& key, bool def);
@@ -57,6 +65,9 @@ class KeyReader {
   std::string get_string(const std::string& key, const std::string& def);
   /// A string restricted to `choices` ("relu|gelu").
   std::string get_choice(const std::string& key, const std::string& def, const std::string& choices);
+  /// A list of layer tables (a residual's branches); null when absent. An empty TOML list is an
+  /// empty list.
+  const std::vector<LayerConfig>* get_layers(const std::string& key);
   /// The raw value (int or string keys such as conv1d's padding); marks the key known.
   const ConfigValue* get_raw(const std::string& key);
   /// Keys documented as accepted and ignored at inference (dropout, batch_first, ...).
@@ -68,6 +79,7 @@ class KeyReader {
   const ConfigValue* find(const std::string& key, ConfigValue::Kind want, const char* what);
 
   const LayerConfig& cfg_;
+  std::string label_;
   std::string where_;
   std::set<std::string> known_;
 };

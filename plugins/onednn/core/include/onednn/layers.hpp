@@ -35,6 +35,24 @@ struct ModelOptions {
   RnnKernel rnn_kernel = RnnKernel::kAuto;
 };
 
+class Layer;
+
+/// Layers built from a list of configs in order, and what the list as a whole fixes: a Model's
+/// layers, or a branch of a residual block (build_chain).
+struct Chain {
+  std::vector<std::unique_ptr<Layer>> layers;
+  int64_t in_dim = -1;     // the input width the chain fixes, -1 none
+  bool open = true;        // no layer fixed or lost track of the input width
+  int64_t out_dim = -1;    // -1: the input's
+  int64_t channels = 0;    // a conv2d's channels in the output steps (BuildCtx::in_channels)
+  int64_t memory_dim = 0;  // > 0: decoder layers cross-attend to memory of this width
+  int64_t weight_floats = 0;
+  std::string step_unsupported;
+  // For Model::build's check that every weight under a layer's prefix is read.
+  std::vector<std::string> names_read;
+  std::vector<std::pair<std::string, std::string>> prefixes;  // (prefix, where)
+};
+
 /// What a layer builder needs: keys, weights, the incoming feature size.
 class BuildCtx {
  public:
@@ -42,9 +60,10 @@ class BuildCtx {
            size_t index);
   KeyReader& keys;
   const ModelOptions& options;
-  int64_t in_dim;  // -1 while no earlier layer fixed it
-  size_t index;
+  int64_t in_dim;           // -1 while no earlier layer fixed it
+  size_t index;             // in the model's list; inside a residual block, never 0
   int64_t in_channels = 0;  // >0: steps hold this many channels of a conv2d, channel-major (2-d pools)
+  int depth = 0;            // residual blocks around the layer
 
   const std::string& where() const { return keys.where(); }
   /// `prefix` key (required when `required`), without a trailing dot.
@@ -61,6 +80,11 @@ class BuildCtx {
   /// under some layer's prefix that no layer read, as PyTorch's strict load_state_dict would.
   mutable std::vector<std::string> names_read;
   std::string layer_prefix;
+  std::vector<std::pair<std::string, std::string>> branch_prefixes;  // of the layers inside this one
+
+  /// A residual block's branch `configs`, on this layer's input; `label` names its layers' parent
+  /// ("layer 3" or "layer 3.shortcut").
+  Chain branch(const std::vector<LayerConfig>& configs, const std::string& label);
   /// Throws unless the incoming feature size is unknown or equals `dim`.
   void expect_in_dim(int64_t dim, const std::string& what) const;
 
@@ -124,6 +148,23 @@ class Layer {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx);
 
+/// Builds `configs` in order (stacks unrolled, widths and conv2d channels passed on, a flatten bound
+/// to the next fixed width), on an input of `in_dim` features (-1 unknown) holding `in_channels`
+/// conv2d channels. `label` names the layers: "layer" gives "layer 3", "layer 3" gives "layer 3.0"...
+Chain build_chain(const std::vector<LayerConfig>& configs, const std::string& label,
+                  const SafetensorsFile& weights, const ModelOptions& options, int64_t in_dim,
+                  int64_t in_channels, int depth);
+/// Runs `layers` from `first` on `x` as Model::run does: each gets the width it was built for and its
+/// padding as zeros.
+void forward_chain(const std::vector<std::unique_ptr<Layer>>& layers, size_t first, Workspace& ws, Act& x,
+                   const Act* memory);
+/// A record of `len` steps through `layers`: its output length, or why it cannot pass ("" when it can).
+int64_t chain_out_length(const std::vector<std::unique_ptr<Layer>>& layers, int64_t len);
+std::string chain_length_error(const std::vector<std::unique_ptr<Layer>>& layers, int64_t len);
+
+/// Residual blocks nest at most this deep: each level keeps its input in two workspace slots.
+constexpr int kMaxResidualDepth = 4;
+
 /// The largest kernel size, stride, dilation, padding or pool output size a layer accepts: far past
 /// any real model, and small enough that the length arithmetic (len + 2 * pad - dil * (k - 1)) cannot
 /// overflow.
@@ -156,6 +197,7 @@ std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
+std::unique_ptr<Layer> make_residual(BuildCtx& ctx);
 
 /// The layer types make_layer knows, and the stacks expand_stack unrolls.
 const std::vector<std::string>& layer_types();
@@ -170,7 +212,7 @@ struct ExpandedLayer {
   std::string prefix;
   std::string where;
 };
-ExpandedLayer expand_stack(const LayerConfig& cfg, size_t index, const SafetensorsFile& weights);
+ExpandedLayer expand_stack(const LayerConfig& cfg, const std::string& label, const SafetensorsFile& weights);
 
 // Shared kernels (layers_basic.cpp).
 enum class Act1 { kRelu, kGeluErf, kGeluTanh, kSilu, kTanh, kSigmoid };
