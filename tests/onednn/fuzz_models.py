@@ -107,7 +107,28 @@ def maybe_weight_norm(rng, module, parts):
 
 
 KINDS = ["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act", "dropout",
-         "positional", "recurrent", "encoder", "decoder", "flip", "conv2d"]
+         "positional", "recurrent", "encoder", "decoder", "flip", "conv2d", "attention"]
+
+
+class SplitAttention(nn.Module):
+    """Self-attention with separate q/k/v/out Linears under the names `names` (Hugging Face's or
+    ESPnet's), computed by PyTorch's own F.multi_head_attention_forward."""
+
+    def __init__(self, d, heads, names, k_bias):
+        super().__init__()
+        self.d, self.heads, self.names = d, heads, names
+        for i, n in enumerate(names):
+            self.add_module(n, nn.Linear(d, d, bias=k_bias or i != 1))
+
+    def forward(self, x, mask):
+        q, k, v, o = (getattr(self, n) for n in self.names)
+        zero = torch.zeros(self.d)
+        bias = torch.cat([q.bias, k.bias if k.bias is not None else zero, v.bias])
+        y = nn.functional.multi_head_attention_forward(
+            x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), self.d, self.heads, None, bias, None, None,
+            False, 0.0, o.weight, o.bias, training=False, need_weights=False, attn_mask=mask,
+            use_separate_proj_weight=True, q_proj_weight=q.weight, k_proj_weight=k.weight, v_proj_weight=v.weight)[0]
+        return y.transpose(0, 1)
 
 
 def on_image(m, x, c, time_is_width):
@@ -377,6 +398,30 @@ def draw_composite(rng):
                 steps.append((name, lambda m, x, mem: m(x)))
                 layers.append(f'{{ type = "positional_encoding", kind = "learned", prefix = "{name}.emb" }}')
                 parts.append("learned positions")
+        elif kind == "attention":  # nn.MultiheadAttention, or separate projections named as HF or ESPnet do
+            if d > 256:
+                continue
+            nh = int(rng.choice(divisors(d)[-3:]))
+            causal = bool(rng.random() < 0.5)
+            naming = ["packed", "hf", "espnet"][int(rng.integers(0, 3))]
+            if naming == "packed":
+                mods[name] = nn.MultiheadAttention(d, nh, batch_first=True)
+                with torch.no_grad():
+                    mods[name].in_proj_bias.normal_(0, 0.3)
+            else:
+                names = (["q_proj", "k_proj", "v_proj", "out_proj"] if naming == "hf" else
+                         ["linear_q", "linear_k", "linear_v", "linear_out"])
+                mods[name] = SplitAttention(d, nh, names, bool(rng.random() < 0.5))
+
+            def attention(m, x, mem, causal=causal):
+                mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1]) if causal else None
+                if isinstance(m, nn.MultiheadAttention):
+                    return m(x, x, x, need_weights=False, attn_mask=mask)[0]
+                return m(x, mask)
+            steps.append((name, attention))
+            layers.append(f'{{ type = "multihead_attention", prefix = "{name}", num_heads = {nh}, '
+                          f'causal = {str(causal).lower()} }}')
+            parts.append(f"attention d {d} heads {nh} {naming} causal {causal}")
         elif kind == "recurrent":
             rk = str(rng.choice(["lstm", "gru", "rnn"]))
             H, L, D = int(rng.choice([1, 8, 33, 64])), int(rng.integers(1, 3)), int(rng.choice([1, 2]))
@@ -419,7 +464,7 @@ def draw_composite(rng):
                     mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
                     shrink_mem = (k, s)
                 parts.append("memory " + memory_layers)
-        if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder"):
+        if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder", "attention"):
             chan_d = -1  # they mix features: seqflow's 2-d pools then refuse to run (no channels left)
         segs.append((mark[0], len(steps), mark[1], len(layers), mark[2], len(shrink), mark[3], d,
                      mark[4] or chan_d == d))

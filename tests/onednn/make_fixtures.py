@@ -85,10 +85,11 @@ def round_weights(module, dtype):
 
 class Case:
     def __init__(self, name, layers, module, inputs, tolerance=1e-4, step=False, memory_layers=None, dtype="F32",
-                 description="", nobias=False, rename=None):
+                 description="", nobias=False, rename=None, state_fn=None):
         self.name, self.layers, self.module, self.inputs = name, layers, module, inputs
         self.tolerance, self.step, self.memory_layers, self.dtype = tolerance, step, memory_layers, dtype
         self.description, self.nobias, self.rename = description, nobias, rename or {}
+        self.state_fn = state_fn  # the saved state_dict from PyTorch's (another module's naming)
 
 
 def model_biases(module):
@@ -112,6 +113,8 @@ def write_case(c):
                 c.module.get_parameter(n).zero_()
         state = {k: v for k, v in state.items() if k not in model_biases(c.module)}
     state = {c.rename.get(k, k): v for k, v in state.items()}
+    if c.state_fn is not None:
+        state = c.state_fn(state)
     save_safetensors(os.path.join(d, "model.safetensors"), state, c.dtype)
     if c.memory_layers is not None:
         os.makedirs(os.path.join(d, "memory"))
@@ -190,7 +193,8 @@ def tokens(lengths, vocab):
     return [torch.randint(0, vocab, (t,), dtype=torch.int64) for t in lengths]
 
 
-LENGTHS = [7, 3, 11, 5]  # uneven on purpose: batches of 3 pad
+LENGTHS = [7, 3, 11, 5]
+MHA_PARAMS = ("in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias")  # uneven on purpose: batches of 3 pad
 
 
 class Seq(nn.Module):
@@ -221,6 +225,9 @@ class Seq(nn.Module):
                 x = m(x, memory, tgt_mask=causal(x.shape[1]))
             elif isinstance(m, CausalEncoder):
                 x = m(x)
+            elif isinstance(m, nn.MultiheadAttention):
+                mask = causal(x.shape[1]) if getattr(m, "causal", False) else None
+                x = m(x, x, x, need_weights=False, attn_mask=mask)[0]
             else:
                 x = m(x)
         return x
@@ -641,6 +648,77 @@ def cases():
          lambda: tokens([10, 4, 16, 7], 30), step=True,
          description="residual blocks: a Conformer-style half-step feed-forward (scale 0.5), an LSTM block "
                      "with a nested residual, a causal attention block; checked step by step too")
+
+    # nn.MultiheadAttention alone, in residual blocks; its weights also saved as separate projections
+    # (Hugging Face's, ESPnet's, BERT's names), PyTorch's module computing the expected outputs.
+    def mha(causal=False):
+        m = nn.MultiheadAttention(16, 4, batch_first=True)
+        m.causal = causal
+        with torch.no_grad():
+            m.in_proj_bias.normal_(0.0, 0.3)
+            m.out_proj.bias.normal_(0.0, 0.3)
+        return m
+
+    def split(prefix, names, drop_k_bias=False):
+        """The packed in_proj of `prefix` saved as three Linears named `names` (q, k, v, out)."""
+        def fn(state):
+            out = {}
+            for k, v in state.items():
+                if k.startswith(prefix + ".in_proj_"):
+                    kind = k.rsplit("_", 1)[1]  # weight or bias
+                    for i, part in enumerate(v.chunk(3)):
+                        if not (drop_k_bias and kind == "bias" and i == 1):
+                            out[f"{prefix}.{names[i]}.{kind}"] = part.clone()
+                elif k.startswith(prefix + ".out_proj."):
+                    out[f"{prefix}.{names[3]}.{k.rsplit('.', 1)[1]}"] = v
+                else:
+                    out[k] = v
+            return out
+        return fn
+
+    case("mha_packed",
+         [{"type": "residual", "layers": [{"type": "layer_norm", "prefix": "blk.body.ln"},
+                                          {"type": "multihead_attention", "prefix": "blk.body.att", "num_heads": 4}]},
+          {"type": "linear", "prefix": "head"}],
+         lambda: Seq(blk=Residual(Seq(ln=nn.LayerNorm(16), att=mha())), head=nn.Linear(16, 6)),
+         lambda: feats(LENGTHS, 16),
+         description="pre-norm block: x + MultiheadAttention(LayerNorm(x)), nn.MultiheadAttention's packed weights")
+
+    def whisper_like():
+        m = Seq(blk=Residual(Seq(ln=nn.LayerNorm(16), att=mha(causal=True))), head=nn.Linear(16, 6))
+        with torch.no_grad():  # Whisper's k_proj has no bias: a key bias moves no softmax anyway
+            m.blk.body.att.in_proj_bias[16:32].zero_()
+        return m
+    case("mha_hf_causal",
+         [{"type": "residual", "layers": [{"type": "layer_norm", "prefix": "blk.body.ln"},
+                                          {"type": "multihead_attention", "prefix": "blk.body.att", "num_heads": 4,
+                                           "causal": True}]},
+          {"type": "linear", "prefix": "head"}],
+         whisper_like, lambda: feats(LENGTHS, 16), step=True,
+         state_fn=split("blk.body.att", ["q_proj", "k_proj", "v_proj", "out_proj"], drop_k_bias=True),
+         description="causal self-attention saved as Hugging Face's q_proj/k_proj/v_proj/out_proj (k_proj "
+                     "without bias, as Whisper's), found without keys; checked step by step too")
+    case("mha_espnet",
+         [{"type": "residual", "layers": [{"type": "multihead_attention", "prefix": "att", "num_heads": 4}]},
+          {"type": "layer_norm", "prefix": "ln"}],
+         lambda: Seq(att=Residual(Seq(m=mha())), ln=nn.LayerNorm(16)),
+         lambda: feats(LENGTHS, 16),
+         rename={"att.body.m." + k: "att." + k for k in MHA_PARAMS},
+         state_fn=split("att", ["linear_q", "linear_k", "linear_v", "linear_out"]),
+         description="post-norm block: LayerNorm(x + MultiheadAttention(x)), saved as ESPnet's "
+                     "linear_q/linear_k/linear_v/linear_out")
+    case("mha_bert_names",
+         [{"type": "residual", "layers": [{"type": "multihead_attention", "prefix": "attention", "num_heads": 4,
+                                           "q_proj": "self.query", "k_proj": "self.key", "v_proj": "self.value",
+                                           "out_proj": "output.dense"}]},
+          {"type": "layer_norm", "prefix": "attention.output.LayerNorm"}],
+         lambda: Seq(att=Residual(Seq(m=mha())), ln=nn.LayerNorm(16)),
+         lambda: feats(LENGTHS, 16),
+         rename={**{"att.body.m." + k: "attention." + k for k in MHA_PARAMS},
+                 "ln.weight": "attention.output.LayerNorm.weight", "ln.bias": "attention.output.LayerNorm.bias"},
+         state_fn=split("attention", ["self.query", "self.key", "self.value", "output.dense"]),
+         description="BERT's attention block names (attention.self.query ... attention.output.dense, "
+                     "attention.output.LayerNorm) given as keys")
 
     # ---- composite models ----
     case("acoustic",

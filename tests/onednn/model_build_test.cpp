@@ -398,6 +398,29 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
   auto c = Model::build(
       {layer("transformer_encoder_layer", {{"prefix", S("enc")}, {"nhead", I(2)}, {"causal", B(true)}})}, *w);
   CHECK(c->step_unsupported().empty());
+
+  // multihead_attention: nn.MultiheadAttention's packed weights, or separate projections.
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc.self_attn")}})}, *w,
+                     "needs key 'num_heads'");
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc.self_attn")}, {"num_heads", I(3)}})},
+                     *w, "embed_dim 8 is not divisible by num_heads 3");
+  auto a =
+      Model::build({layer("multihead_attention", {{"prefix", S("enc.self_attn")}, {"num_heads", I(2)}})}, *w);
+  CHECK(a->input_dim() == d);
+  CHECK(a->step_unsupported().find("set causal = true") != std::string::npos);
+  expect_build_error(
+      {layer("multihead_attention", {{"prefix", S("enc")}, {"num_heads", I(2)}})}, *w,
+      "layer 0 (multihead_attention, prefix 'enc'): enc.q_proj.weight is missing: the file has neither "
+      "nn.MultiheadAttention's 'enc.in_proj_weight' nor separate projections; name them with the keys "
+      "q_proj, k_proj, v_proj and out_proj");
+  // Separate projections under names the keys give: linear1 is [16, 8], not a [8, 8] query projection.
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc")},
+                                                    {"num_heads", I(2)},
+                                                    {"q_proj", S("linear1")},
+                                                    {"k_proj", S("linear2")},
+                                                    {"v_proj", S("norm1")},
+                                                    {"out_proj", S("norm2")}})},
+                     *w, "parameter 'enc.linear1.weight' has shape [16, 8], expected [embed_dim, embed_dim]");
 }
 
 TEST_CASE("a small model's batch padded past its longest record stays within max_len", "[onednn][model]") {

@@ -91,7 +91,7 @@ class ModelResource : public Resource<ModelResource> {
       "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, leaky_relu, elu, hardtanh, relu6, softplus, "
       "mish, "
       "prelu, glu, identity, softmax, log_softmax, dropout, residual (a skip connection around a list of "
-      "layers). Every parameter "
+      "layers), multihead_attention (self-attention alone). Every parameter "
       "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
@@ -143,7 +143,10 @@ layers = [
           "(-1); leaky_relu: negative_slope; elu: alpha; hardtanh: min_val, max_val; softplus: beta, "
           "threshold; prelu: num_parameters (weights under prefix); glu: dim (-1); residual: layers (the "
           "body, a list of layer tables), shortcut (a list of layer tables, default the input), scale "
-          "(y = shortcut(x) + scale * body(x)). dropout, batch_first, "
+          "(y = shortcut(x) + scale * body(x)); multihead_attention (nn.MultiheadAttention as "
+          "self-attention): "
+          "num_heads, embed_dim, causal, and q_proj, k_proj, v_proj, out_proj naming separate projection "
+          "Linears (Hugging Face's and ESPnet's names are found without them). dropout, batch_first, "
           "padding_idx and the like are accepted and do nothing at "
           "inference."),
       Param::string("precision", "\"f32\"",

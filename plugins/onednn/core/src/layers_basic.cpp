@@ -873,6 +873,7 @@ const std::vector<std::string>& layer_types() {
                                              "transformer_encoder",
                                              "transformer_decoder",
                                              "residual",
+                                             "multihead_attention",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -908,6 +909,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);
   else if (t == "positional_encoding") l = make_positional(ctx);
   else if (t == "residual") l = make_residual(ctx);
+  else if (t == "multihead_attention") l = make_multihead_attention(ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);

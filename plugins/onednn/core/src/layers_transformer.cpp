@@ -120,6 +120,92 @@ void attend_one(const float* q, const float* k, const float* v, int64_t ld, int6
   }
 }
 
+// Rows of `v`, each `width` wide, in the order `rows` names (beam search's reorder).
+void permute_rows(std::vector<float>& v, std::span<const uint32_t> rows, int64_t width) {
+  std::vector<float> out(rows.size() * static_cast<size_t>(width));
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(out.data() + i * width, v.data() + rows[i] * width,
+                static_cast<size_t>(width) * sizeof(float));
+  v = std::move(out);
+}
+
+// Self-attention, nn.MultiheadAttention(x, x, x) in eval mode: the packed q/k/v projection on all rows
+// at once, each record's attention over exactly its own steps, the output projection. One step at a
+// time, keys and values of past steps wait in the session's cache (AttnState::k, v).
+class SelfAttention {
+ public:
+  SelfAttention() = default;
+  SelfAttention(Dense qkv, Dense out, int64_t d, int64_t heads, bool causal)
+      : qkv_(std::move(qkv)), out_(std::move(out)), d_(d), H_(heads), dh_(d / heads), causal_(causal) {}
+
+  // a = out(attention(h)) for the rows of x (h is x's, or x normalized), or a += that.
+  void full(Workspace& ws, const Act& x, const float* h, float* a, bool accumulate) const {
+    const int64_t rows = x.rows();
+    float* qkv = ws.buf(kTmp1, static_cast<size_t>(rows * 3 * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
+    qkv_.run(ws, h, qkv, rows);
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b], R = attention_rows(L, x.T);
+      const float* base = qkv + b * x.T * 3 * d_;
+      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, R, R, L,
+             causal_);
+      if (L < x.T)
+        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+    }
+    out_.run(ws, ctx, a, rows, 0, 0, accumulate);
+  }
+
+  void begin(AttnState& s, int64_t batch) const {
+    s.B = batch;
+    s.d = d_;
+    s.cap = 64;
+    s.k.assign(static_cast<size_t>(batch * s.cap * d_), 0.f);
+    s.v = s.k;
+  }
+
+  // One step at position `pos` for B rows of h.
+  void step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a, int64_t pos,
+            bool accumulate) const {
+    if (pos >= s.cap) grow(s, std::max(2 * s.cap, pos + 1));
+    float* qkv = ws.buf(kTmp1, static_cast<size_t>(B * 3 * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + pos + 1));
+    float* scores = ctx + B * d_;
+    qkv_.run(ws, h, qkv, B);
+    for (int64_t b = 0; b < B; ++b) {
+      float* kc = s.k.data() + b * s.cap * d_;
+      float* vc = s.v.data() + b * s.cap * d_;
+      std::memcpy(kc + pos * d_, qkv + b * 3 * d_ + d_, static_cast<size_t>(d_) * sizeof(float));
+      std::memcpy(vc + pos * d_, qkv + b * 3 * d_ + 2 * d_, static_cast<size_t>(d_) * sizeof(float));
+      attend_one(qkv + b * 3 * d_, kc, vc, d_, pos + 1, H_, dh_, ctx + b * d_, scores);
+    }
+    out_.run(ws, ctx, a, B, 0, 0, accumulate);
+  }
+
+  void reorder(AttnState& s, std::span<const uint32_t> rows) const {
+    permute_rows(s.k, rows, s.cap * d_);
+    permute_rows(s.v, rows, s.cap * d_);
+    s.B = static_cast<int64_t>(rows.size());
+  }
+
+ private:
+  void grow(AttnState& s, int64_t cap) const {
+    auto regrow = [&](std::vector<float>& v) {
+      std::vector<float> out(static_cast<size_t>(s.B * cap * d_), 0.f);
+      for (int64_t b = 0; b < s.B; ++b)
+        std::memcpy(out.data() + b * cap * d_, v.data() + b * s.cap * d_,
+                    static_cast<size_t>(s.cap * d_) * sizeof(float));
+      v = std::move(out);
+    };
+    regrow(s.k);
+    regrow(s.v);
+    s.cap = cap;
+  }
+
+  Dense qkv_, out_;
+  int64_t d_ = 0, H_ = 1, dh_ = 0;
+  bool causal_ = false;
+};
+
 class Transformer : public Layer {
  public:
   Transformer(bool decoder, BuildCtx& ctx) : decoder_(decoder) {
@@ -170,7 +256,10 @@ class Transformer : public Layer {
       return std::make_tuple(Dense(std::move(wq), std::move(bq), d_, d_, prec),
                              Dense(std::move(wkv), std::move(bkv), 2 * d_, d_, prec), std::move(out));
     };
-    std::tie(qkv_, std::ignore, out_) = attn("self_attn", false);
+    {
+      auto [qkv, unused, out] = attn("self_attn", false);
+      self_ = SelfAttention(std::move(qkv), std::move(out), d_, H_, causal_);
+    }
     if (decoder_) std::tie(cq_, ckv_, cout_) = attn("multihead_attn", true);
     ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), get_bias(p + ".linear1.bias", ff_), ff_, d_, prec,
                  true, act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
@@ -199,17 +288,13 @@ class Transformer : public Layer {
       throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) +
                                " features, expected d_model " + std::to_string(d_));
     block(
-        ws, x, [&](const float* h, float* a) { self_full(ws, x, h, a); },
+        ws, x, [&](const float* h, float* a) { self_.full(ws, x, h, a, true); },
         [&](const float* h, float* a) { cross_full(ws, x, *memory, h, a); });
   }
 
   std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const override {
     auto s = std::make_unique<AttnState>();
-    s->B = batch;
-    s->d = d_;
-    s->cap = 64;
-    s->k.assign(static_cast<size_t>(batch * s->cap * d_), 0.f);
-    s->v = s->k;
+    self_.begin(*s, batch);
     if (decoder_) {
       if (memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
       if (memory->C != d_)
@@ -228,30 +313,20 @@ class Transformer : public Layer {
   void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const override {
     auto* s = static_cast<AttnState*>(state);
     ws.to_layout(x, Layout::kNTC);
-    if (pos >= s->cap) grow(*s, std::max(2 * s->cap, pos + 1));
     block(
-        ws, x, [&](const float* h, float* a) { self_step(ws, *s, x.B, h, a, pos); },
+        ws, x, [&](const float* h, float* a) { self_.step(ws, *s, x.B, h, a, pos, true); },
         [&](const float* h, float* a) { cross_step(ws, *s, x.B, h, a); });
   }
 
   void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
     auto* s = static_cast<AttnState*>(state);
-    auto permute = [&](std::vector<float>& v, int64_t width) {
-      std::vector<float> out(rows.size() * static_cast<size_t>(width));
-      for (size_t i = 0; i < rows.size(); ++i)
-        std::memcpy(out.data() + i * width, v.data() + rows[i] * width,
-                    static_cast<size_t>(width) * sizeof(float));
-      v = std::move(out);
-    };
-    permute(s->k, s->cap * d_);
-    permute(s->v, s->cap * d_);
+    self_.reorder(*s, rows);
     if (decoder_) {
-      permute(s->mem_kv, s->Tm * 2 * d_);
+      permute_rows(s->mem_kv, rows, s->Tm * 2 * d_);
       std::vector<int64_t> len;
       for (uint32_t r : rows) len.push_back(s->mem_len[r]);
       s->mem_len = std::move(len);
     }
-    s->B = static_cast<int64_t>(rows.size());
   }
 
  private:
@@ -281,22 +356,6 @@ class Transformer : public Layer {
     });
   }
 
-  void self_full(Workspace& ws, const Act& x, const float* h, float* a) const {
-    const int64_t rows = x.rows();
-    float* qkv = ws.buf(kTmp1, static_cast<size_t>(rows * 3 * d_));
-    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
-    qkv_.run(ws, h, qkv, rows);
-    for (int64_t b = 0; b < x.B; ++b) {
-      const int64_t L = x.len[b], R = attention_rows(L, x.T);
-      const float* base = qkv + b * x.T * 3 * d_;
-      attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, R, R, L,
-             causal_);
-      if (L < x.T)
-        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
-    }
-    out_.run(ws, ctx, a, rows, 0, 0, true);
-  }
-
   void cross_full(Workspace& ws, const Act& x, const Act& m, const float* h, float* a) const {
     const int64_t rows = x.rows();
     float* q = ws.buf(kTmp1, static_cast<size_t>(rows * d_));
@@ -315,21 +374,6 @@ class Transformer : public Layer {
     cout_.run(ws, ctx, a, rows, 0, 0, true);
   }
 
-  void self_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a, int64_t pos) const {
-    float* qkv = ws.buf(kTmp1, static_cast<size_t>(B * 3 * d_));
-    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + pos + 1));
-    float* scores = ctx + B * d_;
-    qkv_.run(ws, h, qkv, B);
-    for (int64_t b = 0; b < B; ++b) {
-      float* kc = s.k.data() + b * s.cap * d_;
-      float* vc = s.v.data() + b * s.cap * d_;
-      std::memcpy(kc + pos * d_, qkv + b * 3 * d_ + d_, static_cast<size_t>(d_) * sizeof(float));
-      std::memcpy(vc + pos * d_, qkv + b * 3 * d_ + 2 * d_, static_cast<size_t>(d_) * sizeof(float));
-      attend_one(qkv + b * 3 * d_, kc, vc, d_, pos + 1, H_, dh_, ctx + b * d_, scores);
-    }
-    out_.run(ws, ctx, a, B, 0, 0, true);
-  }
-
   void cross_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a) const {
     float* q = ws.buf(kTmp1, static_cast<size_t>(B * d_));
     float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + s.Tm));
@@ -342,19 +386,6 @@ class Transformer : public Layer {
     cout_.run(ws, ctx, a, B, 0, 0, true);
   }
 
-  void grow(AttnState& s, int64_t cap) const {
-    auto regrow = [&](std::vector<float>& v) {
-      std::vector<float> out(static_cast<size_t>(s.B * cap * d_), 0.f);
-      for (int64_t b = 0; b < s.B; ++b)
-        std::memcpy(out.data() + b * cap * d_, v.data() + b * s.cap * d_,
-                    static_cast<size_t>(s.cap * d_) * sizeof(float));
-      v = std::move(out);
-    };
-    regrow(s.k);
-    regrow(s.v);
-    s.cap = cap;
-  }
-
   struct Norm {
     std::vector<float> g, b;
   };
@@ -362,11 +393,113 @@ class Transformer : public Layer {
   int64_t d_ = 0, H_ = 1, dh_ = 0, ff_ = 0;
   float eps_ = 1e-5f;
   bool norm_first_ = false, causal_ = false;
-  Dense qkv_, out_, cq_, ckv_, cout_, ff1_, ff2_;
+  SelfAttention self_;
+  Dense cq_, ckv_, cout_, ff1_, ff2_;
   std::vector<Norm> norms_;
 };
 
+// nn.MultiheadAttention as self-attention (query, key and value all the layer's input), alone: with
+// residual, layer_norm and linear layers it builds the Transformer blocks that models write as separate
+// modules. Weights are nn.MultiheadAttention's packed in_proj, or separate q, k, v and output Linears
+// under the names the keys give (ESPnet's linear_q..linear_out and Hugging Face's q_proj..out_proj are
+// found without keys), each bias present or not as the file has it (Whisper's k_proj has none).
+class MultiheadAttention : public Layer {
+ public:
+  explicit MultiheadAttention(BuildCtx& ctx) {
+    const std::string p = ctx.prefix();
+    if (!ctx.keys.has("num_heads"))
+      throw WeightsError(ctx.where() + ": needs key 'num_heads' (the number of attention heads)");
+    const int64_t heads = ctx.keys.get_int("num_heads", 1, 1);
+    const bool causal = ctx.keys.get_bool("causal", false);
+    ctx.keys.ignore("dropout");
+    ctx.keys.ignore("batch_first");
+    const Precision prec = ctx.options.precision;
+    std::string names[4];
+    const char* keys[4] = {"q_proj", "k_proj", "v_proj", "out_proj"};
+    const bool named = ctx.keys.has("q_proj") || ctx.keys.has("k_proj") || ctx.keys.has("v_proj");
+    const bool packed = !named && ctx.has(p + ".in_proj_weight");
+    if (!packed) {
+      const char* espnet[4] = {"linear_q", "linear_k", "linear_v", "linear_out"};
+      const bool hf = ctx.has(p + ".q_proj.weight");
+      const bool es = !hf && ctx.has(p + ".linear_q.weight");
+      for (int i = 0; i < 4; ++i) names[i] = ctx.keys.get_string(keys[i], es ? espnet[i] : keys[i]);
+    } else {
+      names[3] = ctx.keys.get_string("out_proj", "out_proj");
+    }
+    const std::string w0 = packed ? p + ".in_proj_weight" : p + "." + names[0] + ".weight";
+    if (!packed && !ctx.has(w0))
+      throw WeightsError(ctx.where() + ": " + w0 +
+                         " is missing: the file has neither nn.MultiheadAttention's '" + p +
+                         ".in_proj_weight' nor separate projections; name them with the keys q_proj, k_proj, "
+                         "v_proj and out_proj (the Linears' names under the prefix)");
+    const std::vector<int64_t> s = ctx.shape_of(w0);
+    if (s.size() != 2 || s[0] != (packed ? 3 : 1) * s[1])
+      throw WeightsError(ctx.where() + ": parameter '" + w0 + "' has shape " + shape_str(s) + ", expected [" +
+                         (packed ? "3 * " : "") + "embed_dim, embed_dim]");
+    d_ = ctx.keys.get_int("embed_dim", s[1], 1);
+    if (d_ % heads != 0)
+      throw WeightsError(ctx.where() + ": embed_dim " + std::to_string(d_) +
+                         " is not divisible by num_heads " + std::to_string(heads));
+    ctx.expect_in_dim(d_, "embed_dim");
+    auto bias_of = [&](const std::string& name, int64_t n) {
+      return ctx.has(name) ? ctx.get(name, {n}) : std::vector<float>(static_cast<size_t>(n), 0.f);
+    };
+    std::vector<float> w, b;
+    if (packed) {
+      w = ctx.get(w0, {3 * d_, d_});
+      b = bias_of(p + ".in_proj_bias", 3 * d_);
+    } else {
+      for (int i = 0; i < 3; ++i) {
+        const std::string n = p + "." + names[i];
+        const std::vector<float> wi = ctx.get(n + ".weight", {d_, d_}), bi = bias_of(n + ".bias", d_);
+        w.insert(w.end(), wi.begin(), wi.end());
+        b.insert(b.end(), bi.begin(), bi.end());
+      }
+    }
+    const std::string o = p + "." + names[3];
+    Dense out(ctx.get(o + ".weight", {d_, d_}), bias_of(o + ".bias", d_), d_, d_, prec);
+    attn_ =
+        SelfAttention(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), std::move(out), d_, heads, causal);
+    causal_ = causal;
+    in_dim = out_dim = d_;
+    out_channels = 0;
+  }
+
+  std::string step_unsupported() const override {
+    return causal_ ? "" : where + " attends to future steps (set causal = true for a left-to-right model)";
+  }
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    ws.to_layout(x, Layout::kNTC);
+    Act y = ws.next(x, d_, Layout::kNTC);
+    attn_.full(ws, x, x.data, y.data, false);
+    x = std::move(y);
+  }
+  std::unique_ptr<LayerState> begin(Workspace&, int64_t batch, const Act*) const override {
+    auto s = std::make_unique<AttnState>();
+    attn_.begin(*s, batch);
+    return s;
+  }
+  void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const override {
+    ws.to_layout(x, Layout::kNTC);
+    Act y = ws.next(x, d_, Layout::kNTC);
+    attn_.step(ws, *static_cast<AttnState*>(state), x.B, x.data, y.data, pos, false);
+    x = std::move(y);
+  }
+  void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
+    attn_.reorder(*static_cast<AttnState*>(state), rows);
+  }
+
+ private:
+  SelfAttention attn_;
+  int64_t d_ = 0;
+  bool causal_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_multihead_attention(BuildCtx& ctx) {
+  return std::make_unique<MultiheadAttention>(ctx);
+}
 
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx) {
   return std::make_unique<Transformer>(decoder, ctx);
