@@ -33,7 +33,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "bench", "onednn"))
 sys.path.insert(0, os.path.join(here, "..", "e2e", "cases", "onednn"))
 from make_cases import pipeline  # noqa: E402
-from make_fixtures import Learned, Sinusoidal, memory_model  # noqa: E402
+from make_fixtures import (AbsPositions, Learned, RelPositionalEncoding, RelPositionMultiHeadedAttention,  # noqa: E402
+                           Sinusoidal, memory_model)
 from make_models import save_safetensors  # noqa: E402
 
 
@@ -107,7 +108,7 @@ def maybe_weight_norm(rng, module, parts):
 
 
 KINDS = ["conv1d", "linear", "layer_norm", "batch_norm", "group_norm", "pool", "act", "act", "dropout",
-         "positional", "recurrent", "encoder", "decoder", "flip", "conv2d", "attention"]
+         "positional", "recurrent", "encoder", "decoder", "flip", "conv2d", "attention", "rel_attention"]
 
 
 class SplitAttention(nn.Module):
@@ -422,6 +423,20 @@ def draw_composite(rng):
             layers.append(f'{{ type = "multihead_attention", prefix = "{name}", num_heads = {nh}, '
                           f'causal = {str(causal).lower()} }}')
             parts.append(f"attention d {d} heads {nh} {naming} causal {causal}")
+        elif kind == "rel_attention":  # Conformer's, ESPnet's (relative) or WeNet's (absolute) positions
+            if d > 256 or d % 2:
+                continue
+            nh = int(rng.choice(divisors(d)[-3:]))
+            relative = bool(rng.random() < 0.6)
+            mods[name] = RelPositionMultiHeadedAttention(nh, d, rel_shift=relative)
+            positions = (RelPositionalEncoding if relative else AbsPositions)(d, 400)
+
+            def rel(m, x, mem, positions=positions):
+                return m(x, positions(x)[1])
+            steps.append((name, rel))
+            layers.append(f'{{ type = "rel_multihead_attention", prefix = "{name}", num_heads = {nh}, '
+                          f'pos = "{"relative" if relative else "absolute"}" }}')
+            parts.append(f"rel_attention d {d} heads {nh} {'relative' if relative else 'absolute'}")
         elif kind == "recurrent":
             rk = str(rng.choice(["lstm", "gru", "rnn"]))
             H, L, D = int(rng.choice([1, 8, 33, 64])), int(rng.integers(1, 3)), int(rng.choice([1, 2]))
@@ -464,7 +479,7 @@ def draw_composite(rng):
                     mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
                     shrink_mem = (k, s)
                 parts.append("memory " + memory_layers)
-        if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder", "attention"):
+        if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder", "attention", "rel_attention"):
             chan_d = -1  # they mix features: seqflow's 2-d pools then refuse to run (no channels left)
         segs.append((mark[0], len(steps), mark[1], len(layers), mark[2], len(shrink), mark[3], d,
                      mark[4] or chan_d == d))

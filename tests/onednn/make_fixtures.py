@@ -309,6 +309,144 @@ class Residual(nn.Module):
         return (x if self.shortcut is None else self.shortcut(x)) + self.scale * self.body(x)
 
 
+class RelPositionalEncoding(nn.Module):
+    """ESPnet's RelPositionalEncoding (espnet/nets/pytorch_backend/transformer/embedding.py), without
+    dropout: x * sqrt(d), and the sinusoids of relative positions L - 1 .. -(L - 1) beside it."""
+
+    def __init__(self, d, max_len=200):
+        super().__init__()
+        self.d, self.xscale = d, math.sqrt(d)
+        pe_positive = torch.zeros(max_len, d)
+        pe_negative = torch.zeros(max_len, d)
+        position = torch.arange(0, max_len, dtype=torch.float32).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * -(math.log(10000.0) / d))
+        pe_positive[:, 0::2] = torch.sin(position * div_term)
+        pe_positive[:, 1::2] = torch.cos(position * div_term)
+        pe_negative[:, 0::2] = torch.sin(-1 * position * div_term)
+        pe_negative[:, 1::2] = torch.cos(-1 * position * div_term)
+        pe_positive = torch.flip(pe_positive, [0]).unsqueeze(0)
+        pe_negative = pe_negative[1:].unsqueeze(0)
+        self.register_buffer("pe", torch.cat([pe_positive, pe_negative], dim=1), persistent=False)
+
+    def forward(self, x):
+        c = self.pe.size(1) // 2
+        return x * self.xscale, self.pe[:, c - x.size(1) + 1: c + x.size(1)]
+
+
+class AbsPositions(nn.Module):
+    """WeNet's RelPositionalEncoding: x * sqrt(d), and the sinusoids of positions 0 .. L - 1."""
+
+    def __init__(self, d, max_len=200):
+        super().__init__()
+        self.xscale = math.sqrt(d)
+        self.register_buffer("pe", Sinusoidal(d, max_len).pe.unsqueeze(0), persistent=False)
+
+    def forward(self, x):
+        return x * self.xscale, self.pe[:, : x.size(1)]
+
+
+class RelPositionMultiHeadedAttention(nn.Module):
+    """ESPnet's RelPositionMultiHeadedAttention (rel_pos_type = "latest"), without dropout and with
+    rel_shift as ESPnet writes it; rel_shift = False is WeNet's, whose positions are the key's."""
+
+    def __init__(self, n_head, n_feat, rel_shift=True):
+        super().__init__()
+        self.d_k, self.h, self.shift = n_feat // n_head, n_head, rel_shift
+        self.linear_q, self.linear_k = nn.Linear(n_feat, n_feat), nn.Linear(n_feat, n_feat)
+        self.linear_v, self.linear_out = nn.Linear(n_feat, n_feat), nn.Linear(n_feat, n_feat)
+        self.linear_pos = nn.Linear(n_feat, n_feat, bias=False)
+        self.pos_bias_u = nn.Parameter(torch.randn(self.h, self.d_k) * 0.3)
+        self.pos_bias_v = nn.Parameter(torch.randn(self.h, self.d_k) * 0.3)
+
+    def rel_shift(self, x):
+        zero_pad = torch.zeros((*x.size()[:3], 1), dtype=x.dtype)
+        x_padded = torch.cat([zero_pad, x], dim=-1)
+        x_padded = x_padded.view(*x.size()[:2], x.size(3) + 1, x.size(2))
+        return x_padded[:, :, 1:].view_as(x)[:, :, :, : x.size(-1) // 2 + 1]
+
+    def forward(self, x, pos_emb):
+        n = x.size(0)
+        q = self.linear_q(x).view(n, -1, self.h, self.d_k)
+        k = self.linear_k(x).view(n, -1, self.h, self.d_k).transpose(1, 2)
+        v = self.linear_v(x).view(n, -1, self.h, self.d_k).transpose(1, 2)
+        p = self.linear_pos(pos_emb).view(pos_emb.size(0), -1, self.h, self.d_k).transpose(1, 2)
+        q_with_bias_u = (q + self.pos_bias_u).transpose(1, 2)
+        q_with_bias_v = (q + self.pos_bias_v).transpose(1, 2)
+        matrix_ac = torch.matmul(q_with_bias_u, k.transpose(-2, -1))
+        matrix_bd = torch.matmul(q_with_bias_v, p.transpose(-2, -1))
+        if self.shift:
+            matrix_bd = self.rel_shift(matrix_bd)
+        attn = torch.softmax((matrix_ac + matrix_bd) / math.sqrt(self.d_k), dim=-1)
+        return self.linear_out(torch.matmul(attn, v).transpose(1, 2).contiguous().view(n, -1, self.h * self.d_k))
+
+
+class ConformerBlock(nn.Module):
+    """ESPnet's Conformer EncoderLayer (macaron feed-forward, relative self-attention, convolution
+    module), eval mode, scaled down."""
+
+    def __init__(self, d, heads, rel_shift=True):
+        super().__init__()
+        ff = lambda: nn.Sequential(nn.Linear(d, 2 * d), nn.SiLU(), nn.Linear(2 * d, d))  # noqa: E731
+        self.norm_ff_macaron, self.feed_forward_macaron = nn.LayerNorm(d), ff()
+        self.norm_mha, self.self_attn = nn.LayerNorm(d), RelPositionMultiHeadedAttention(heads, d, rel_shift)
+        self.norm_conv = nn.LayerNorm(d)
+        self.pointwise_conv1 = nn.Conv1d(d, 2 * d, 1)
+        self.depthwise_conv = nn.Conv1d(d, d, 7, padding=3, groups=d)
+        self.norm = nn.BatchNorm1d(d)
+        self.pointwise_conv2 = nn.Conv1d(d, d, 1)
+        self.norm_ff, self.feed_forward = nn.LayerNorm(d), ff()
+        self.norm_final = nn.LayerNorm(d)
+
+    def forward(self, x, pos_emb):
+        x = x + 0.5 * self.feed_forward_macaron(self.norm_ff_macaron(x))
+        x = x + self.self_attn(self.norm_mha(x), pos_emb)
+        c = self.pointwise_conv1(self.norm_conv(x).transpose(1, 2))
+        c = nn.functional.glu(c, dim=1)
+        c = self.pointwise_conv2(nn.functional.silu(self.norm(self.depthwise_conv(c))))
+        x = x + c.transpose(1, 2)
+        x = x + 0.5 * self.feed_forward(self.norm_ff(x))
+        return self.norm_final(x)
+
+
+class Conformer(nn.Module):
+    def __init__(self, idim, d, heads, out, rel_shift=True):
+        super().__init__()
+        self.embed = nn.Linear(idim, d)
+        self.pos = (RelPositionalEncoding if rel_shift else AbsPositions)(d)
+        self.encoders = nn.ModuleList([ConformerBlock(d, heads, rel_shift) for _ in range(2)])
+        self.head = nn.Linear(d, out)
+
+    def forward(self, x):
+        x, pos_emb = self.pos(self.embed(x))
+        for block in self.encoders:
+            x = block(x, pos_emb)
+        return self.head(x)
+
+
+def conformer_layers(rel_pos):
+    """The layer list of Conformer(): each EncoderLayer as residual blocks."""
+    def block(p):
+        ff = lambda n: [{"type": "layer_norm", "prefix": f"{p}.norm_{n}"},  # noqa: E731
+                        {"type": "linear", "prefix": f"{p}.{'feed_forward' if n == 'ff' else 'feed_forward_macaron'}.0"},
+                        {"type": "silu"},
+                        {"type": "linear", "prefix": f"{p}.{'feed_forward' if n == 'ff' else 'feed_forward_macaron'}.2"}]
+        attn = {"type": "rel_multihead_attention", "prefix": f"{p}.self_attn", "num_heads": 2}
+        if rel_pos != "relative":
+            attn["pos"] = rel_pos
+        return [{"type": "residual", "scale": 0.5, "layers": ff("ff_macaron")},
+                {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{p}.norm_mha"}, attn]},
+                {"type": "residual", "layers": [
+                    {"type": "layer_norm", "prefix": f"{p}.norm_conv"},
+                    {"type": "conv1d", "prefix": f"{p}.pointwise_conv1"}, {"type": "glu"},
+                    {"type": "conv1d", "prefix": f"{p}.depthwise_conv", "padding": 3, "groups": 8},
+                    {"type": "batch_norm", "prefix": f"{p}.norm"}, {"type": "silu"},
+                    {"type": "conv1d", "prefix": f"{p}.pointwise_conv2"}]},
+                {"type": "residual", "scale": 0.5, "layers": ff("ff")},
+                {"type": "layer_norm", "prefix": f"{p}.norm_final"}]
+    return ([{"type": "linear", "prefix": "embed"}, {"type": "rel_positional_encoding"}] + block("encoders.0") +
+            block("encoders.1") + [{"type": "linear", "prefix": "head"}])
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -719,6 +857,17 @@ def cases():
          state_fn=split("attention", ["self.query", "self.key", "self.value", "output.dense"]),
          description="BERT's attention block names (attention.self.query ... attention.output.dense, "
                      "attention.output.LayerNorm) given as keys")
+
+    # Conformer: ESPnet's relative-position attention (its code transcribed above as the reference),
+    # and WeNet's variant with the keys' positions.
+    case("conformer_espnet", conformer_layers("relative"), lambda: Conformer(10, 8, 2, 5),
+         lambda: feats([30, 17, 41, 9], 10),
+         description="2 ESPnet Conformer EncoderLayers (macaron FF, RelPositionMultiHeadedAttention, conv "
+                     "module) as residual blocks, RelPositionalEncoding's x * sqrt(d)")
+    case("conformer_wenet", conformer_layers("absolute"), lambda: Conformer(10, 8, 2, 5, rel_shift=False),
+         lambda: feats([30, 17, 41, 9], 10),
+         description="the same with WeNet's relative attention: linear_pos of the keys' absolute positions, "
+                     "no rel_shift")
 
     # ---- composite models ----
     case("acoustic",

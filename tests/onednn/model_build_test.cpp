@@ -423,6 +423,33 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
                      *w, "parameter 'enc.linear1.weight' has shape [16, 8], expected [embed_dim, embed_dim]");
 }
 
+TEST_CASE("relative-position attention configuration errors", "[onednn][model]") {
+  const int64_t d = 8;
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>> t;
+  for (const char* n : {"linear_q", "linear_k", "linear_v", "linear_out", "linear_pos"})
+    t[std::string("rel.") + n + ".weight"] = {{d, d}, filled(d * d)};
+  t["rel.pos_bias_u"] = {{2, 4}, filled(8)};
+  auto w = weights(t);
+  expect_build_error({layer("rel_multihead_attention", {{"prefix", S("rel")}})}, *w, "needs key 'num_heads'");
+  expect_build_error({layer("rel_multihead_attention", {{"prefix", S("rel")}, {"num_heads", I(3)}})}, *w,
+                     "n_feat 8 must be even and divisible by num_heads 3");
+  expect_build_error({layer("rel_multihead_attention", {{"prefix", S("rel")}, {"num_heads", I(2)}})}, *w,
+                     "parameter 'rel.pos_bias_v' is missing");
+  expect_build_error(
+      {layer("rel_multihead_attention", {{"prefix", S("rel")}, {"num_heads", I(2)}, {"pos", S("rel")}})}, *w,
+      "key 'pos' must be one of \"relative\" \"absolute\"");
+  expect_build_error({layer("rel_positional_encoding")}, *w, "needs key 'd_model'");
+  t["rel.pos_bias_v"] = {{2, 4}, filled(8)};
+  auto w2 = weights(t);
+  auto m = Model::build({layer("rel_positional_encoding", {{"d_model", I(d)}}),
+                         layer("rel_multihead_attention", {{"prefix", S("rel")}, {"num_heads", I(2)}})},
+                        *w2);
+  CHECK(m->input_dim() == d);
+  CHECK(m->step_unsupported() ==
+        "layer 1 (rel_multihead_attention, prefix 'rel') (relative positions) attends to "
+        "the whole sequence");
+}
+
 TEST_CASE("a small model's batch padded past its longest record stays within max_len", "[onednn][model]") {
   // A small model's batch runs a multiple of 8 steps (Model::batch_steps): 10 positions of a learned
   // table, then, for records of 9 and 10 steps, 16 steps. The table's limit is on the records.

@@ -91,7 +91,8 @@ class ModelResource : public Resource<ModelResource> {
       "\"learned\", scale), relu, gelu, silu, tanh, sigmoid, leaky_relu, elu, hardtanh, relu6, softplus, "
       "mish, "
       "prelu, glu, identity, softmax, log_softmax, dropout, residual (a skip connection around a list of "
-      "layers), multihead_attention (self-attention alone). Every parameter "
+      "layers), multihead_attention (self-attention alone), rel_multihead_attention and "
+      "rel_positional_encoding (Conformer). Every parameter "
       "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
@@ -146,7 +147,10 @@ layers = [
           "(y = shortcut(x) + scale * body(x)); multihead_attention (nn.MultiheadAttention as "
           "self-attention): "
           "num_heads, embed_dim, causal, and q_proj, k_proj, v_proj, out_proj naming separate projection "
-          "Linears (Hugging Face's and ESPnet's names are found without them). dropout, batch_first, "
+          "Linears (Hugging Face's and ESPnet's names are found without them); rel_multihead_attention "
+          "(Conformer's, ESPnet's and NeMo's names): num_heads, n_feat, pos (relative: ESPnet's and NeMo's "
+          "rel_shift; absolute: WeNet's); rel_positional_encoding: d_model, xscale (x * sqrt(d_model)). "
+          "dropout, batch_first, "
           "padding_idx and the like are accepted and do nothing at "
           "inference."),
       Param::string("precision", "\"f32\"",

@@ -874,6 +874,8 @@ const std::vector<std::string>& layer_types() {
                                              "transformer_decoder",
                                              "residual",
                                              "multihead_attention",
+                                             "rel_multihead_attention",
+                                             "rel_positional_encoding",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -910,6 +912,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "positional_encoding") l = make_positional(ctx);
   else if (t == "residual") l = make_residual(ctx);
   else if (t == "multihead_attention") l = make_multihead_attention(ctx);
+  else if (t == "rel_multihead_attention") l = make_rel_attention(ctx);
+  else if (t == "rel_positional_encoding") l = make_rel_positional(ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);

@@ -495,7 +495,153 @@ class MultiheadAttention : public Layer {
   bool causal_ = false;
 };
 
+// Conformer's self-attention with relative positions (ESPnet's RelPositionMultiHeadedAttention and
+// NeMo's RelPositionMultiHeadAttention; WeNet's variant with pos = "absolute"): scores
+// (q + u) k^T + (q + v) P^T over sqrt(d_k), where P is linear_pos of the sinusoids of the relative
+// positions i - j (ESPnet's rel_shift, done here as an index) or, for WeNet, of the key's position j.
+// Each record attends over its own steps, so positions are its own, as a record run alone.
+class RelAttention : public Layer {
+ public:
+  explicit RelAttention(BuildCtx& ctx) {
+    const std::string p = ctx.prefix();
+    if (!ctx.keys.has("num_heads"))
+      throw WeightsError(ctx.where() + ": needs key 'num_heads' (the number of attention heads)");
+    H_ = ctx.keys.get_int("num_heads", 1, 1);
+    relative_ = ctx.keys.get_choice("pos", "relative", "relative|absolute") == "relative";
+    ctx.keys.ignore("dropout_rate");
+    ctx.keys.ignore("dropout");
+    const std::vector<int64_t> s = ctx.shape_of(p + ".linear_q.weight");
+    if (s.size() != 2 || s[0] != s[1])
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".linear_q.weight' has shape " + shape_str(s) +
+                         ", expected [n_feat, n_feat]");
+    d_ = ctx.keys.get_int("n_feat", s[1], 1);
+    if (d_ % H_ != 0 || d_ % 2 != 0)
+      throw WeightsError(ctx.where() + ": n_feat " + std::to_string(d_) +
+                         " must be even and divisible by num_heads " + std::to_string(H_));
+    dk_ = d_ / H_;
+    ctx.expect_in_dim(d_, "n_feat");
+    auto linear = [&](const std::string& n) {
+      std::vector<float> b = ctx.has(n + ".bias") ? ctx.get(n + ".bias", {d_}) : std::vector<float>();
+      return std::make_pair(ctx.get(n + ".weight", {d_, d_}), std::move(b));
+    };
+    std::vector<float> w, b;
+    for (const char* n : {"linear_q", "linear_k", "linear_v"}) {
+      auto [wi, bi] = linear(p + "." + n);
+      if (bi.empty()) bi.assign(static_cast<size_t>(d_), 0.f);
+      w.insert(w.end(), wi.begin(), wi.end());
+      b.insert(b.end(), bi.begin(), bi.end());
+    }
+    const Precision prec = ctx.options.precision;
+    qkv_ = Dense(std::move(w), std::move(b), 3 * d_, d_, prec);
+    auto [wo, bo] = linear(p + ".linear_out");
+    out_ = Dense(std::move(wo), std::move(bo), d_, d_, prec);
+    auto [wp, bp] = linear(p + ".linear_pos");
+    pos_ = Dense(std::move(wp), std::move(bp), d_, d_, Precision::kF32);
+    u_ = ctx.get(p + ".pos_bias_u", {H_, dk_});
+    v_ = ctx.get(p + ".pos_bias_v", {H_, dk_});
+    const float c = static_cast<float>(-std::log(10000.0) / static_cast<double>(d_));
+    for (int64_t i = 0; i < d_; i += 2) div_.push_back(std::exp(static_cast<float>(i) * c));
+    in_dim = out_dim = d_;
+    out_channels = 0;
+  }
+
+  std::string step_unsupported() const override {
+    return where + " (relative positions) attends to the whole sequence";
+  }
+
+  void forward(Workspace& ws, Act& x, const Act*) const override {
+    ws.to_layout(x, Layout::kNTC);
+    Act y = ws.next(x, d_, Layout::kNTC);
+    const int64_t rows = x.rows();
+    float* qkv = ws.buf(kTmp0, static_cast<size_t>(rows * 3 * d_));
+    float* ctx = ws.buf(kTmp1, static_cast<size_t>(rows * d_));
+    qkv_.run(ws, x.data, qkv, rows);
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b];
+      attend_record(ws, qkv + b * x.T * 3 * d_, L, ctx + b * x.T * d_);
+      if (L < x.T)
+        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+    }
+    out_.run(ws, ctx, y.data, rows);
+    x = std::move(y);
+  }
+
+ private:
+  // One record of L steps: qkv [L, 3d] in, ctx [L, d] out.
+  void attend_record(Workspace& ws, const float* qkv, int64_t L, float* ctx) const {
+    const int64_t M = relative_ ? 2 * L - 1 : L;  // position rows: L - 1 .. -(L - 1), or 0 .. L - 1
+    float* pe = ws.buf(kTmp2, static_cast<size_t>(M * d_ + M * d_));
+    float* P = pe + M * d_;
+    for (int64_t m = 0; m < M; ++m) {
+      const int64_t r = relative_ ? L - 1 - m : m;
+      for (size_t k = 0; k < div_.size(); ++k) {
+        // As ESPnet and NeMo compute it in float32: sin(-a) for the negative positions.
+        const float a = static_cast<float>(r < 0 ? -r : r) * div_[k];
+        pe[m * d_ + 2 * k] = std::sin(r < 0 ? -a : a);
+        pe[m * d_ + 2 * k + 1] = std::cos(a);
+      }
+    }
+    pos_.run(ws, pe, P, M);
+    float* qu = ws.buf(kTmp3, static_cast<size_t>(2 * H_ * L * dk_ + H_ * L * (L + M)));
+    float* qv = qu + H_ * L * dk_;
+    float* scores = qv + H_ * L * dk_;
+    float* bd = scores + H_ * L * L;
+    for (int64_t h = 0; h < H_; ++h)
+      for (int64_t i = 0; i < L; ++i)
+        for (int64_t c = 0; c < dk_; ++c) {
+          const float q = qkv[i * 3 * d_ + h * dk_ + c];
+          qu[(h * L + i) * dk_ + c] = q + u_[h * dk_ + c];
+          qv[(h * L + i) * dk_ + c] = q + v_[h * dk_ + c];
+        }
+    const float scale = 1.f / std::sqrt(static_cast<float>(dk_));
+    const int64_t ld = 3 * d_;
+    matmul3(ws, qu, {H_, L, dk_}, {L * dk_, dk_, 1}, qkv + d_, {H_, dk_, L}, {dk_, 1, ld}, scores, {H_, L, L},
+            {L * L, L, 1}, scale);
+    matmul3(ws, qv, {H_, L, dk_}, {L * dk_, dk_, 1}, P, {H_, dk_, M}, {dk_, 1, d_}, bd, {H_, L, M},
+            {L * M, M, 1}, scale);
+    for (int64_t h = 0; h < H_; ++h)
+      for (int64_t i = 0; i < L; ++i) {
+        float* srow = scores + (h * L + i) * L;
+        const float* brow = bd + (h * L + i) * M + (relative_ ? L - 1 - i : 0);  // ESPnet's rel_shift
+        for (int64_t j = 0; j < L; ++j) srow[j] += brow[j];
+      }
+    softmax_rows(ws, scores, H_ * L, L);
+    matmul3(ws, scores, {H_, L, L}, {L * L, L, 1}, qkv + 2 * d_, {H_, L, dk_}, {dk_, ld, 1}, ctx,
+            {H_, L, dk_}, {dk_, d_, 1}, 1.f);
+  }
+
+  int64_t d_ = 0, H_ = 1, dk_ = 0;
+  bool relative_ = true;
+  Dense qkv_, out_, pos_;
+  std::vector<float> u_, v_, div_;
+};
+
+// ESPnet's and NeMo's RelPositionalEncoding on the input: x * sqrt(d_model) (xscale = false: x, as
+// NeMo's xscaling = false); the position embeddings are made by each rel_multihead_attention.
+class RelPositional : public Layer {
+ public:
+  explicit RelPositional(BuildCtx& ctx) {
+    const int64_t d = ctx.keys.get_int("d_model", ctx.in_dim, 1);
+    if (d < 0) throw WeightsError(ctx.where() + ": needs key 'd_model' (no earlier layer fixes the size)");
+    ctx.expect_in_dim(d, "d_model");
+    scale_ = ctx.keys.get_bool("xscale", true) ? std::sqrt(static_cast<float>(d)) : 1.f;
+    ctx.keys.ignore("dropout_rate");
+    ctx.keys.ignore("max_len");  // the positions are made for each record's length
+    in_dim = out_dim = d;
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    const int64_t n = x.rows() * x.C;
+    for (int64_t i = 0; i < n; ++i) x.data[i] *= scale_;
+  }
+
+ private:
+  float scale_ = 1.f;
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_rel_attention(BuildCtx& ctx) { return std::make_unique<RelAttention>(ctx); }
+std::unique_ptr<Layer> make_rel_positional(BuildCtx& ctx) { return std::make_unique<RelPositional>(ctx); }
 
 std::unique_ptr<Layer> make_multihead_attention(BuildCtx& ctx) {
   return std::make_unique<MultiheadAttention>(ctx);

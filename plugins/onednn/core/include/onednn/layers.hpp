@@ -199,6 +199,8 @@ std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
 std::unique_ptr<Layer> make_residual(BuildCtx& ctx);
 std::unique_ptr<Layer> make_multihead_attention(BuildCtx& ctx);
+std::unique_ptr<Layer> make_rel_attention(BuildCtx& ctx);
+std::unique_ptr<Layer> make_rel_positional(BuildCtx& ctx);
 
 /// The layer types make_layer knows, and the stacks expand_stack unrolls.
 const std::vector<std::string>& layer_types();
