@@ -447,6 +447,41 @@ def conformer_layers(rel_pos):
             block("encoders.1") + [{"type": "linear", "prefix": "head"}])
 
 
+class Wav2Vec2Encoder(nn.Module):
+    """Hugging Face's Wav2Vec2 feature projection and encoder (post-norm layer), scaled down, with its
+    module names: the positional convolution (weight norm over dim 2, an even kernel whose extra last
+    step SamePad removes) added to its input, attention as nn.MultiheadAttention (saved as q_proj ..
+    out_proj by the fixture's state_fn)."""
+
+    def __init__(self, idim, d, heads, k):
+        super().__init__()
+        self.feature_projection = nn.Module()
+        self.feature_projection.layer_norm = nn.LayerNorm(idim)
+        self.feature_projection.projection = nn.Linear(idim, d)
+        self.encoder = nn.Module()
+        self.encoder.pos_conv_embed = nn.Module()
+        self.encoder.pos_conv_embed.conv = nn.utils.weight_norm(nn.Conv1d(d, d, k, padding=k // 2, groups=2), dim=2)
+        self.encoder.layer_norm = nn.LayerNorm(d)
+        layer = nn.Module()
+        layer.attention = nn.MultiheadAttention(d, heads, batch_first=True)
+        layer.layer_norm = nn.LayerNorm(d)
+        layer.feed_forward = nn.Module()
+        layer.feed_forward.intermediate_dense = nn.Linear(d, 2 * d)
+        layer.feed_forward.output_dense = nn.Linear(2 * d, d)
+        layer.final_layer_norm = nn.LayerNorm(d)
+        self.encoder.layers = nn.ModuleList([layer])
+
+    def forward(self, x):
+        x = self.feature_projection.projection(self.feature_projection.layer_norm(x))
+        pos = self.encoder.pos_conv_embed.conv(x.transpose(1, 2))[:, :, :-1]  # SamePad
+        x = self.encoder.layer_norm(x + nn.functional.gelu(pos).transpose(1, 2))
+        for layer in self.encoder.layers:
+            x = layer.layer_norm(x + layer.attention(x, x, x, need_weights=False)[0])
+            ff = layer.feed_forward
+            x = layer.final_layer_norm(x + ff.output_dense(nn.functional.gelu(ff.intermediate_dense(x))))
+        return x
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -868,6 +903,25 @@ def cases():
          lambda: feats([30, 17, 41, 9], 10),
          description="the same with WeNet's relative attention: linear_pos of the keys' absolute positions, "
                      "no rel_shift")
+
+    case("wav2vec2_encoder",
+         [{"type": "layer_norm", "prefix": "feature_projection.layer_norm"},
+          {"type": "linear", "prefix": "feature_projection.projection"},
+          {"type": "residual", "layers": [{"type": "conv1d", "prefix": "encoder.pos_conv_embed.conv", "padding": [4, 3],
+                                           "groups": 2}, {"type": "gelu"}]},
+          {"type": "layer_norm", "prefix": "encoder.layer_norm"},
+          {"type": "residual", "layers": [{"type": "multihead_attention", "prefix": "encoder.layers.0.attention",
+                                           "num_heads": 4}]},
+          {"type": "layer_norm", "prefix": "encoder.layers.0.layer_norm"},
+          {"type": "residual", "layers": [{"type": "linear", "prefix": "encoder.layers.0.feed_forward.intermediate_dense"},
+                                          {"type": "gelu"},
+                                          {"type": "linear", "prefix": "encoder.layers.0.feed_forward.output_dense"}]},
+          {"type": "layer_norm", "prefix": "encoder.layers.0.final_layer_norm"}],
+         lambda: Wav2Vec2Encoder(12, 16, 4, 8), lambda: feats([30, 17, 41, 9], 12),
+         state_fn=split("encoder.layers.0.attention", ["q_proj", "k_proj", "v_proj", "out_proj"]),
+         description="Hugging Face's Wav2Vec2 feature projection and encoder layer (its names): the positional "
+                     "conv (weight norm, dim 2, even kernel: padding [left, right] = [4, 3] is its SamePad) "
+                     "added as a residual, post-norm attention and feed-forward blocks")
 
     # ---- composite models ----
     case("acoustic",

@@ -291,8 +291,15 @@ TEST_CASE("structural errors: embedding placement, heads, conv padding", "[onedn
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding_mode", S("reflected")}})}, *w,
                      "key 'padding_mode' must be one of \"zeros\" \"reflect\" \"replicate\" \"circular\", "
                      "got \"reflected\" (did you mean \"reflect\"?)");
-  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
-                     "key 'padding' must be an integer in [0, 16777216], \"same\" or \"valid\"");
+  expect_build_error(
+      {layer("conv1d", {{"prefix", S("conv")}, {"padding", I(-1)}})}, *w,
+      "key 'padding' must be an integer in [0, 16777216], a list [left, right] of them, \"same\" or "
+      "\"valid\"");
+  expect_build_error(
+      {layer("conv1d", {{"prefix", S("conv")}, {"padding", ConfigValue::integers({1, 2, 3})}})}, *w,
+      "key 'padding' must be an integer in [0, 16777216], a list [left, right]");
+  expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", ConfigValue::integers({1, -2})}})},
+                     *w, "key 'padding' must be an integer in [0, 16777216], a list [left, right]");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"padding", I(int64_t{1} << 40)}})}, *w,
                      "key 'padding' must be an integer in [0, 16777216]");
   expect_build_error({layer("conv1d", {{"prefix", S("conv")}, {"dilation", I(int64_t{1} << 62)}})}, *w,

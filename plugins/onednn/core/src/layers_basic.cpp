@@ -530,9 +530,14 @@ class Conv1d : public Layer {
     const int64_t span = dilation_ * (k_ - 1);
     if (const ConfigValue* pad = ctx.keys.get_raw("padding")) {
       const bool one = pad->kind == ConfigValue::Kind::kInts && pad->ints.size() == 1;  // PyTorch's (p,)
+      const bool two = pad->kind == ConfigValue::Kind::kInts && pad->ints.size() == 2;  // [left, right]
       const int64_t p = one ? pad->ints[0] : pad->i;
-      if ((pad->kind == ConfigValue::Kind::kInt || one) && p >= 0 && p <= kMaxWindow) {
+      auto fits = [](int64_t v) { return v >= 0 && v <= kMaxWindow; };
+      if ((pad->kind == ConfigValue::Kind::kInt || one) && fits(p)) {
         pad_l_ = pad_r_ = p;
+      } else if (two && fits(pad->ints[0]) && fits(pad->ints[1])) {
+        pad_l_ = pad->ints[0];
+        pad_r_ = pad->ints[1];
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "valid") {
         pad_l_ = pad_r_ = 0;
       } else if (pad->kind == ConfigValue::Kind::kString && pad->s == "same") {
@@ -541,8 +546,10 @@ class Conv1d : public Layer {
         pad_l_ = span / 2;  // PyTorch puts the odd extra step on the right
         pad_r_ = span - pad_l_;
       } else {
-        throw WeightsError(ctx.where() +
-                           ": key 'padding' must be an integer in [0, 16777216], \"same\" or \"valid\"");
+        throw WeightsError(
+            ctx.where() +
+            ": key 'padding' must be an integer in [0, 16777216], a list [left, right] of them, "
+            "\"same\" or \"valid\"");
       }
     }
     const std::string mode = ctx.keys.get_choice("padding_mode", "zeros", "zeros|reflect|replicate|circular");
