@@ -209,8 +209,8 @@ class Seq(nn.Module):
     def memory(self, x):
         return self.memconv(x.transpose(1, 2)).transpose(1, 2)
 
-    def forward(self, x):
-        memory = self.memory(x) if hasattr(self, "memconv") else None
+    def forward(self, x, memory=None):
+        memory = self.memory(x) if hasattr(self, "memconv") else memory
         for name, m in self.named_children():
             if name == "memconv":
                 continue
@@ -225,6 +225,10 @@ class Seq(nn.Module):
                 x = m(x, memory, tgt_mask=causal(x.shape[1]))
             elif isinstance(m, CausalEncoder):
                 x = m(x)
+            elif isinstance(m, Residual):
+                x = m(x, memory)
+            elif isinstance(m, nn.MultiheadAttention) and getattr(m, "cross", False):
+                x = m(x, memory, memory, need_weights=False)[0]
             elif isinstance(m, nn.MultiheadAttention):
                 mask = causal(x.shape[1]) if getattr(m, "causal", False) else None
                 x = m(x, x, x, need_weights=False, attn_mask=mask)[0]
@@ -305,8 +309,10 @@ class Residual(nn.Module):
         super().__init__()
         self.body, self.shortcut, self.scale = body, shortcut, scale
 
-    def forward(self, x):
-        return (x if self.shortcut is None else self.shortcut(x)) + self.scale * self.body(x)
+    def forward(self, x, memory=None):
+        def run(branch):
+            return branch(x, memory) if isinstance(branch, Seq) else branch(x)
+        return (x if self.shortcut is None else run(self.shortcut)) + self.scale * run(self.body)
 
 
 class RelPositionalEncoding(nn.Module):
@@ -480,6 +486,88 @@ class Wav2Vec2Encoder(nn.Module):
             ff = layer.feed_forward
             x = layer.final_layer_norm(x + ff.output_dense(nn.functional.gelu(ff.intermediate_dense(x))))
         return x
+
+
+class WhisperAttention(nn.Module):
+    """openai-whisper's MultiHeadAttention (whisper/model.py): query, key (no bias), value, out; q and k
+    each scaled by d_head ** -0.25."""
+
+    def __init__(self, d, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.query, self.key = nn.Linear(d, d), nn.Linear(d, d, bias=False)
+        self.value, self.out = nn.Linear(d, d), nn.Linear(d, d)
+
+    def forward(self, x, xa=None, mask=None):
+        q, k, v = self.query(x), self.key(x if xa is None else xa), self.value(x if xa is None else xa)
+        n_ctx, n_state = q.shape[1], q.shape[2]
+        scale = (n_state // self.n_head) ** -0.25
+        q = q.view(*q.shape[:2], self.n_head, -1).permute(0, 2, 1, 3) * scale
+        k = k.view(*k.shape[:2], self.n_head, -1).permute(0, 2, 3, 1) * scale
+        v = v.view(*v.shape[:2], self.n_head, -1).permute(0, 2, 1, 3)
+        qk = q @ k
+        if mask is not None:
+            qk = qk + mask[:n_ctx, :n_ctx]
+        w = torch.softmax(qk.float(), dim=-1)
+        return self.out((w @ v).permute(0, 2, 1, 3).flatten(start_dim=2))
+
+
+class WhisperBlock(nn.Module):
+    def __init__(self, d, n_head):
+        super().__init__()
+        self.attn, self.attn_ln = WhisperAttention(d, n_head), nn.LayerNorm(d)
+        self.cross_attn, self.cross_attn_ln = WhisperAttention(d, n_head), nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+        self.mlp_ln = nn.LayerNorm(d)
+
+    def forward(self, x, xa, mask):
+        x = x + self.attn(self.attn_ln(x), mask=mask)
+        x = x + self.cross_attn(self.cross_attn_ln(x), xa)
+        return x + self.mlp(self.mlp_ln(x))
+
+
+class WhisperDecoder(nn.Module):
+    """openai-whisper's TextDecoder, scaled down, with its names: token and learned positional
+    embeddings, blocks of causal self-attention, cross-attention to the audio features and an MLP,
+    logits from the token embedding (tied). The audio features here are an embedding of the same
+    tokens (`mem`), which the fixture's memory model computes."""
+
+    def __init__(self, vocab, d, n_head, n_ctx, n_layer):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab, d)
+        self.positional_embedding = nn.Parameter(torch.randn(n_ctx, d) * 0.1)
+        self.blocks = nn.ModuleList([WhisperBlock(d, n_head) for _ in range(n_layer)])
+        self.ln = nn.LayerNorm(d)
+        self.mem = nn.Embedding(vocab, d)
+
+    def memory(self, tokens):
+        return self.mem(tokens)
+
+    def forward(self, tokens):
+        xa = self.memory(tokens)
+        x = self.token_embedding(tokens) + self.positional_embedding[: tokens.shape[1]]
+        for block in self.blocks:
+            x = block(x, xa, causal(tokens.shape[1]))
+        return self.ln(x) @ self.token_embedding.weight.T
+
+
+def whisper_layers(n_layer, heads):
+    names = {"q_proj": "query", "k_proj": "key", "v_proj": "value", "out_proj": "out"}
+    layers = [{"type": "embedding", "prefix": "token_embedding"},
+              {"type": "positional_encoding", "kind": "learned", "prefix": "positional_embedding"}]
+    for i in range(n_layer):
+        b = f"blocks.{i}"
+        layers += [
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{b}.attn_ln"},
+                                            {"type": "multihead_attention", "prefix": f"{b}.attn", "num_heads": heads,
+                                             "causal": True, **names}]},
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{b}.cross_attn_ln"},
+                                            {"type": "multihead_attention", "prefix": f"{b}.cross_attn",
+                                             "num_heads": heads, "cross_attention": True, **names}]},
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{b}.mlp_ln"},
+                                            {"type": "linear", "prefix": f"{b}.mlp.0"}, {"type": "gelu"},
+                                            {"type": "linear", "prefix": f"{b}.mlp.2"}]}]
+    return layers + [{"type": "layer_norm", "prefix": "ln"}, {"type": "linear", "prefix": "token_embedding"}]
 
 
 class CausalEncoder(nn.TransformerEncoderLayer):
@@ -922,6 +1010,29 @@ def cases():
          description="Hugging Face's Wav2Vec2 feature projection and encoder layer (its names): the positional "
                      "conv (weight norm, dim 2, even kernel: padding [left, right] = [4, 3] is its SamePad) "
                      "added as a residual, post-norm attention and feed-forward blocks")
+
+    case("whisper_decoder", whisper_layers(2, 4), lambda: WhisperDecoder(40, 16, 4, 32, 2),
+         lambda: tokens([10, 4, 16, 7], 40), step=True, memory_layers=[{"type": "embedding", "prefix": "mem"}],
+         description="openai-whisper's TextDecoder under its own names: residual blocks of causal "
+                     "multihead_attention, cross_attention to the memory and an MLP, logits from the tied "
+                     "token embedding; checked step by step too")
+
+    def cross_kdim():
+        m = Seq(memconv=nn.Conv1d(16, 12, 3, stride=2, padding=1),
+                blk=Residual(Seq(ln=nn.LayerNorm(16), att=nn.MultiheadAttention(16, 4, kdim=12, vdim=12,
+                                                                                 batch_first=True))))
+        m.blk.body.att.cross = True
+        with torch.no_grad():
+            m.blk.body.att.in_proj_bias.normal_(0.0, 0.3)
+        return m
+    case("mha_cross_kdim",
+         [{"type": "residual", "layers": [{"type": "layer_norm", "prefix": "blk.body.ln"},
+                                          {"type": "multihead_attention", "prefix": "blk.body.att", "num_heads": 4,
+                                           "cross_attention": True}]}],
+         cross_kdim, lambda: feats(LENGTHS, 16), step=True,
+         memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
+         description="x + MultiheadAttention(LayerNorm(x), memory) with kdim = vdim = 12 (nn.MultiheadAttention's "
+                     "q/k/v_proj_weight parameters); memory = Conv1d(16, 12, 3, stride=2, padding=1)(x)")
 
     # ---- composite models ----
     case("acoustic",

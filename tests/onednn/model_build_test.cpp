@@ -420,6 +420,26 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
       "layer 0 (multihead_attention, prefix 'enc'): enc.q_proj.weight is missing: the file has neither "
       "nn.MultiheadAttention's 'enc.in_proj_weight' nor separate projections; name them with the keys "
       "q_proj, k_proj, v_proj and out_proj");
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc.self_attn")},
+                                                    {"num_heads", I(2)},
+                                                    {"cross_attention", B(true)},
+                                                    {"causal", B(true)}})},
+                     *w, "causal applies to self-attention, not to cross_attention");
+  auto cross = Model::build(
+      {layer("multihead_attention",
+             {{"prefix", S("enc.self_attn")}, {"num_heads", I(2)}, {"cross_attention", B(true)}})},
+      *w);
+  CHECK(cross->needs_memory());
+  CHECK(cross->memory_dim() == d);
+  CHECK(cross->step_unsupported().empty());
+  {
+    std::vector<float> f(3 * d, 0.5f);
+    SeqInput x{f.data(), nullptr, nullptr, 3, d};
+    CHECK(cross->check(x, nullptr) == "the model's decoder layers need an f32 memory sequence");
+    std::vector<float> mf(2 * 5, 0.5f);
+    SeqInput mem{mf.data(), nullptr, nullptr, 2, 5};
+    CHECK(cross->check(x, &mem) == "memory has 5 features per step, the model expects 8");
+  }
   // Separate projections under names the keys give: linear1 is [16, 8], not a [8, 8] query projection.
   expect_build_error({layer("multihead_attention", {{"prefix", S("enc")},
                                                     {"num_heads", I(2)},
@@ -428,6 +448,17 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
                                                     {"v_proj", S("norm1")},
                                                     {"out_proj", S("norm2")}})},
                      *w, "parameter 'enc.linear1.weight' has shape [16, 8], expected [embed_dim, embed_dim]");
+  // Keys of another width than the queries' (nn.MultiheadAttention's kdim) are for cross-attention.
+  auto kd = weights({{"a.q_proj_weight", {{d, d}, filled(d * d)}},
+                     {"a.k_proj_weight", {{d, 5}, filled(d * 5)}},
+                     {"a.v_proj_weight", {{d, 5}, filled(d * 5)}},
+                     {"a.out_proj.weight", {{d, d}, filled(d * d)}}});
+  expect_build_error({layer("multihead_attention", {{"prefix", S("a")}, {"num_heads", I(2)}})}, *kd,
+                     "keys of 5 features need cross_attention = true");
+  auto kc = Model::build(
+      {layer("multihead_attention", {{"prefix", S("a")}, {"num_heads", I(2)}, {"cross_attention", B(true)}})},
+      *kd);
+  CHECK(kc->memory_dim() == 5);
 }
 
 TEST_CASE("relative-position attention configuration errors", "[onednn][model]") {

@@ -206,6 +206,78 @@ class SelfAttention {
   bool causal_ = false;
 };
 
+// Cross-attention to a memory sequence of m features (nn.TransformerDecoderLayer's multihead_attn, or
+// a decoder block's own module): queries from the layer's rows, keys and values projected from each
+// record's memory, over exactly its memory's steps; one step at a time, the memory is projected once
+// per session (AttnState::mem_kv).
+class CrossAttention {
+ public:
+  CrossAttention() = default;
+  CrossAttention(Dense q, Dense kv, Dense out, int64_t d, int64_t heads)
+      : q_(std::move(q)), kv_(std::move(kv)), out_(std::move(out)), d_(d), H_(heads), dh_(d / heads) {}
+  int64_t memory_dim() const { return kv_.in(); }
+
+  // Why `memory` cannot be attended to ("" when it can).
+  std::string memory_error(const Act* memory) const {
+    if (memory == nullptr) return "needs a memory input (onednn.run's memory field)";
+    if (memory->C != memory_dim())
+      return "memory has " + std::to_string(memory->C) + " features, expected " +
+             std::to_string(memory_dim());
+    return "";
+  }
+
+  // a = out(attention(h, memory)) for the rows of x, or a += that.
+  void full(Workspace& ws, const Act& x, const Act& m, const float* h, float* a, bool accumulate) const {
+    const int64_t rows = x.rows();
+    float* q = ws.buf(kTmp1, static_cast<size_t>(rows * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
+    float* kv = ws.buf(kMemTmp, static_cast<size_t>(m.rows() * 2 * d_));
+    q_.run(ws, h, q, rows);
+    kv_.run(ws, m.data, kv, m.rows());
+    for (int64_t b = 0; b < x.B; ++b) {
+      const int64_t L = x.len[b];
+      const float* kvb = kv + b * m.T * 2 * d_;
+      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_,
+             attention_rows(L, x.T), attention_rows(m.len[b], m.T), m.len[b], false);
+      if (L < x.T)
+        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
+    }
+    out_.run(ws, ctx, a, rows, 0, 0, accumulate);
+  }
+
+  void begin(Workspace& ws, AttnState& s, const Act& memory) const {
+    Act m = memory;
+    ws.to_layout(m, Layout::kNTC);
+    s.Tm = m.T;
+    s.mem_len = m.len;
+    s.mem_kv.resize(static_cast<size_t>(m.B * m.T * 2 * d_));
+    kv_.run(ws, m.data, s.mem_kv.data(), m.rows());
+  }
+
+  void step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a, bool accumulate) const {
+    float* q = ws.buf(kTmp1, static_cast<size_t>(B * d_));
+    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + s.Tm));
+    float* scores = ctx + B * d_;
+    q_.run(ws, h, q, B);
+    for (int64_t b = 0; b < B; ++b) {
+      const float* kv = s.mem_kv.data() + b * s.Tm * 2 * d_;
+      attend_one(q + b * d_, kv, kv + d_, 2 * d_, s.mem_len[b], H_, dh_, ctx + b * d_, scores);
+    }
+    out_.run(ws, ctx, a, B, 0, 0, accumulate);
+  }
+
+  void reorder(AttnState& s, std::span<const uint32_t> rows) const {
+    permute_rows(s.mem_kv, rows, s.Tm * 2 * d_);
+    std::vector<int64_t> len;
+    for (uint32_t r : rows) len.push_back(s.mem_len[r]);
+    s.mem_len = std::move(len);
+  }
+
+ private:
+  Dense q_, kv_, out_;
+  int64_t d_ = 0, H_ = 1, dh_ = 0;
+};
+
 class Transformer : public Layer {
  public:
   Transformer(bool decoder, BuildCtx& ctx) : decoder_(decoder) {
@@ -260,7 +332,10 @@ class Transformer : public Layer {
       auto [qkv, unused, out] = attn("self_attn", false);
       self_ = SelfAttention(std::move(qkv), std::move(out), d_, H_, causal_);
     }
-    if (decoder_) std::tie(cq_, ckv_, cout_) = attn("multihead_attn", true);
+    if (decoder_) {
+      auto [q, kv, out] = attn("multihead_attn", true);
+      cross_ = CrossAttention(std::move(q), std::move(kv), std::move(out), d_, H_);
+    }
     ff1_ = Dense(ctx.get(p + ".linear1.weight", {ff_, d_}), get_bias(p + ".linear1.bias", ff_), ff_, d_, prec,
                  true, act == "gelu" ? Act1::kGeluErf : Act1::kRelu);
     ff2_ = Dense(ctx.get(p + ".linear2.weight", {d_, ff_}), get_bias(p + ".linear2.bias", d_), d_, ff_, prec);
@@ -282,30 +357,21 @@ class Transformer : public Layer {
 
   void forward(Workspace& ws, Act& x, const Act* memory) const override {
     ws.to_layout(x, Layout::kNTC);
-    if (decoder_ && memory == nullptr)
-      throw std::runtime_error(where + ": a decoder layer needs a memory input");
-    if (decoder_ && memory->C != d_)
-      throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) +
-                               " features, expected d_model " + std::to_string(d_));
+    if (decoder_)
+      if (std::string why = cross_.memory_error(memory); !why.empty())
+        throw std::runtime_error(where + ": " + why);
     block(
         ws, x, [&](const float* h, float* a) { self_.full(ws, x, h, a, true); },
-        [&](const float* h, float* a) { cross_full(ws, x, *memory, h, a); });
+        [&](const float* h, float* a) { cross_.full(ws, x, *memory, h, a, true); });
   }
 
   std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const override {
     auto s = std::make_unique<AttnState>();
     self_.begin(*s, batch);
     if (decoder_) {
-      if (memory == nullptr) throw std::runtime_error(where + ": a decoder layer needs a memory input");
-      if (memory->C != d_)
-        throw std::runtime_error(where + ": memory has " + std::to_string(memory->C) +
-                                 " features, expected d_model " + std::to_string(d_));
-      Act m = *memory;
-      ws.to_layout(m, Layout::kNTC);
-      s->Tm = m.T;
-      s->mem_len = m.len;
-      s->mem_kv.resize(static_cast<size_t>(batch * m.T * 2 * d_));
-      ckv_.run(ws, m.data, s->mem_kv.data(), m.rows());
+      if (std::string why = cross_.memory_error(memory); !why.empty())
+        throw std::runtime_error(where + ": " + why);
+      cross_.begin(ws, *s, *memory);
     }
     return s;
   }
@@ -315,18 +381,13 @@ class Transformer : public Layer {
     ws.to_layout(x, Layout::kNTC);
     block(
         ws, x, [&](const float* h, float* a) { self_.step(ws, *s, x.B, h, a, pos, true); },
-        [&](const float* h, float* a) { cross_step(ws, *s, x.B, h, a); });
+        [&](const float* h, float* a) { cross_.step(ws, *s, x.B, h, a, true); });
   }
 
   void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
     auto* s = static_cast<AttnState*>(state);
     self_.reorder(*s, rows);
-    if (decoder_) {
-      permute_rows(s->mem_kv, rows, s->Tm * 2 * d_);
-      std::vector<int64_t> len;
-      for (uint32_t r : rows) len.push_back(s->mem_len[r]);
-      s->mem_len = std::move(len);
-    }
+    if (decoder_) cross_.reorder(*s, rows);
   }
 
  private:
@@ -356,36 +417,6 @@ class Transformer : public Layer {
     });
   }
 
-  void cross_full(Workspace& ws, const Act& x, const Act& m, const float* h, float* a) const {
-    const int64_t rows = x.rows();
-    float* q = ws.buf(kTmp1, static_cast<size_t>(rows * d_));
-    float* ctx = ws.buf(kTmp2, static_cast<size_t>(rows * d_));
-    float* kv = ws.buf(kMemTmp, static_cast<size_t>(m.rows() * 2 * d_));
-    cq_.run(ws, h, q, rows);
-    ckv_.run(ws, m.data, kv, m.rows());
-    for (int64_t b = 0; b < x.B; ++b) {
-      const int64_t L = x.len[b];
-      const float* kvb = kv + b * m.T * 2 * d_;
-      attend(ws, q + b * x.T * d_, d_, kvb, kvb + d_, 2 * d_, ctx + b * x.T * d_, d_, H_, dh_,
-             attention_rows(L, x.T), attention_rows(m.len[b], m.T), m.len[b], false);
-      if (L < x.T)
-        std::memset(ctx + (b * x.T + L) * d_, 0, static_cast<size_t>((x.T - L) * d_) * sizeof(float));
-    }
-    cout_.run(ws, ctx, a, rows, 0, 0, true);
-  }
-
-  void cross_step(Workspace& ws, AttnState& s, int64_t B, const float* h, float* a) const {
-    float* q = ws.buf(kTmp1, static_cast<size_t>(B * d_));
-    float* ctx = ws.buf(kTmp2, static_cast<size_t>(B * d_ + s.Tm));
-    float* scores = ctx + B * d_;
-    cq_.run(ws, h, q, B);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* kv = s.mem_kv.data() + b * s.Tm * 2 * d_;
-      attend_one(q + b * d_, kv, kv + d_, 2 * d_, s.mem_len[b], H_, dh_, ctx + b * d_, scores);
-    }
-    cout_.run(ws, ctx, a, B, 0, 0, true);
-  }
-
   struct Norm {
     std::vector<float> g, b;
   };
@@ -394,15 +425,18 @@ class Transformer : public Layer {
   float eps_ = 1e-5f;
   bool norm_first_ = false, causal_ = false;
   SelfAttention self_;
-  Dense cq_, ckv_, cout_, ff1_, ff2_;
+  CrossAttention cross_;
+  Dense ff1_, ff2_;
   std::vector<Norm> norms_;
 };
 
-// nn.MultiheadAttention as self-attention (query, key and value all the layer's input), alone: with
-// residual, layer_norm and linear layers it builds the Transformer blocks that models write as separate
-// modules. Weights are nn.MultiheadAttention's packed in_proj, or separate q, k, v and output Linears
-// under the names the keys give (ESPnet's linear_q..linear_out and Hugging Face's q_proj..out_proj are
-// found without keys), each bias present or not as the file has it (Whisper's k_proj has none).
+// nn.MultiheadAttention alone: self-attention (query, key and value all the layer's input) or, with
+// cross_attention = true, attention to the memory field (a decoder block's cross-attention). With
+// residual, layer_norm and linear layers it builds the Transformer blocks that models write as
+// separate modules. Weights: nn.MultiheadAttention's packed in_proj (or its q/k/v_proj_weight when
+// kdim differs), or separate q, k, v and output Linears under the names the keys give (ESPnet's
+// linear_q..linear_out and Hugging Face's q_proj..out_proj are found without keys), each bias present
+// or not as the file has it (Whisper's key projection has none).
 class MultiheadAttention : public Layer {
  public:
   explicit MultiheadAttention(BuildCtx& ctx) {
@@ -410,89 +444,144 @@ class MultiheadAttention : public Layer {
     if (!ctx.keys.has("num_heads"))
       throw WeightsError(ctx.where() + ": needs key 'num_heads' (the number of attention heads)");
     const int64_t heads = ctx.keys.get_int("num_heads", 1, 1);
-    const bool causal = ctx.keys.get_bool("causal", false);
+    cross_attention_ = ctx.keys.get_bool("cross_attention", false);
+    causal_ = ctx.keys.get_bool("causal", false);
+    if (cross_attention_ && causal_)
+      throw WeightsError(ctx.where() + ": causal applies to self-attention, not to cross_attention");
     ctx.keys.ignore("dropout");
     ctx.keys.ignore("batch_first");
     const Precision prec = ctx.options.precision;
-    std::string names[4];
+
+    // Where the weights are: packed, nn.MultiheadAttention's separate parameters, or Linears.
     const char* keys[4] = {"q_proj", "k_proj", "v_proj", "out_proj"};
     const bool named = ctx.keys.has("q_proj") || ctx.keys.has("k_proj") || ctx.keys.has("v_proj");
     const bool packed = !named && ctx.has(p + ".in_proj_weight");
-    if (!packed) {
+    const bool params = !named && !packed && ctx.has(p + ".q_proj_weight");
+    std::string names[4];
+    if (packed || params) {
+      names[3] = ctx.keys.get_string("out_proj", "out_proj");
+    } else {
       const char* espnet[4] = {"linear_q", "linear_k", "linear_v", "linear_out"};
       const bool hf = ctx.has(p + ".q_proj.weight");
       const bool es = !hf && ctx.has(p + ".linear_q.weight");
       for (int i = 0; i < 4; ++i) names[i] = ctx.keys.get_string(keys[i], es ? espnet[i] : keys[i]);
-    } else {
-      names[3] = ctx.keys.get_string("out_proj", "out_proj");
     }
-    const std::string w0 = packed ? p + ".in_proj_weight" : p + "." + names[0] + ".weight";
-    if (!packed && !ctx.has(w0))
-      throw WeightsError(ctx.where() + ": " + w0 +
+    auto weight = [&](int i) {
+      return packed   ? p + ".in_proj_weight"
+             : params ? p + "." + keys[i] + "_weight"
+                      : p + "." + names[i] + ".weight";
+    };
+    if (!ctx.has(weight(0)))
+      throw WeightsError(ctx.where() + ": " + weight(0) +
                          " is missing: the file has neither nn.MultiheadAttention's '" + p +
                          ".in_proj_weight' nor separate projections; name them with the keys q_proj, k_proj, "
                          "v_proj and out_proj (the Linears' names under the prefix)");
-    const std::vector<int64_t> s = ctx.shape_of(w0);
-    if (s.size() != 2 || s[0] != (packed ? 3 : 1) * s[1])
-      throw WeightsError(ctx.where() + ": parameter '" + w0 + "' has shape " + shape_str(s) + ", expected [" +
-                         (packed ? "3 * " : "") + "embed_dim, embed_dim]");
-    d_ = ctx.keys.get_int("embed_dim", s[1], 1);
+    const std::vector<int64_t> sq = ctx.shape_of(weight(0));
+    if (sq.size() != 2 || sq[0] != (packed ? 3 : 1) * sq[1])
+      throw WeightsError(ctx.where() + ": parameter '" + weight(0) + "' has shape " + shape_str(sq) +
+                         ", expected [" + (packed ? "3 * " : "") + "embed_dim, embed_dim]");
+    d_ = ctx.keys.get_int("embed_dim", sq[1], 1);
     if (d_ % heads != 0)
       throw WeightsError(ctx.where() + ": embed_dim " + std::to_string(d_) +
                          " is not divisible by num_heads " + std::to_string(heads));
+    const std::vector<int64_t> sk = packed ? sq : ctx.shape_of(weight(1));
+    const int64_t m = ctx.keys.get_int("kdim", packed || sk.size() != 2 ? d_ : sk[1], 1);
+    ctx.keys.get_int("vdim", m, m, m);
+    if (!cross_attention_ && m != d_)
+      throw WeightsError(ctx.where() + ": keys of " + std::to_string(m) +
+                         " features need cross_attention = true "
+                         "(self-attention's keys are its input of embed_dim " +
+                         std::to_string(d_) + ")");
     ctx.expect_in_dim(d_, "embed_dim");
+
     auto bias_of = [&](const std::string& name, int64_t n) {
       return ctx.has(name) ? ctx.get(name, {n}) : std::vector<float>(static_cast<size_t>(n), 0.f);
     };
-    std::vector<float> w, b;
+    std::vector<float> w[3], b[3];
     if (packed) {
-      w = ctx.get(w0, {3 * d_, d_});
-      b = bias_of(p + ".in_proj_bias", 3 * d_);
-    } else {
+      const std::vector<float> all = ctx.get(weight(0), {3 * d_, d_});
+      const std::vector<float> bias = bias_of(p + ".in_proj_bias", 3 * d_);
       for (int i = 0; i < 3; ++i) {
-        const std::string n = p + "." + names[i];
-        const std::vector<float> wi = ctx.get(n + ".weight", {d_, d_}), bi = bias_of(n + ".bias", d_);
-        w.insert(w.end(), wi.begin(), wi.end());
-        b.insert(b.end(), bi.begin(), bi.end());
+        w[i].assign(all.begin() + i * d_ * d_, all.begin() + (i + 1) * d_ * d_);
+        b[i].assign(bias.begin() + i * d_, bias.begin() + (i + 1) * d_);
+      }
+    } else {
+      const std::vector<float> packed_bias =
+          params ? bias_of(p + ".in_proj_bias", 3 * d_) : std::vector<float>();
+      for (int i = 0; i < 3; ++i) {
+        w[i] = ctx.get(weight(i), {d_, i == 0 ? d_ : m});
+        b[i] = params ? std::vector<float>(packed_bias.begin() + i * d_, packed_bias.begin() + (i + 1) * d_)
+                      : bias_of(p + "." + names[i] + ".bias", d_);
       }
     }
     const std::string o = p + "." + names[3];
     Dense out(ctx.get(o + ".weight", {d_, d_}), bias_of(o + ".bias", d_), d_, d_, prec);
-    attn_ =
-        SelfAttention(Dense(std::move(w), std::move(b), 3 * d_, d_, prec), std::move(out), d_, heads, causal);
-    causal_ = causal;
+    auto join = [](std::vector<float>* parts, int n) {
+      std::vector<float> v;
+      for (int i = 0; i < n; ++i) v.insert(v.end(), parts[i].begin(), parts[i].end());
+      return v;
+    };
+    if (cross_attention_) {
+      cross_ =
+          CrossAttention(Dense(std::move(w[0]), std::move(b[0]), d_, d_, prec),
+                         Dense(join(w + 1, 2), join(b + 1, 2), 2 * d_, m, prec), std::move(out), d_, heads);
+    } else {
+      self_ =
+          SelfAttention(Dense(join(w, 3), join(b, 3), 3 * d_, d_, prec), std::move(out), d_, heads, causal_);
+    }
     in_dim = out_dim = d_;
     out_channels = 0;
   }
 
+  bool uses_memory() const override { return cross_attention_; }
+  int64_t memory_dim() const override { return cross_attention_ ? cross_.memory_dim() : 0; }
   std::string step_unsupported() const override {
-    return causal_ ? "" : where + " attends to future steps (set causal = true for a left-to-right model)";
+    return causal_ || cross_attention_
+               ? ""
+               : where + " attends to future steps (set causal = true for a left-to-right model)";
   }
-  void forward(Workspace& ws, Act& x, const Act*) const override {
+  void forward(Workspace& ws, Act& x, const Act* memory) const override {
     ws.to_layout(x, Layout::kNTC);
     Act y = ws.next(x, d_, Layout::kNTC);
-    attn_.full(ws, x, x.data, y.data, false);
+    if (cross_attention_) {
+      if (std::string why = cross_.memory_error(memory); !why.empty())
+        throw std::runtime_error(where + ": " + why);
+      cross_.full(ws, x, *memory, x.data, y.data, false);
+    } else {
+      self_.full(ws, x, x.data, y.data, false);
+    }
     x = std::move(y);
   }
-  std::unique_ptr<LayerState> begin(Workspace&, int64_t batch, const Act*) const override {
+  std::unique_ptr<LayerState> begin(Workspace& ws, int64_t batch, const Act* memory) const override {
     auto s = std::make_unique<AttnState>();
-    attn_.begin(*s, batch);
+    if (cross_attention_) {
+      if (std::string why = cross_.memory_error(memory); !why.empty())
+        throw std::runtime_error(where + ": " + why);
+      cross_.begin(ws, *s, *memory);
+    } else {
+      self_.begin(*s, batch);
+    }
     return s;
   }
   void step(Workspace& ws, Act& x, LayerState* state, int64_t pos) const override {
     ws.to_layout(x, Layout::kNTC);
     Act y = ws.next(x, d_, Layout::kNTC);
-    attn_.step(ws, *static_cast<AttnState*>(state), x.B, x.data, y.data, pos, false);
+    auto* s = static_cast<AttnState*>(state);
+    if (cross_attention_) cross_.step(ws, *s, x.B, x.data, y.data, false);
+    else self_.step(ws, *s, x.B, x.data, y.data, pos, false);
     x = std::move(y);
   }
   void reorder(LayerState* state, std::span<const uint32_t> rows) const override {
-    attn_.reorder(*static_cast<AttnState*>(state), rows);
+    auto* s = static_cast<AttnState*>(state);
+    if (cross_attention_) cross_.reorder(*s, rows);
+    else self_.reorder(*s, rows);
   }
 
  private:
-  SelfAttention attn_;
+  SelfAttention self_;
+  CrossAttention cross_;
   int64_t d_ = 0;
-  bool causal_ = false;
+  bool causal_ = false, cross_attention_ = false;
 };
 
 // Conformer's self-attention with relative positions (ESPnet's RelPositionMultiHeadedAttention and
