@@ -48,7 +48,8 @@ ConfigValue to_config(const Value& v, const std::string& where) {
       }
       return ConfigValue::integers(std::move(ints));
     }
-    default: throw Error(where + " must be a boolean, number, string or list of integers");
+    default:
+      throw Error(where + " must be a boolean, number, string, or a list of integers or of layer tables");
   }
 }
 

@@ -123,6 +123,17 @@ def main():
          stderr=["layer 0 (residual): its body gives 3 features per step and its input has 2: a block that changes "
                  "the width needs a shortcut (such as a linear)"])
 
+    case("residual_layers_not_a_list",
+         pipeline("A residual block's layers given as one table instead of a list of tables.",
+                  '[{ type = "residual", layers = { type = "relu" } }]'),
+         {"fc.weight": W, "fc.bias": b}, one_record(xs), exit_code=2,
+         stderr=["layers[0].layers must be a boolean, number, string, or a list of integers or of layer tables"])
+    case("residual_item_not_a_table",
+         pipeline("A residual block's list of layers holds a number.",
+                  '[{ type = "residual", layers = [{ type = "relu" }, 3] }]'),
+         {"fc.weight": W, "fc.bias": b}, one_record(xs), exit_code=2,
+         stderr=["layers[0].layers[1] must be a table such as { type = \"linear\", prefix = \"head\" }"])
+
     table = np.arange(12, dtype=np.float32).reshape(4, 3) * 0.5
     toks = {"s1": np.array([3, 0, 1], np.int32), "s2": np.array([2], np.int32)}
     case("embedding_i32", pipeline("Embedding(4, 3) looked up with i32 token ids.", '[{ type = "embedding", prefix = "emb" }]'),
