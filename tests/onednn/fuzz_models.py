@@ -115,18 +115,18 @@ class SplitAttention(nn.Module):
     """Self-attention with separate q/k/v/out Linears under the names `names` (Hugging Face's or
     ESPnet's), computed by PyTorch's own F.multi_head_attention_forward."""
 
-    def __init__(self, d, heads, names, k_bias):
+    def __init__(self, d, heads, names, k_bias, kdim):
         super().__init__()
         self.d, self.heads, self.names = d, heads, names
         for i, n in enumerate(names):
-            self.add_module(n, nn.Linear(d, d, bias=k_bias or i != 1))
+            self.add_module(n, nn.Linear(kdim if i in (1, 2) else d, d, bias=k_bias or i != 1))
 
-    def forward(self, x, mask):
+    def forward(self, x, kv, mask):
         q, k, v, o = (getattr(self, n) for n in self.names)
         zero = torch.zeros(self.d)
         bias = torch.cat([q.bias, k.bias if k.bias is not None else zero, v.bias])
         y = nn.functional.multi_head_attention_forward(
-            x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), self.d, self.heads, None, bias, None, None,
+            x.transpose(0, 1), kv.transpose(0, 1), kv.transpose(0, 1), self.d, self.heads, None, bias, None, None,
             False, 0.0, o.weight, o.bias, training=False, need_weights=False, attn_mask=mask,
             use_separate_proj_weight=True, q_proj_weight=q.weight, k_proj_weight=k.weight, v_proj_weight=v.weight)[0]
         return y.transpose(0, 1)
@@ -201,6 +201,24 @@ def draw_composite(rng):
     else:
         width = d = int(rng.choice([1, 3, 8, 16, 40, 80]))
     memory, memory_layers, shrink = None, None, []
+    mem_fn, shrink_mem = None, None
+
+    def make_memory(m):
+        """A memory of m features per step, made from the input by a second model (an Embedding of the
+        tokens, or a Conv1d of the features), for decoder layers and cross-attention."""
+        nonlocal memory, memory_layers, mem_fn, shrink_mem
+        memory = m
+        if tokens:
+            mods["mem"] = nn.Embedding(vocab, m)
+            memory_layers = '[ { type = "embedding", prefix = "mem" } ]'
+            mem_fn = mods["mem"]
+        else:
+            k, s = int(rng.integers(1, 4)), int(rng.choice([1, 2, 3]))
+            mods["mem"] = nn.Conv1d(width, m, k, stride=s)
+            memory_layers = f'[ {{ type = "conv1d", prefix = "mem", kernel_size = {k}, stride = {s} }} ]'
+            mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
+            shrink_mem = (k, s)
+        parts.append("memory " + memory_layers)
     chan, chan_d = 1, -1  # a conv2d's output: `chan` channels of d / chan features while d == chan_d
     segs = []  # each drawn layer: (steps from, to, layers from, to, shrink from, to, width in, out, 2-d)
     for i in range(int(rng.integers(2, 7))):
@@ -403,26 +421,32 @@ def draw_composite(rng):
             if d > 256:
                 continue
             nh = int(rng.choice(divisors(d)[-3:]))
-            causal = bool(rng.random() < 0.5)
+            cross = rng.random() < 0.4  # to the memory: of any width (kdim) when this layer makes it
+            if cross and memory is None:
+                make_memory(int(rng.choice([d, 1, 5, 24])))
+            kdim = memory if cross else d
+            causal = bool(rng.random() < 0.5) and not cross
             naming = ["packed", "hf", "espnet"][int(rng.integers(0, 3))]
             if naming == "packed":
-                mods[name] = nn.MultiheadAttention(d, nh, batch_first=True)
+                mods[name] = nn.MultiheadAttention(d, nh, kdim=kdim, vdim=kdim, batch_first=True)
                 with torch.no_grad():
                     mods[name].in_proj_bias.normal_(0, 0.3)
             else:
                 names = (["q_proj", "k_proj", "v_proj", "out_proj"] if naming == "hf" else
                          ["linear_q", "linear_k", "linear_v", "linear_out"])
-                mods[name] = SplitAttention(d, nh, names, bool(rng.random() < 0.5))
+                mods[name] = SplitAttention(d, nh, names, bool(rng.random() < 0.5), kdim)
 
-            def attention(m, x, mem, causal=causal):
+            def attention(m, x, mem, causal=causal, cross=cross):
                 mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1]) if causal else None
+                kv = mem if cross else x
                 if isinstance(m, nn.MultiheadAttention):
-                    return m(x, x, x, need_weights=False, attn_mask=mask)[0]
-                return m(x, mask)
+                    return m(x, kv, kv, need_weights=False, attn_mask=mask)[0]
+                return m(x, kv, mask)
             steps.append((name, attention))
             layers.append(f'{{ type = "multihead_attention", prefix = "{name}", num_heads = {nh}, '
-                          f'causal = {str(causal).lower()} }}')
-            parts.append(f"attention d {d} heads {nh} {naming} causal {causal}")
+                          f'causal = {str(causal).lower()}, cross_attention = {str(cross).lower()} }}')
+            parts.append(f"attention d {d} heads {nh} {naming} causal {causal}" +
+                         (f" cross kdim {kdim}" if cross else ""))
         elif kind == "rel_attention":  # Conformer's, ESPnet's (relative) or WeNet's (absolute) positions
             if d > 256 or d % 2:
                 continue
@@ -467,18 +491,7 @@ def draw_composite(rng):
                           f'norm_first = {str(nf).lower()}, causal = {str(causal).lower()} }}')
             parts.append(f"{kind} d {d} heads {nh} ff {ff} norm_first {nf} {act} causal {causal}")
             if kind == "decoder" and memory is None:
-                memory = d
-                if tokens:
-                    mods["mem"] = nn.Embedding(vocab, d)
-                    memory_layers = '[ { type = "embedding", prefix = "mem" } ]'
-                    mem_fn = mods["mem"]
-                else:
-                    k, s = int(rng.integers(1, 4)), int(rng.choice([1, 2, 3]))
-                    mods["mem"] = nn.Conv1d(width, d, k, stride=s)
-                    memory_layers = f'[ {{ type = "conv1d", prefix = "mem", kernel_size = {k}, stride = {s} }} ]'
-                    mem_fn = lambda x: mods["mem"](x.transpose(1, 2)).transpose(1, 2)  # noqa: E731
-                    shrink_mem = (k, s)
-                parts.append("memory " + memory_layers)
+                make_memory(d)
         if kind in ("conv1d", "linear", "recurrent", "encoder", "decoder", "attention", "rel_attention"):
             chan_d = -1  # they mix features: seqflow's 2-d pools then refuse to run (no channels left)
         segs.append((mark[0], len(steps), mark[1], len(layers), mark[2], len(shrink), mark[3], d,
