@@ -1,5 +1,7 @@
 // nn.TransformerEncoderLayer and nn.TransformerDecoderLayer (eval mode), post-norm or norm_first,
-// relu or gelu, optional causal self-attention; the decoder cross-attends to a memory sequence.
+// relu or gelu, optional causal self-attention; the decoder cross-attends to a memory sequence. The
+// attention modules alone: multihead_attention (self or cross), Conformer's relative-position
+// attention, and the nn.TransformerEncoder/Decoder stacks unrolled into layers (expand_stack).
 //
 // Full sequences: projections run on all rows of the batch at once (oneDNN inner products); the
 // attention itself runs per record over exactly its own length (oneDNN matmuls over strided views of

@@ -171,7 +171,8 @@ constexpr int kMaxResidualDepth = 4;
 constexpr int64_t kMaxWindow = int64_t{1} << 24;
 
 // Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_conv2d.cpp, layers_norm.cpp,
-// layers_pool.cpp, layers_rnn.cpp, layers_transformer.cpp).
+// layers_pool.cpp, layers_residual.cpp, layers_rnn.cpp, layers_transformer.cpp: the Transformer layers,
+// multihead_attention and the relative-position attention).
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
 std::unique_ptr<Layer> make_conv1d(BuildCtx& ctx);
