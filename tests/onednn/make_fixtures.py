@@ -418,7 +418,7 @@ class Conformer(nn.Module):
     def __init__(self, idim, d, heads, out, rel_shift=True):
         super().__init__()
         self.embed = nn.Linear(idim, d)
-        self.pos = (RelPositionalEncoding if rel_shift else AbsPositions)(d)
+        self.pos = (RelPositionalEncoding if rel_shift else AbsPositions)(d, 2000)
         self.encoders = nn.ModuleList([ConformerBlock(d, heads, rel_shift) for _ in range(2)])
         self.head = nn.Linear(d, out)
 
@@ -1033,6 +1033,16 @@ def cases():
          memory_layers=[{"type": "conv1d", "prefix": "memconv", "kernel_size": 3, "stride": 2, "padding": 1}],
          description="x + MultiheadAttention(LayerNorm(x), memory) with kdim = vdim = 12 (nn.MultiheadAttention's "
                      "q/k/v_proj_weight parameters); memory = Conv1d(16, 12, 3, stride=2, padding=1)(x)")
+
+    # Records long enough that attention takes its queries in blocks (at most 4M scores at once):
+    # 2 heads x 2100 x 2100 keys, and Conformer's 2 heads x 1500 x (1500 + 2999) positions.
+    case("encoder_long", [{"type": "transformer_encoder_layer", "prefix": "enc", "nhead": 2}],
+         lambda: Seq(enc=nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)), lambda: feats([2100, 5], 8),
+         description="TransformerEncoderLayer(8, 2, 16) on a 2100-step record: attention in query blocks")
+    case("conformer_long", conformer_layers("relative"), lambda: Conformer(10, 8, 2, 5),
+         lambda: feats([1500, 40], 10),
+         description="the Conformer of conformer_espnet on a 1500-step record: relative attention in "
+                     "query blocks")
 
     # ---- composite models ----
     case("acoustic",

@@ -72,23 +72,39 @@ void softmax_rows(Workspace& ws, float* x, int64_t rows, int64_t n) {
 // eight lengths. The extra keys are masked and the extra queries dropped.
 int64_t attention_rows(int64_t len, int64_t T) { return std::min(T, round_steps(len)); }
 
+// Attention scores of at most this many floats exist at once (16 MB): a long record's queries go in
+// blocks, so attention's memory grows with the record's length, not with its square (a 20,000-step
+// record at 8 heads would need 12.8 GB of scores at once).
+constexpr int64_t kMaxScores = int64_t{1} << 22;
+
+// Query rows per block when each row has `per_row` scores: all of them while they fit, else a multiple
+// of kStepGrain (a block's shape depends on the lengths only, so the bytes do not depend on threads).
+int64_t query_block(int64_t rows, int64_t per_row) {
+  if (rows * per_row <= kMaxScores) return rows;
+  return std::max<int64_t>(kStepGrain, kMaxScores / per_row / kStepGrain * kStepGrain);
+}
+
 // Attention of one record: q [Lq rows, stride ldq], k/v [Lk rows, stride ldkv], ctx [Lq, stride ldc];
 // head h uses columns h*dh .. (h+1)*dh of each. Keys from `valid_k` on are masked: rows of padding,
 // made from the zeros a layer gets there (Act), so finite, which their zero weights leave out exactly.
 void attend(Workspace& ws, const float* q, int64_t ldq, const float* k, const float* v, int64_t ldkv,
             float* ctx, int64_t ldc, int64_t H, int64_t dh, int64_t Lq, int64_t Lk, int64_t valid_k,
             bool causal) {
-  float* s = ws.buf(kTmp3, static_cast<size_t>(H * Lq * Lk));
+  const int64_t blk = query_block(Lq, H * Lk);
+  float* s = ws.buf(kTmp3, static_cast<size_t>(H * blk * Lk));
   const float scale = 1.f / std::sqrt(static_cast<float>(dh));
-  matmul3(ws, q, {H, Lq, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1},
-          scale);
-  for (int64_t h = 0; h < H; ++h)
-    for (int64_t i = 0; i < Lq; ++i)
-      for (int64_t j = causal ? std::min(i + 1, valid_k) : valid_k; j < Lk; ++j)
-        s[(h * Lq + i) * Lk + j] = -INFINITY;
-  softmax_rows(ws, s, H * Lq, Lk);
-  matmul3(ws, s, {H, Lq, Lk}, {Lq * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx, {H, Lq, dh}, {dh, ldc, 1},
-          1.f);
+  for (int64_t q0 = 0; q0 < Lq; q0 += blk) {
+    const int64_t n = std::min(blk, Lq - q0);
+    matmul3(ws, q + q0 * ldq, {H, n, dh}, {dh, ldq, 1}, k, {H, dh, Lk}, {dh, 1, ldkv}, s, {H, n, Lk},
+            {n * Lk, Lk, 1}, scale);
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = causal ? std::min(q0 + i + 1, valid_k) : valid_k; j < Lk; ++j)
+          s[(h * n + i) * Lk + j] = -INFINITY;
+    softmax_rows(ws, s, H * n, Lk);
+    matmul3(ws, s, {H, n, Lk}, {n * Lk, Lk, 1}, v, {H, Lk, dh}, {dh, ldkv, 1}, ctx + q0 * ldc, {H, n, dh},
+            {dh, ldc, 1}, 1.f);
+  }
 }
 
 // One query row against `n` cached keys/values (rows of stride ld): ctx[d] for all heads.
@@ -673,32 +689,38 @@ class RelAttention : public Layer {
       }
     }
     pos_.run(ws, pe, P, M);
-    float* qu = ws.buf(kTmp3, static_cast<size_t>(2 * H_ * L * dk_ + H_ * L * (L + M)));
-    float* qv = qu + H_ * L * dk_;
-    float* scores = qv + H_ * L * dk_;
-    float* bd = scores + H_ * L * L;
-    for (int64_t h = 0; h < H_; ++h)
-      for (int64_t i = 0; i < L; ++i)
-        for (int64_t c = 0; c < dk_; ++c) {
-          const float q = qkv[i * 3 * d_ + h * dk_ + c];
-          qu[(h * L + i) * dk_ + c] = q + u_[h * dk_ + c];
-          qv[(h * L + i) * dk_ + c] = q + v_[h * dk_ + c];
-        }
+    // Queries in blocks, as attend() takes them: n rows hold H * (L + M) scores each.
+    const int64_t blk = query_block(L, H_ * (L + M));
+    float* qu = ws.buf(kTmp3, static_cast<size_t>(2 * H_ * blk * dk_ + H_ * blk * (L + M)));
+    float* qv = qu + H_ * blk * dk_;
+    float* scores = qv + H_ * blk * dk_;
+    float* bd = scores + H_ * blk * L;
     const float scale = 1.f / std::sqrt(static_cast<float>(dk_));
     const int64_t ld = 3 * d_;
-    matmul3(ws, qu, {H_, L, dk_}, {L * dk_, dk_, 1}, qkv + d_, {H_, dk_, L}, {dk_, 1, ld}, scores, {H_, L, L},
-            {L * L, L, 1}, scale);
-    matmul3(ws, qv, {H_, L, dk_}, {L * dk_, dk_, 1}, P, {H_, dk_, M}, {dk_, 1, d_}, bd, {H_, L, M},
-            {L * M, M, 1}, scale);
-    for (int64_t h = 0; h < H_; ++h)
-      for (int64_t i = 0; i < L; ++i) {
-        float* srow = scores + (h * L + i) * L;
-        const float* brow = bd + (h * L + i) * M + (relative_ ? L - 1 - i : 0);  // ESPnet's rel_shift
-        for (int64_t j = 0; j < L; ++j) srow[j] += brow[j];
-      }
-    softmax_rows(ws, scores, H_ * L, L);
-    matmul3(ws, scores, {H_, L, L}, {L * L, L, 1}, qkv + 2 * d_, {H_, L, dk_}, {dk_, ld, 1}, ctx,
-            {H_, L, dk_}, {dk_, d_, 1}, 1.f);
+    for (int64_t q0 = 0; q0 < L; q0 += blk) {
+      const int64_t n = std::min(blk, L - q0);
+      for (int64_t h = 0; h < H_; ++h)
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t c = 0; c < dk_; ++c) {
+            const float q = qkv[(q0 + i) * ld + h * dk_ + c];
+            qu[(h * n + i) * dk_ + c] = q + u_[h * dk_ + c];
+            qv[(h * n + i) * dk_ + c] = q + v_[h * dk_ + c];
+          }
+      matmul3(ws, qu, {H_, n, dk_}, {n * dk_, dk_, 1}, qkv + d_, {H_, dk_, L}, {dk_, 1, ld}, scores, {H_, n, L},
+              {n * L, L, 1}, scale);
+      matmul3(ws, qv, {H_, n, dk_}, {n * dk_, dk_, 1}, P, {H_, dk_, M}, {dk_, 1, d_}, bd, {H_, n, M},
+              {n * M, M, 1}, scale);
+      for (int64_t h = 0; h < H_; ++h)
+        for (int64_t i = 0; i < n; ++i) {
+          float* srow = scores + (h * n + i) * L;
+          const int64_t row = q0 + i;
+          const float* brow = bd + (h * n + i) * M + (relative_ ? L - 1 - row : 0);  // ESPnet's rel_shift
+          for (int64_t j = 0; j < L; ++j) srow[j] += brow[j];
+        }
+      softmax_rows(ws, scores, H_ * n, L);
+      matmul3(ws, scores, {H_, n, L}, {n * L, L, 1}, qkv + 2 * d_, {H_, L, dk_}, {dk_, ld, 1}, ctx + q0 * d_,
+              {H_, n, dk_}, {dk_, d_, 1}, 1.f);
+    }
   }
 
   int64_t d_ = 0, H_ = 1, dk_ = 0;
