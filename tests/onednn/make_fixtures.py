@@ -570,6 +570,85 @@ def whisper_layers(n_layer, heads):
     return layers + [{"type": "layer_norm", "prefix": "ln"}, {"type": "linear", "prefix": "token_embedding"}]
 
 
+class RobertaEncoder(nn.Module):
+    """Hugging Face's RobertaModel, scaled down, with its names: word + position (from padding_idx + 1)
+    + token type embeddings, LayerNorm, then BertLayers (post-norm attention and feed-forward, exact
+    GELU); the attention is nn.MultiheadAttention, saved under BERT's names by the fixture's state_fn."""
+
+    def __init__(self, vocab, d, heads, n_layer, max_pos=64):
+        super().__init__()
+        self.embeddings = nn.Module()
+        self.embeddings.word_embeddings = nn.Embedding(vocab, d)
+        self.embeddings.position_embeddings = nn.Embedding(max_pos, d)
+        self.embeddings.token_type_embeddings = nn.Embedding(1, d)
+        self.embeddings.LayerNorm = nn.LayerNorm(d, eps=1e-12)
+        self.encoder = nn.Module()
+        layers = []
+        for _ in range(n_layer):
+            layer = nn.Module()
+            layer.attention = nn.MultiheadAttention(d, heads, batch_first=True)
+            layer.attention_norm = nn.LayerNorm(d, eps=1e-12)
+            layer.intermediate = nn.Linear(d, 2 * d)
+            layer.output = nn.Linear(2 * d, d)
+            layer.output_norm = nn.LayerNorm(d, eps=1e-12)
+            layers.append(layer)
+        self.encoder.layer = nn.ModuleList(layers)
+
+    def forward(self, ids):
+        e = self.embeddings
+        pos = torch.arange(ids.shape[1]) + 2  # RoBERTa: padding_idx (1) + 1 onwards
+        x = e.word_embeddings(ids) + e.position_embeddings(pos) + e.token_type_embeddings.weight[0]
+        x = e.LayerNorm(x)
+        for layer in self.encoder.layer:
+            x = layer.attention_norm(x + layer.attention(x, x, x, need_weights=False)[0])
+            x = layer.output_norm(x + layer.output(nn.functional.gelu(layer.intermediate(x))))
+        return x
+
+
+def roberta_state(n_layer):
+    """The state_dict of RobertaEncoder under Hugging Face's names."""
+    def fn(state):
+        out = {}
+        for k, v in state.items():
+            if not k.startswith("encoder.layer."):
+                out[k] = v
+                continue
+            i, rest = k.split(".")[2], ".".join(k.split(".")[3:])
+            p = f"encoder.layer.{i}"
+            if rest.startswith("attention.in_proj_"):
+                kind = rest.rsplit("_", 1)[1]
+                for n, part in zip(["query", "key", "value"], v.chunk(3)):
+                    out[f"{p}.attention.self.{n}.{kind}"] = part.clone()
+            elif rest.startswith("attention.out_proj."):
+                out[f"{p}.attention.output.dense.{rest.rsplit('.', 1)[1]}"] = v
+            else:
+                rename = {"attention_norm": "attention.output.LayerNorm", "intermediate": "intermediate.dense",
+                          "output": "output.dense", "output_norm": "output.LayerNorm"}
+                mod, param = rest.rsplit(".", 1)
+                out[f"{p}.{rename[mod]}.{param}"] = v
+        return out
+    return fn
+
+
+def roberta_layers(n_layer, heads):
+    layers = [{"type": "embedding", "prefix": "embeddings.word_embeddings"},
+              {"type": "positional_encoding", "kind": "learned", "prefix": "embeddings.position_embeddings",
+               "offset": 2},
+              {"type": "token_type_embedding", "prefix": "embeddings.token_type_embeddings"},
+              {"type": "layer_norm", "prefix": "embeddings.LayerNorm", "eps": 1e-12}]
+    for i in range(n_layer):
+        p = f"encoder.layer.{i}"
+        layers += [
+            {"type": "residual", "layers": [{"type": "multihead_attention", "prefix": f"{p}.attention",
+                                             "num_heads": heads, "q_proj": "self.query", "k_proj": "self.key",
+                                             "v_proj": "self.value", "out_proj": "output.dense"}]},
+            {"type": "layer_norm", "prefix": f"{p}.attention.output.LayerNorm", "eps": 1e-12},
+            {"type": "residual", "layers": [{"type": "linear", "prefix": f"{p}.intermediate.dense"}, {"type": "gelu"},
+                                            {"type": "linear", "prefix": f"{p}.output.dense"}]},
+            {"type": "layer_norm", "prefix": f"{p}.output.LayerNorm", "eps": 1e-12}]
+    return layers
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -1043,6 +1122,11 @@ def cases():
          lambda: feats([1500, 40], 10),
          description="the Conformer of conformer_espnet on a 1500-step record: relative attention in "
                      "query blocks")
+
+    case("roberta_encoder", roberta_layers(2, 4), lambda: RobertaEncoder(50, 16, 4, 2),
+         lambda: tokens([12, 5, 20, 9], 50), state_fn=roberta_state(2),
+         description="Hugging Face's RobertaModel encoder under its names: positions from offset 2, the token "
+                     "type row, post-norm BertLayers with multihead_attention under BERT's names")
 
     # ---- composite models ----
     case("acoustic",

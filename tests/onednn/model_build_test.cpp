@@ -512,7 +512,39 @@ TEST_CASE("a small model's batch padded past its longest record stays within max
   for (size_t i = 0; i < 18; ++i) CHECK(y[i] == 1.f + table[i]);
   in[1].features = c.data();
   in[1].length = 11;
-  CHECK_THROWS_WITH(m->run(ws, {in, 2}), Catch::Contains("sequence of 11 steps is longer than max_len 10"));
+  // A record past max_len fails alone (Model::check), before its batch runs.
+  CHECK(m->check(in[1], nullptr) ==
+        "11 steps: layer 0 (positional_encoding, prefix 'pos'): longer than max_len 10");
+  CHECK_THROWS_WITH(m->run(ws, {in, 2}),
+                    "record 1: 11 steps: layer 0 (positional_encoding, prefix 'pos'): longer "
+                    "than max_len 10");
+
+  // RoBERTa's positions start at padding_idx + 1: offset 2 takes rows 2 .. 9, 8 steps at most.
+  auto off = Model::build(
+      {layer("positional_encoding", {{"prefix", S("pos")}, {"kind", S("learned")}, {"offset", I(2)}})}, *w);
+  in[0].features = a.data();
+  in[0].length = 8;
+  BatchOutput o = off->run(ws, {in, 1});
+  std::vector<float> z(16);
+  o.copy(0, z.data());
+  for (size_t i = 0; i < z.size(); ++i) CHECK(z[i] == 1.f + table[i + 4]);
+  in[0].length = 9;
+  CHECK(off->check(in[0], nullptr) ==
+        "9 steps: layer 0 (positional_encoding, prefix 'pos'): longer than max_len 10 (positions from 2)");
+  expect_build_error(
+      {layer("positional_encoding", {{"prefix", S("pos")}, {"kind", S("learned")}, {"offset", I(10)}})}, *w,
+      "offset 10 leaves no position below max_len 10");
+
+  // BERT's token type embedding: one row of the table added to every step.
+  auto tt = weights({{"tt.weight", {{2, 2}, {0.5f, -1.f, 4.f, 8.f}}}});
+  auto tm = Model::build({layer("token_type_embedding", {{"prefix", S("tt")}, {"token_type", I(1)}})}, *tt);
+  in[0].length = 2;
+  BatchOutput t2 = tm->run(ws, {in, 1});
+  std::vector<float> u(4);
+  t2.copy(0, u.data());
+  CHECK(u == std::vector<float>{5.f, 9.f, 5.f, 9.f});
+  expect_build_error({layer("token_type_embedding", {{"prefix", S("tt")}, {"token_type", I(2)}})}, *tt,
+                     "key 'token_type' = 2 is out of range [0, 1]");
 }
 
 TEST_CASE("a NaN record leaves later batches alone: layers get their padding as zeros", "[onednn][model]") {

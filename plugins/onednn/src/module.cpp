@@ -93,7 +93,7 @@ class ModelResource : public Resource<ModelResource> {
       "mish, "
       "prelu, glu, identity, softmax, log_softmax, dropout, residual (a skip connection around a list of "
       "layers), multihead_attention (self- or cross-attention alone), rel_multihead_attention and "
-      "rel_positional_encoding (Conformer). Every parameter "
+      "rel_positional_encoding (Conformer), token_type_embedding (BERT). Every parameter "
       "is "
       "checked for presence and shape when the pipeline starts. Causal models also offer the step interface "
       "seqflow.onednn.step for autoregressive decoders.",
@@ -142,7 +142,8 @@ layers = [
           "encoder, true for the decoder); transformer_encoder, transformer_decoder: num_layers, norm "
           "(final prefix.norm), norm_eps and each layer's keys; positional_encoding: kind (sinusoidal: "
           "d_model, max_len, "
-          "scale; learned: max_len, scale); gelu: approximate (none, tanh); softmax, log_softmax: dim "
+          "scale; learned: max_len, scale; both: offset, the first step's position); token_type_embedding "
+          "(BERT's segment embedding): token_type; gelu: approximate (none, tanh); softmax, log_softmax: dim "
           "(-1); leaky_relu: negative_slope; elu: alpha; hardtanh: min_val, max_val; softplus: beta, "
           "threshold; prelu: num_parameters (weights under prefix); glu: dim (-1); residual: layers (the "
           "body, a list of layer tables), shortcut (a list of layer tables, default the input), scale "

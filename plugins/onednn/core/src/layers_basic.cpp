@@ -770,23 +770,34 @@ class Positional : public Layer {
       pe_.assign(static_cast<size_t>(rows * d_), 0.f);
       for (int64_t pos = 0; pos < rows; ++pos) sinusoid(pos, pe_.data() + pos * d_, 1.f);
     }
+    // RoBERTa and ESM count positions from padding_idx + 1: the first step takes row `offset`.
+    offset_ = ctx.keys.get_int("offset", 0, 0, kMaxWindow);
+    if (offset_ >= max_len_)
+      throw WeightsError(ctx.where() + ": offset " + std::to_string(offset_) +
+                         " leaves no position below max_len " + std::to_string(max_len_));
     ctx.keys.ignore("dropout");
     in_dim = out_dim = d_;
+  }
+  std::string length_error(int64_t len) const override {
+    return len + offset_ > max_len_
+               ? where + ": longer than max_len " + std::to_string(max_len_) +
+                     (offset_ > 0 ? " (positions from " + std::to_string(offset_) + ")" : "")
+               : "";
   }
   void forward(Workspace&, Act& x, const Act*) const override {
     // The records' lengths, not the batch's: Model::run may pad a batch past its longest record.
     const int64_t longest = x.len.empty() ? 0 : *std::max_element(x.len.begin(), x.len.end());
-    if (longest > max_len_)
+    if (longest + offset_ > max_len_)
       throw std::runtime_error(where + ": sequence of " + std::to_string(longest) +
                                " steps is longer than max_len " + std::to_string(max_len_));
     for (int64_t b = 0; b < x.B; ++b)
-      for (int64_t t = 0; t < x.len[b]; ++t) add(x.row(b, t), t);
+      for (int64_t t = 0; t < x.len[b]; ++t) add(x.row(b, t), t + offset_);
   }
   void step(Workspace&, Act& x, LayerState*, int64_t pos) const override {
-    if (pos >= max_len_)
+    if (pos + offset_ >= max_len_)
       throw std::runtime_error(where + ": step " + std::to_string(pos) + " is past max_len " +
                                std::to_string(max_len_));
-    for (int64_t b = 0; b < x.B; ++b) add(x.row(b, 0), pos);
+    for (int64_t b = 0; b < x.B; ++b) add(x.row(b, 0), pos + offset_);
   }
 
  private:
@@ -807,12 +818,42 @@ class Positional : public Layer {
   }
   std::string kind_;
   float scale_ = 1.f;
-  int64_t max_len_ = 0, d_ = 0;
+  int64_t max_len_ = 0, d_ = 0, offset_ = 0;
   std::vector<float> pe_;   // learned: [max_len, d]; sinusoidal: the first kTableRows positions
   std::vector<float> div_;  // sinusoidal: the frequency of each sin/cos pair
 };
 
+// BERT's token type (segment) embedding for records of one segment: row `token_type` of the table
+// added to every step, as BertEmbeddings does with token_type_ids of zeros.
+class TokenType : public Layer {
+ public:
+  explicit TokenType(BuildCtx& ctx) {
+    const std::string p = ctx.prefix();
+    const std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+    if (s.size() != 2)
+      throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
+                         ", expected [type_vocab_size, hidden_size]");
+    const int64_t type = ctx.keys.get_int("token_type", 0, 0, s[0] - 1);
+    ctx.expect_in_dim(s[1], "hidden_size");
+    const std::vector<float> w = ctx.get(p + ".weight", s);
+    row_.assign(w.begin() + type * s[1], w.begin() + (type + 1) * s[1]);
+    in_dim = out_dim = s[1];
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.len[b]; ++t) {
+        float* r = x.row(b, t);
+        for (size_t c = 0; c < row_.size(); ++c) r[c] += row_[c];
+      }
+  }
+
+ private:
+  std::vector<float> row_;
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_token_type(BuildCtx& ctx) { return std::make_unique<TokenType>(ctx); }
 
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx) { return std::make_unique<Embedding>(ctx); }
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx) { return std::make_unique<Linear>(ctx); }
@@ -883,6 +924,7 @@ const std::vector<std::string>& layer_types() {
                                              "multihead_attention",
                                              "rel_multihead_attention",
                                              "rel_positional_encoding",
+                                             "token_type_embedding",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -921,6 +963,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "multihead_attention") l = make_multihead_attention(ctx);
   else if (t == "rel_multihead_attention") l = make_rel_attention(ctx);
   else if (t == "rel_positional_encoding") l = make_rel_positional(ctx);
+  else if (t == "token_type_embedding") l = make_token_type(ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);

@@ -706,8 +706,8 @@ class RelAttention : public Layer {
             qu[(h * n + i) * dk_ + c] = q + u_[h * dk_ + c];
             qv[(h * n + i) * dk_ + c] = q + v_[h * dk_ + c];
           }
-      matmul3(ws, qu, {H_, n, dk_}, {n * dk_, dk_, 1}, qkv + d_, {H_, dk_, L}, {dk_, 1, ld}, scores, {H_, n, L},
-              {n * L, L, 1}, scale);
+      matmul3(ws, qu, {H_, n, dk_}, {n * dk_, dk_, 1}, qkv + d_, {H_, dk_, L}, {dk_, 1, ld}, scores,
+              {H_, n, L}, {n * L, L, 1}, scale);
       matmul3(ws, qv, {H_, n, dk_}, {n * dk_, dk_, 1}, P, {H_, dk_, M}, {dk_, 1, d_}, bd, {H_, n, M},
               {n * M, M, 1}, scale);
       for (int64_t h = 0; h < H_; ++h)

@@ -196,6 +196,7 @@ std::unique_ptr<Layer> make_flip();
 std::unique_ptr<Layer> make_pointwise(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_activation(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
+std::unique_ptr<Layer> make_token_type(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
 std::unique_ptr<Layer> make_residual(BuildCtx& ctx);
