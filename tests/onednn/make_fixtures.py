@@ -649,6 +649,116 @@ def roberta_layers(n_layer, heads):
     return layers
 
 
+def rotate_half(x):
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class EsmSelfAttention(nn.Module):
+    """Hugging Face's EsmSelfAttention with rotary position embeddings (modeling_esm.py: RotaryEmbedding,
+    rotate_half, apply_rotary_pos_emb), eval mode: q scaled by d_head ** -0.5, then rotated with k."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.h, self.dh = heads, d // heads
+        self.query, self.key, self.value = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.inv_freq = 1.0 / (10000 ** (torch.arange(0, self.dh, 2, dtype=torch.int64).float() / self.dh))
+
+    def forward(self, x):
+        n, T, _ = x.shape
+        split = lambda t: t.view(n, T, self.h, self.dh).permute(0, 2, 1, 3)  # noqa: E731
+        q, k, v = split(self.query(x)) * self.dh ** -0.5, split(self.key(x)), split(self.value(x))
+        freqs = torch.outer(torch.arange(T).type_as(self.inv_freq), self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        probs = torch.softmax(q @ k.transpose(-1, -2), dim=-1)
+        return (probs @ v).permute(0, 2, 1, 3).reshape(n, T, -1)
+
+
+class EsmEncoder(nn.Module):
+    """Hugging Face's EsmModel, scaled down, with its names: token embedding times ESM-2's token dropout
+    factor 0.88 (no mask tokens), pre-norm layers with rotary self-attention and GELU feed-forward,
+    emb_layer_norm_after."""
+
+    def __init__(self, vocab, d, heads, n_layer):
+        super().__init__()
+        self.embeddings = nn.Module()
+        self.embeddings.word_embeddings = nn.Embedding(vocab, d)
+        self.encoder = nn.Module()
+        layers = []
+        for _ in range(n_layer):
+            layer = nn.Module()
+            layer.attention = nn.Module()
+            layer.attention.LayerNorm = nn.LayerNorm(d)
+            layer.attention.self = EsmSelfAttention(d, heads)
+            layer.attention.output = nn.Module()
+            layer.attention.output.dense = nn.Linear(d, d)
+            layer.LayerNorm = nn.LayerNorm(d)
+            layer.intermediate = nn.Module()
+            layer.intermediate.dense = nn.Linear(d, 2 * d)
+            layer.output = nn.Module()
+            layer.output.dense = nn.Linear(2 * d, d)
+            layers.append(layer)
+        self.encoder.layer = nn.ModuleList(layers)
+        self.encoder.emb_layer_norm_after = nn.LayerNorm(d)
+
+    def forward(self, ids):
+        x = self.embeddings.word_embeddings(ids)
+        x = (x * (1 - 0.15 * 0.8) / (1 - torch.zeros(1))[:, None, None]).to(x.dtype)  # token dropout, no masks
+        for layer in self.encoder.layer:
+            a = layer.attention
+            x = x + a.output.dense(a.self(a.LayerNorm(x)))
+            x = x + layer.output.dense(nn.functional.gelu(layer.intermediate.dense(layer.LayerNorm(x))))
+        return self.encoder.emb_layer_norm_after(x)
+
+
+def esm_layers(n_layer, heads):
+    layers = [{"type": "embedding", "prefix": "embeddings.word_embeddings", "scale": 0.88}]
+    for i in range(n_layer):
+        p = f"encoder.layer.{i}"
+        layers += [
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{p}.attention.LayerNorm"},
+                                            {"type": "multihead_attention", "prefix": f"{p}.attention",
+                                             "num_heads": heads, "rotary": "half", "q_proj": "self.query",
+                                             "k_proj": "self.key", "v_proj": "self.value",
+                                             "out_proj": "output.dense"}]},
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{p}.LayerNorm"},
+                                            {"type": "linear", "prefix": f"{p}.intermediate.dense"}, {"type": "gelu"},
+                                            {"type": "linear", "prefix": f"{p}.output.dense"}]}]
+    return layers + [{"type": "layer_norm", "prefix": "encoder.emb_layer_norm_after"}]
+
+
+class GptjAttention(nn.Module):
+    """Hugging Face's GPTJAttention without its rotary_dim cut (rotary on all of a head's dims): q_proj,
+    k_proj, v_proj, out_proj without biases, rotate_every_two (pairs 2i, 2i + 1), causal."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.h, self.dh = heads, d // heads
+        self.q_proj, self.k_proj = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+        self.v_proj, self.out_proj = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+
+    @staticmethod
+    def rotate_every_two(x):
+        x1, x2 = x[:, :, :, ::2], x[:, :, :, 1::2]
+        return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+    def forward(self, x):
+        n, T, _ = x.shape
+        split = lambda t: t.view(n, T, self.h, self.dh)  # noqa: E731
+        q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
+        inv_freq = 1.0 / (10000 ** (torch.arange(0, self.dh, 2, dtype=torch.int64) / self.dh))
+        sinusoid = torch.einsum("i , j -> i j", torch.arange(T, dtype=torch.int64).float(), inv_freq).float()
+        sin, cos = torch.sin(sinusoid), torch.cos(sinusoid)
+        sin = torch.repeat_interleave(sin[None, :, None, :], 2, 3)
+        cos = torch.repeat_interleave(cos[None, :, None, :], 2, 3)
+        q, k = q * cos + self.rotate_every_two(q) * sin, k * cos + self.rotate_every_two(k) * sin
+        q, k, v = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)
+        w = (q @ k.transpose(-1, -2)) / math.sqrt(self.dh) + causal(T)
+        return self.out_proj((torch.softmax(w, dim=-1) @ v).permute(0, 2, 1, 3).reshape(n, T, -1))
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -1127,6 +1237,22 @@ def cases():
          lambda: tokens([12, 5, 20, 9], 50), state_fn=roberta_state(2),
          description="Hugging Face's RobertaModel encoder under its names: positions from offset 2, the token "
                      "type row, post-norm BertLayers with multihead_attention under BERT's names")
+
+    case("esm2_encoder", esm_layers(2, 2), lambda: EsmEncoder(33, 16, 2, 2), lambda: tokens([12, 5, 20, 9], 33),
+         description="Hugging Face's EsmModel (ESM-2) under its names: embedding times the token dropout factor "
+                     "0.88, pre-norm layers with rotary multihead_attention (rotate_half), emb_layer_norm_after")
+
+    case("rotary_interleaved_lm",
+         [{"type": "embedding", "prefix": "emb"},
+          {"type": "residual", "layers": [{"type": "layer_norm", "prefix": "blk.body.ln"},
+                                          {"type": "multihead_attention", "prefix": "blk.body.attn", "num_heads": 2,
+                                           "causal": True, "rotary": "interleaved"}]},
+          {"type": "linear", "prefix": "head"}, {"type": "log_softmax"}],
+         lambda: Seq(emb=nn.Embedding(30, 16), blk=Residual(Seq(ln=nn.LayerNorm(16), attn=GptjAttention(16, 2))),
+                     head=nn.Linear(16, 30), out=nn.LogSoftmax(dim=-1)),
+         lambda: tokens([10, 4, 16, 7], 30), step=True,
+         description="a GPT-J-style causal block: rotary embeddings on pairs (2i, 2i + 1) (rotate_every_two), "
+                     "projections without biases; checked step by step too")
 
     # ---- composite models ----
     case("acoustic",

@@ -440,6 +440,22 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
     SeqInput mem{mf.data(), nullptr, nullptr, 2, 5};
     CHECK(cross->check(x, &mem) == "memory has 5 features per step, the model expects 8");
   }
+  expect_build_error({layer("multihead_attention",
+                            {{"prefix", S("enc.self_attn")}, {"num_heads", I(8)}, {"rotary", S("half")}})},
+                     *w, "rotary needs an even head size, got 1");
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc.self_attn")},
+                                                    {"num_heads", I(2)},
+                                                    {"rotary", S("half")},
+                                                    {"cross_attention", B(true)}})},
+                     *w, "rotary applies to self-attention, not to cross_attention");
+  expect_build_error({layer("multihead_attention",
+                            {{"prefix", S("enc.self_attn")}, {"num_heads", I(2)}, {"rotary", S("halves")}})},
+                     *w, "key 'rotary' must be one of \"none\" \"half\" \"interleaved\", got \"halves\"");
+  expect_build_error({layer("multihead_attention", {{"prefix", S("enc.self_attn")},
+                                                    {"num_heads", I(2)},
+                                                    {"rotary", S("half")},
+                                                    {"rotary_base", ConfigValue::real(0)}})},
+                     *w, "rotary_base must be positive");
   // Separate projections under names the keys give: linear1 is [16, 8], not a [8, 8] query projection.
   expect_build_error({layer("multihead_attention", {{"prefix", S("enc")},
                                                     {"num_heads", I(2)},
@@ -534,6 +550,18 @@ TEST_CASE("a small model's batch padded past its longest record stays within max
   expect_build_error(
       {layer("positional_encoding", {{"prefix", S("pos")}, {"kind", S("learned")}, {"offset", I(10)}})}, *w,
       "offset 10 leaves no position below max_len 10");
+
+  // An embedding's scale multiplies the rows it looks up (fairseq's embed_scale, ESM-2's 0.88).
+  auto emb = weights({{"e.weight", {{3, 2}, {1.f, 2.f, 3.f, 4.f, 5.f, 6.f}}}});
+  auto em = Model::build({layer("embedding", {{"prefix", S("e")}, {"scale", ConfigValue::real(0.5)}})}, *emb);
+  const int64_t ids[2] = {2, 0};
+  SeqInput tok;
+  tok.tokens64 = ids;
+  tok.length = 2;
+  BatchOutput eo = em->run(ws, {&tok, 1});
+  std::vector<float> ev(4);
+  eo.copy(0, ev.data());
+  CHECK(ev == std::vector<float>{2.5f, 3.f, 0.5f, 1.f});
 
   // BERT's token type embedding: one row of the table added to every step.
   auto tt = weights({{"tt.weight", {{2, 2}, {0.5f, -1.f, 4.f, 8.f}}}});

@@ -446,6 +446,12 @@ class Embedding : public Layer {
                            num(norm_type));
       renorm_rows(max_norm, norm_type);
     }
+    // Models that scale what they look up (fairseq's embed_scale = sqrt(d), ESM-2's token dropout
+    // factor 0.88): the same float product, made once on the table.
+    if (ctx.keys.has("scale")) {
+      const float scale = static_cast<float>(ctx.keys.get_float("scale", 1.0));
+      for (float& v : w_) v *= scale;
+    }
     out_dim = dim_;
     out_channels = 0;
   }

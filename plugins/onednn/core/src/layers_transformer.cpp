@@ -150,11 +150,27 @@ void permute_rows(std::vector<float>& v, std::span<const uint32_t> rows, int64_t
 // Self-attention, nn.MultiheadAttention(x, x, x) in eval mode: the packed q/k/v projection on all rows
 // at once, each record's attention over exactly its own steps, the output projection. One step at a
 // time, keys and values of past steps wait in the session's cache (AttnState::k, v).
+// Rotary position embeddings (RoFormer) on each head's queries and keys: pairs of a head's dims turn
+// by the angle position * base^(-2i / dh), in float32 as Hugging Face computes them. kHalf pairs dim
+// i with i + dh/2 (GPT-NeoX, LLaMA and ESM-2 in Hugging Face), kInterleaved dim 2i with 2i + 1
+// (GPT-J, Meta's LLaMA code).
+enum class Rotary { kNone, kHalf, kInterleaved };
+
 class SelfAttention {
  public:
   SelfAttention() = default;
-  SelfAttention(Dense qkv, Dense out, int64_t d, int64_t heads, bool causal)
-      : qkv_(std::move(qkv)), out_(std::move(out)), d_(d), H_(heads), dh_(d / heads), causal_(causal) {}
+  SelfAttention(Dense qkv, Dense out, int64_t d, int64_t heads, bool causal, Rotary rotary = Rotary::kNone,
+                float base = 10000.f)
+      : qkv_(std::move(qkv)),
+        out_(std::move(out)),
+        d_(d),
+        H_(heads),
+        dh_(d / heads),
+        causal_(causal),
+        rotary_(rotary) {
+    for (int64_t i = 0; i < dh_ / 2; ++i)
+      inv_freq_.push_back(1.f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(dh_)));
+  }
 
   // a = out(attention(h)) for the rows of x (h is x's, or x normalized), or a += that.
   void full(Workspace& ws, const Act& x, const float* h, float* a, bool accumulate) const {
@@ -164,7 +180,8 @@ class SelfAttention {
     qkv_.run(ws, h, qkv, rows);
     for (int64_t b = 0; b < x.B; ++b) {
       const int64_t L = x.len[b], R = attention_rows(L, x.T);
-      const float* base = qkv + b * x.T * 3 * d_;
+      float* base = qkv + b * x.T * 3 * d_;
+      for (int64_t t = 0; t < L; ++t) rotate(base + t * 3 * d_, t);
       attend(ws, base, 3 * d_, base + d_, base + 2 * d_, 3 * d_, ctx + b * x.T * d_, d_, H_, dh_, R, R, L,
              causal_);
       if (L < x.T)
@@ -190,6 +207,7 @@ class SelfAttention {
     float* scores = ctx + B * d_;
     qkv_.run(ws, h, qkv, B);
     for (int64_t b = 0; b < B; ++b) {
+      rotate(qkv + b * 3 * d_, pos);
       float* kc = s.k.data() + b * s.cap * d_;
       float* vc = s.v.data() + b * s.cap * d_;
       std::memcpy(kc + pos * d_, qkv + b * 3 * d_ + d_, static_cast<size_t>(d_) * sizeof(float));
@@ -219,9 +237,30 @@ class SelfAttention {
     s.cap = cap;
   }
 
+  // The rotary embedding of position `pos` on one row's queries and keys ([q | k | v], 3d wide).
+  void rotate(float* row, int64_t pos) const {
+    if (rotary_ == Rotary::kNone) return;
+    const int64_t half = dh_ / 2;
+    for (int64_t part = 0; part < 2; ++part)
+      for (int64_t h = 0; h < H_; ++h) {
+        float* x = row + part * d_ + h * dh_;
+        for (int64_t i = 0; i < half; ++i) {
+          const float a = static_cast<float>(pos) * inv_freq_[static_cast<size_t>(i)];
+          const float c = std::cos(a), s = std::sin(a);
+          float& x1 = x[rotary_ == Rotary::kHalf ? i : 2 * i];
+          float& x2 = x[rotary_ == Rotary::kHalf ? i + half : 2 * i + 1];
+          const float y1 = x1 * c - x2 * s, y2 = x2 * c + x1 * s;
+          x1 = y1;
+          x2 = y2;
+        }
+      }
+  }
+
   Dense qkv_, out_;
   int64_t d_ = 0, H_ = 1, dh_ = 0;
   bool causal_ = false;
+  Rotary rotary_ = Rotary::kNone;
+  std::vector<float> inv_freq_;
 };
 
 // Cross-attention to a memory sequence of m features (nn.TransformerDecoderLayer's multihead_attn, or
@@ -466,6 +505,10 @@ class MultiheadAttention : public Layer {
     causal_ = ctx.keys.get_bool("causal", false);
     if (cross_attention_ && causal_)
       throw WeightsError(ctx.where() + ": causal applies to self-attention, not to cross_attention");
+    const std::string rotary = ctx.keys.get_choice("rotary", "none", "none|half|interleaved");
+    const float rotary_base = static_cast<float>(ctx.keys.get_float("rotary_base", 10000.0));
+    if (cross_attention_ && rotary != "none")
+      throw WeightsError(ctx.where() + ": rotary applies to self-attention, not to cross_attention");
     ctx.keys.ignore("dropout");
     ctx.keys.ignore("batch_first");
     const Precision prec = ctx.options.precision;
@@ -502,6 +545,9 @@ class MultiheadAttention : public Layer {
     if (d_ % heads != 0)
       throw WeightsError(ctx.where() + ": embed_dim " + std::to_string(d_) +
                          " is not divisible by num_heads " + std::to_string(heads));
+    if (rotary != "none" && (d_ / heads) % 2 != 0)
+      throw WeightsError(ctx.where() + ": rotary needs an even head size, got " + std::to_string(d_ / heads));
+    if (!(rotary_base > 0.f)) throw WeightsError(ctx.where() + ": rotary_base must be positive");
     const std::vector<int64_t> sk = packed ? sq : ctx.shape_of(weight(1));
     const int64_t m = ctx.keys.get_int("kdim", packed || sk.size() != 2 ? d_ : sk[1], 1);
     ctx.keys.get_int("vdim", m, m, m);
@@ -545,7 +591,11 @@ class MultiheadAttention : public Layer {
                          Dense(join(w + 1, 2), join(b + 1, 2), 2 * d_, m, prec), std::move(out), d_, heads);
     } else {
       self_ =
-          SelfAttention(Dense(join(w, 3), join(b, 3), 3 * d_, d_, prec), std::move(out), d_, heads, causal_);
+          SelfAttention(Dense(join(w, 3), join(b, 3), 3 * d_, d_, prec), std::move(out), d_, heads, causal_,
+                        rotary == "half"          ? Rotary::kHalf
+                        : rotary == "interleaved" ? Rotary::kInterleaved
+                                                  : Rotary::kNone,
+                        rotary_base);
     }
     in_dim = out_dim = d_;
     out_channels = 0;
