@@ -759,6 +759,100 @@ class GptjAttention(nn.Module):
         return self.out_proj((torch.softmax(w, dim=-1) @ v).permute(0, 2, 1, 3).reshape(n, T, -1))
 
 
+class LlamaRMSNorm(nn.Module):
+    """Hugging Face's LlamaRMSNorm (modeling_llama.py)."""
+
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        variance = hidden_states.to(torch.float32).pow(2).mean(-1, keepdim=True)
+        return self.weight * (hidden_states * torch.rsqrt(variance + self.variance_epsilon))
+
+
+class LlamaAttention(nn.Module):
+    """Hugging Face's LlamaAttention, eval mode: grouped-query (repeat_kv), rotary (rotate_half), causal."""
+
+    def __init__(self, d, heads, kv_heads, base=10000.0):
+        super().__init__()
+        self.h, self.kv, self.dh = heads, kv_heads, d // heads
+        self.q_proj = nn.Linear(d, heads * self.dh, bias=False)
+        self.k_proj = nn.Linear(d, kv_heads * self.dh, bias=False)
+        self.v_proj = nn.Linear(d, kv_heads * self.dh, bias=False)
+        self.o_proj = nn.Linear(heads * self.dh, d, bias=False)
+        self.inv_freq = 1.0 / (base ** (torch.arange(0, self.dh, 2, dtype=torch.int64).float() / self.dh))
+
+    def forward(self, x):
+        n, T, _ = x.shape
+        q = self.q_proj(x).view(n, T, self.h, self.dh).transpose(1, 2)
+        k = self.k_proj(x).view(n, T, self.kv, self.dh).transpose(1, 2)
+        v = self.v_proj(x).view(n, T, self.kv, self.dh).transpose(1, 2)
+        freqs = torch.outer(torch.arange(T).float(), self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        rep = self.h // self.kv
+        k = k[:, :, None].expand(n, self.kv, rep, T, self.dh).reshape(n, self.h, T, self.dh)
+        v = v[:, :, None].expand(n, self.kv, rep, T, self.dh).reshape(n, self.h, T, self.dh)
+        w = torch.softmax(q @ k.transpose(2, 3) / math.sqrt(self.dh) + causal(T), dim=-1)
+        return self.o_proj((w @ v).transpose(1, 2).reshape(n, T, -1))
+
+
+class LlamaForCausalLM(nn.Module):
+    """Hugging Face's LlamaForCausalLM, scaled down, with its names: RMSNorm pre-norm decoder layers of
+    grouped-query rotary attention and SwiGLU MLP (down_proj(silu(gate_proj(x)) * up_proj(x))), final
+    norm, lm_head."""
+
+    def __init__(self, vocab, d, heads, kv_heads, n_layer, ff):
+        super().__init__()
+        self.model = nn.Module()
+        self.model.embed_tokens = nn.Embedding(vocab, d)
+        layers = []
+        for _ in range(n_layer):
+            layer = nn.Module()
+            layer.input_layernorm = LlamaRMSNorm(d)
+            layer.self_attn = LlamaAttention(d, heads, kv_heads)
+            layer.post_attention_layernorm = LlamaRMSNorm(d)
+            layer.mlp = nn.Module()
+            layer.mlp.gate_proj = nn.Linear(d, ff, bias=False)
+            layer.mlp.up_proj = nn.Linear(d, ff, bias=False)
+            layer.mlp.down_proj = nn.Linear(ff, d, bias=False)
+            layers.append(layer)
+        self.model.layers = nn.ModuleList(layers)
+        self.model.norm = LlamaRMSNorm(d)
+        self.lm_head = nn.Linear(d, vocab, bias=False)
+        with torch.no_grad():  # trained-looking norms
+            for m in self.modules():
+                if isinstance(m, LlamaRMSNorm):
+                    m.weight.normal_(1.0, 0.3)
+
+    def forward(self, ids):
+        x = self.model.embed_tokens(ids)
+        for layer in self.model.layers:
+            x = x + layer.self_attn(layer.input_layernorm(x))
+            h, mlp = layer.post_attention_layernorm(x), layer.mlp
+            x = x + mlp.down_proj(nn.functional.silu(mlp.gate_proj(h)) * mlp.up_proj(h))
+        return self.lm_head(self.model.norm(x))
+
+
+def llama_layers(n_layer, heads):
+    layers = [{"type": "embedding", "prefix": "model.embed_tokens"}]
+    for i in range(n_layer):
+        p = f"model.layers.{i}"
+        layers += [
+            {"type": "residual", "layers": [{"type": "rms_norm", "prefix": f"{p}.input_layernorm", "eps": 1e-6},
+                                            {"type": "multihead_attention", "prefix": f"{p}.self_attn",
+                                             "num_heads": heads, "causal": True, "rotary": "half"}]},
+            {"type": "residual", "layers": [
+                {"type": "rms_norm", "prefix": f"{p}.post_attention_layernorm", "eps": 1e-6},
+                {"type": "gated", "layers": [{"type": "linear", "prefix": f"{p}.mlp.up_proj"}],
+                 "gate": [{"type": "linear", "prefix": f"{p}.mlp.gate_proj"}, {"type": "silu"}]},
+                {"type": "linear", "prefix": f"{p}.mlp.down_proj"}]}]
+    return layers + [{"type": "rms_norm", "prefix": "model.norm", "eps": 1e-6}, {"type": "linear", "prefix": "lm_head"}]
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -1253,6 +1347,11 @@ def cases():
          lambda: tokens([10, 4, 16, 7], 30), step=True,
          description="a GPT-J-style causal block: rotary embeddings on pairs (2i, 2i + 1) (rotate_every_two), "
                      "projections without biases; checked step by step too")
+
+    case("llama_lm", llama_layers(2, 4), lambda: LlamaForCausalLM(40, 16, 4, 2, 2, 24),
+         lambda: tokens([10, 4, 16, 7], 40), step=True,
+         description="Hugging Face's LlamaForCausalLM under its names: rms_norm, grouped-query multihead_attention "
+                     "(4 query heads, 2 key/value heads) with rotary, a gated SwiGLU MLP; checked step by step too")
 
     # ---- composite models ----
     case("acoustic",

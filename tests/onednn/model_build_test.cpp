@@ -241,7 +241,7 @@ TEST_CASE("residual blocks: a hand-computed sum, branch errors, labels of the la
   for (int d = 0; d < kMaxResidualDepth; ++d) nested = layer("residual", {{"layers", body({nested})}});
   CHECK_NOTHROW(Model::build({nested}, *w));
   expect_build_error({layer("residual", {{"layers", body({nested})}})}, *w,
-                     "layer 0.0.0.0.0 (residual): residual blocks nest at most 4 deep");
+                     "layer 0.0.0.0.0 (residual): residual and gated blocks nest at most 4 deep");
 
   // A body that halves time and an identity shortcut agree on a 1-step record only: others fail alone.
   auto halve = Model::build(
@@ -259,6 +259,56 @@ TEST_CASE("residual blocks: a hand-computed sum, branch errors, labels of the la
       halve->check(r4, nullptr) ==
       "3 steps: layer 0 (residual): its body turns 3 steps into 2, its input has 3: both branches must give "
       "a record the same steps");
+}
+
+TEST_CASE("rms_norm, gated blocks and grouped-query attention: hand-computed values and errors",
+          "[onednn][model]") {
+  // rms_norm of [3, 4]: mean square 12.5, so x / sqrt(12.5 + 0.5) * w = x / sqrt(13) * [2, -1].
+  auto w = weights({{"n.weight", {{2}, {2.f, -1.f}}},
+                    {"up.weight", {{2, 2}, {1, 0, 0, 1}}},
+                    {"gate.weight", {{2, 2}, {0, 1, 1, 0}}},
+                    {"wide.weight", {{3, 2}, filled(6)}}});
+  auto m = Model::build({layer("rms_norm", {{"prefix", S("n")}, {"eps", ConfigValue::real(0.5)}})}, *w);
+  std::vector<float> x = {3, 4};
+  SeqInput in{x.data(), nullptr, nullptr, 1, 2};
+  Workspace ws;
+  std::vector<float> y(2);
+  m->run(ws, {&in, 1}).copy(0, y.data());
+  CHECK(y[0] == Approx(6.0 / std::sqrt(13.0)).epsilon(1e-6));
+  CHECK(y[1] == Approx(-4.0 / std::sqrt(13.0)).epsilon(1e-6));
+  expect_build_error({layer("rms_norm", {{"elementwise_affine", B(false)}})}, *w,
+                     "needs key 'normalized_shape'");
+
+  // gated: up(x) * gate(x) = [3, 4] * [4, 3].
+  auto body = [](std::vector<LayerConfig> l) { return ConfigValue::layer_list(std::move(l)); };
+  auto g = Model::build({layer("gated", {{"layers", body({layer("linear", {{"prefix", S("up")}})})},
+                                         {"gate", body({layer("linear", {{"prefix", S("gate")}})})}})},
+                        *w);
+  g->run(ws, {&in, 1}).copy(0, y.data());
+  CHECK(y == std::vector<float>{12.f, 12.f});
+  expect_build_error({layer("gated", {{"layers", body({layer("linear", {{"prefix", S("up")}})})}})}, *w,
+                     "layer 0 (gated): needs key 'gate'");
+  expect_build_error({layer("gated", {{"layers", body({layer("linear", {{"prefix", S("up")}})})},
+                                      {"gate", body({layer("linear", {{"prefix", S("wide")}})})}})},
+                     *w, "layer 0 (gated): its body gives 2 features per step and its gate 3");
+  expect_build_error({layer("gated", {{"layers", body({layer("relu")})},
+                                      {"gate", body({layer("relu")})},
+                                      {"scale", ConfigValue::real(2)}})},
+                     *w, "unknown key 'scale'");
+
+  // Grouped-query attention: 4 query heads of 2 dims over 1 key/value head (k_proj, v_proj [2, 8]).
+  auto gq = weights({{"a.q_proj.weight", {{8, 8}, filled(64)}},
+                     {"a.k_proj.weight", {{2, 8}, filled(16)}},
+                     {"a.v_proj.weight", {{2, 8}, filled(16)}},
+                     {"a.o_proj.weight", {{8, 8}, filled(64)}}});
+  auto ga = Model::build({layer("multihead_attention", {{"prefix", S("a")}, {"num_heads", I(4)}})}, *gq);
+  CHECK(ga->input_dim() == 8);
+  expect_build_error({layer("multihead_attention",
+                            {{"prefix", S("a")}, {"num_heads", I(4)}, {"num_key_value_heads", I(3)}})},
+                     *gq, "num_heads 4 is not a multiple of num_key_value_heads 3");
+  expect_build_error({layer("multihead_attention",
+                            {{"prefix", S("a")}, {"num_heads", I(4)}, {"num_key_value_heads", I(2)}})},
+                     *gq, "parameter 'a.k_proj.weight' has shape [2, 8], expected [4, 8]");
 }
 
 TEST_CASE("unknown layer types, keys and values get suggestions", "[onednn][model]") {

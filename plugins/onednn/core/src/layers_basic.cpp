@@ -931,6 +931,8 @@ const std::vector<std::string>& layer_types() {
                                              "rel_multihead_attention",
                                              "rel_positional_encoding",
                                              "token_type_embedding",
+                                             "rms_norm",
+                                             "gated",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -965,11 +967,12 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "transformer_encoder_layer") l = make_transformer(false, ctx);
   else if (t == "transformer_decoder_layer") l = make_transformer(true, ctx);
   else if (t == "positional_encoding") l = make_positional(ctx);
-  else if (t == "residual") l = make_residual(ctx);
   else if (t == "multihead_attention") l = make_multihead_attention(ctx);
   else if (t == "rel_multihead_attention") l = make_rel_attention(ctx);
   else if (t == "rel_positional_encoding") l = make_rel_positional(ctx);
   else if (t == "token_type_embedding") l = make_token_type(ctx);
+  else if (t == "rms_norm") l = make_rms_norm(ctx);
+  else if (t == "residual" || t == "gated") l = make_residual(t == "gated", ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);

@@ -162,11 +162,55 @@ class GroupNorm : public Layer {
   std::vector<float> w_, b_;
 };
 
+// nn.RMSNorm and the models' own RMSNorm (LLaMA's, T5's): x / sqrt(mean(x^2) + eps) * weight over
+// each step's features, with PyTorch's default eps (None: float32's machine epsilon).
+class RmsNorm : public Layer {
+ public:
+  explicit RmsNorm(BuildCtx& ctx) {
+    affine_ = ctx.keys.get_bool("elementwise_affine", true);
+    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1.1920928955078125e-07));
+    int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
+    const std::string p = ctx.prefix(affine_);
+    if (affine_) {
+      const std::vector<int64_t> s = ctx.shape_of(p + ".weight");
+      if (n < 0 && s.size() == 1) n = s[0];
+      w_ = ctx.get(p + ".weight", {n});
+      n = static_cast<int64_t>(w_.size());
+    } else if (n < 0) {
+      n = ctx.in_dim;
+      if (n < 0)
+        throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
+    }
+    if (!(eps_ >= 0.f)) throw WeightsError(ctx.where() + ": eps must be >= 0");
+    ctx.expect_in_dim(n, "normalized_shape");
+    in_dim = out_dim = n;
+  }
+  void forward(Workspace&, Act& x, const Act*) const override {
+#pragma omp parallel for collapse(2) if (x.B * x.T * x.C > 65536)
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t t = 0; t < x.T; ++t) {
+        if (t >= x.len[static_cast<size_t>(b)]) continue;  // padding stays zeros
+        float* row = x.row(b, t);
+        double sq = 0;
+        for (int64_t c = 0; c < x.C; ++c) sq += static_cast<double>(row[c]) * row[c];
+        const float r = 1.f / std::sqrt(static_cast<float>(sq / static_cast<double>(x.C)) + eps_);
+        for (int64_t c = 0; c < x.C; ++c)
+          row[c] = affine_ ? w_[static_cast<size_t>(c)] * (row[c] * r) : row[c] * r;
+      }
+  }
+
+ private:
+  bool affine_ = true;
+  float eps_ = 0;
+  std::vector<float> w_;
+};
+
 }  // namespace
 
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx) {
   return std::make_unique<BatchNorm>(two_d, ctx);
 }
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx) { return std::make_unique<GroupNorm>(ctx); }
+std::unique_ptr<Layer> make_rms_norm(BuildCtx& ctx) { return std::make_unique<RmsNorm>(ctx); }
 
 }  // namespace seqflow::onednn

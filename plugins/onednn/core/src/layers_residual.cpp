@@ -2,7 +2,8 @@
 // convolution stacks (Jasper, QuartzNet, dilated DNA CNNs), of Transformer blocks written as separate
 // modules, and of Conformer's half-step feed-forward modules (scale 0.5). The body and the optional
 // shortcut are layer lists built and run as a model's (build_chain, forward_chain); without a
-// shortcut the input itself is added.
+// shortcut the input itself is added. Gated blocks, y = body(x) * gate(x), are the same with a
+// product: the gated MLPs of LLaMA-style models (SwiGLU: up(x) * silu(gate(x))).
 //
 // The block's input waits in a workspace slot of its own depth (kKeep0 + 2 * depth) while the body
 // runs on the activation slots, and the body's output in the next while the shortcut runs, so blocks
@@ -36,26 +37,37 @@ struct ResidualState : LayerState {
 
 class Residual : public Layer {
  public:
-  explicit Residual(BuildCtx& ctx) : depth_(ctx.depth) {
+  Residual(bool gated, BuildCtx& ctx) : gated_(gated), depth_(ctx.depth) {
     if (depth_ >= kMaxResidualDepth)
-      throw WeightsError(ctx.where() + ": residual blocks nest at most " + std::to_string(kMaxResidualDepth) +
-                         " deep");
+      throw WeightsError(ctx.where() + ": residual and gated blocks nest at most " +
+                         std::to_string(kMaxResidualDepth) + " deep");
     const std::vector<LayerConfig>* body = ctx.keys.get_layers("layers");
     if (body == nullptr || body->empty())
       throw WeightsError(
           ctx.where() +
           ": needs key 'layers', the block's body: a list of layer tables such as "
           "[{ type = \"conv1d\", prefix = \"block.conv\", padding = 1 }, { type = \"relu\" }]");
-    scale_ = static_cast<float>(ctx.keys.get_float("scale", 1.0));
-    const std::vector<LayerConfig>* shortcut = ctx.keys.get_layers("shortcut");
+    const std::vector<LayerConfig>* shortcut = nullptr;
+    if (gated_) {
+      shortcut = ctx.keys.get_layers("gate");
+      if (shortcut == nullptr || shortcut->empty())
+        throw WeightsError(ctx.where() +
+                           ": needs key 'gate', the list of layers whose output multiplies the "
+                           "body's, such as [{ type = \"linear\", prefix = \"mlp.gate_proj\" }, "
+                           "{ type = \"silu\" }]");
+    } else {
+      scale_ = static_cast<float>(ctx.keys.get_float("scale", 1.0));
+      shortcut = ctx.keys.get_layers("shortcut");
+    }
     const std::string& label = ctx.keys.label();
+    other_ = gated_ ? "gate" : "shortcut";
     body_ = ctx.branch(*body, label);
-    if (shortcut != nullptr && !shortcut->empty()) shortcut_ = ctx.branch(*shortcut, label + ".shortcut");
+    if (shortcut != nullptr && !shortcut->empty()) shortcut_ = ctx.branch(*shortcut, label + "." + other_);
     for (const Chain* c : {&body_, &shortcut_})
       for (const auto& l : c->layers)
         if (l->takes_tokens())
-          throw WeightsError(l->where +
-                             ": an embedding must be the model's first layer, not in a residual block");
+          throw WeightsError(l->where + ": an embedding must be the model's first layer, not in a " +
+                             (gated_ ? "gated" : "residual") + " block");
 
     // Widths: each branch fixes its input's or passes it on; both must end at the same width.
     const bool has_shortcut = !shortcut_.layers.empty();
@@ -63,7 +75,7 @@ class Residual : public Layer {
     if (has_shortcut && shortcut_.in_dim >= 0) {
       if (in_dim >= 0 && in_dim != shortcut_.in_dim)
         throw WeightsError(ctx.where() + ": its body takes " + std::to_string(in_dim) +
-                           " features per step and its shortcut " + std::to_string(shortcut_.in_dim));
+                           " features per step and its " + other_ + " " + std::to_string(shortcut_.in_dim));
       in_dim = shortcut_.in_dim;
     }
     if (in_dim < 0) in_dim = ctx.in_dim;
@@ -72,7 +84,7 @@ class Residual : public Layer {
     if (body_out >= 0 && skip_out >= 0 && body_out != skip_out)
       throw WeightsError(
           ctx.where() + ": its body gives " + std::to_string(body_out) + " features per step and its " +
-          (has_shortcut ? "shortcut " : "input has ") + std::to_string(skip_out) +
+          (has_shortcut ? other_ + " " : std::string("input has ")) + std::to_string(skip_out) +
           (has_shortcut ? "" : ": a block that changes the width needs a shortcut (such as a linear)"));
     out_dim = body_out >= 0 ? body_out : skip_out;
     keeps_ = body_.open && (!has_shortcut || shortcut_.open);
@@ -96,7 +108,7 @@ class Residual : public Layer {
     const int64_t skip = chain_out_length(shortcut_.layers, len);
     if (body > 0 && body != skip)
       return where + ": its body turns " + std::to_string(len) + " steps into " + std::to_string(body) +
-             ", its " + (shortcut_.layers.empty() ? std::string("input has ") : "shortcut into ") +
+             ", its " + (shortcut_.layers.empty() ? std::string("input has ") : other_ + " into ") +
              std::to_string(skip) + ": both branches must give a record the same steps";
     return "";
   }
@@ -139,7 +151,7 @@ class Residual : public Layer {
     return y;
   }
 
-  // x = shortcut(x) + scale * body(x), `run` running a branch on an activation in place.
+  // x = shortcut(x) + scale * body(x), or body(x) * gate(x); `run` runs a branch on an activation in place.
   template <typename Run>
   void apply(Workspace& ws, Act& x, Run run) const {
     const int keep = kKeep0 + 2 * depth_;
@@ -154,9 +166,9 @@ class Residual : public Layer {
       x = in;
     }
     if (x.C != body.C)
-      throw std::runtime_error(where + ": its body gives " + std::to_string(body.C) +
-                               " features per step, its " +
-                               (shortcut_.layers.empty() ? "input has " : "shortcut ") + std::to_string(x.C));
+      throw std::runtime_error(
+          where + ": its body gives " + std::to_string(body.C) + " features per step, its " +
+          (shortcut_.layers.empty() ? std::string("input has ") : other_ + " ") + std::to_string(x.C));
     // The sum lands in an activation slot: a later block at this depth reuses the keep slots.
     Act y = ws.next(x, x.C, Layout::kNTC);
     if (y.slot == body.slot) y = ws.next(body, x.C, Layout::kNTC);
@@ -173,12 +185,17 @@ class Residual : public Layer {
         }
         const float* s = x.row(b, t);
         const float* f = body.row(b, t);
-        for (int64_t c = 0; c < C; ++c) o[c] = s[c] + scale_ * f[c];
+        if (gated_)
+          for (int64_t c = 0; c < C; ++c) o[c] = f[c] * s[c];
+        else
+          for (int64_t c = 0; c < C; ++c) o[c] = s[c] + scale_ * f[c];
       }
     x = std::move(y);
   }
 
-  Chain body_, shortcut_;
+  Chain body_, shortcut_;  // shortcut_: a gated block's gate
+  bool gated_ = false;
+  std::string other_;  // "shortcut" or "gate", in messages
   float scale_ = 1.f;
   int depth_ = 0;
   bool keeps_ = true;
@@ -188,6 +205,8 @@ class Residual : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_residual(BuildCtx& ctx) { return std::make_unique<Residual>(ctx); }
+std::unique_ptr<Layer> make_residual(bool gated, BuildCtx& ctx) {
+  return std::make_unique<Residual>(gated, ctx);
+}
 
 }  // namespace seqflow::onednn

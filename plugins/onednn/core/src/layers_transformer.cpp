@@ -525,7 +525,10 @@ class MultiheadAttention : public Layer {
       const char* espnet[4] = {"linear_q", "linear_k", "linear_v", "linear_out"};
       const bool hf = ctx.has(p + ".q_proj.weight");
       const bool es = !hf && ctx.has(p + ".linear_q.weight");
-      for (int i = 0; i < 4; ++i) names[i] = ctx.keys.get_string(keys[i], es ? espnet[i] : keys[i]);
+      // LLaMA and Mistral name the output o_proj.
+      const bool o = hf && !ctx.has(p + ".out_proj.weight") && ctx.has(p + ".o_proj.weight");
+      for (int i = 0; i < 4; ++i)
+        names[i] = ctx.keys.get_string(keys[i], es ? espnet[i] : i == 3 && o ? "o_proj" : keys[i]);
     }
     auto weight = [&](int i) {
       return packed   ? p + ".in_proj_weight"
@@ -551,6 +554,15 @@ class MultiheadAttention : public Layer {
     const std::vector<int64_t> sk = packed ? sq : ctx.shape_of(weight(1));
     const int64_t m = ctx.keys.get_int("kdim", packed || sk.size() != 2 ? d_ : sk[1], 1);
     ctx.keys.get_int("vdim", m, m, m);
+    // Grouped-query attention (LLaMA, Mistral): key and value projections of fewer heads, each shared
+    // by num_heads / num_key_value_heads query heads; their rows are repeated for those heads at
+    // build, which computes what repeat_kv does.
+    const int64_t dh = d_ / heads;
+    const int64_t kv_heads = ctx.keys.get_int(
+        "num_key_value_heads", !packed && sk.size() == 2 && sk[0] % dh == 0 ? sk[0] / dh : heads, 1, heads);
+    if (heads % kv_heads != 0)
+      throw WeightsError(ctx.where() + ": num_heads " + std::to_string(heads) +
+                         " is not a multiple of num_key_value_heads " + std::to_string(kv_heads));
     if (!cross_attention_ && m != d_)
       throw WeightsError(ctx.where() + ": keys of " + std::to_string(m) +
                          " features need cross_attention = true "
@@ -573,9 +585,20 @@ class MultiheadAttention : public Layer {
       const std::vector<float> packed_bias =
           params ? bias_of(p + ".in_proj_bias", 3 * d_) : std::vector<float>();
       for (int i = 0; i < 3; ++i) {
-        w[i] = ctx.get(weight(i), {d_, i == 0 ? d_ : m});
+        const int64_t rows = i == 0 ? d_ : kv_heads * dh;
+        w[i] = ctx.get(weight(i), {rows, i == 0 ? d_ : m});
         b[i] = params ? std::vector<float>(packed_bias.begin() + i * d_, packed_bias.begin() + (i + 1) * d_)
-                      : bias_of(p + "." + names[i] + ".bias", d_);
+                      : bias_of(p + "." + names[i] + ".bias", rows);
+        if (rows != d_) {  // head h reads key/value head h / (num_heads / num_key_value_heads)
+          std::vector<float> wf, bf;
+          for (int64_t h = 0; h < heads; ++h) {
+            const int64_t g = h / (heads / kv_heads);
+            wf.insert(wf.end(), w[i].begin() + g * dh * m, w[i].begin() + (g + 1) * dh * m);
+            bf.insert(bf.end(), b[i].begin() + g * dh, b[i].begin() + (g + 1) * dh);
+          }
+          w[i] = std::move(wf);
+          b[i] = std::move(bf);
+        }
       }
     }
     const std::string o = p + "." + names[3];

@@ -189,6 +189,7 @@ void read_time_dim(BuildCtx& ctx, std::initializer_list<std::array<int64_t, 2>*>
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
+std::unique_ptr<Layer> make_rms_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_pool2d(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_flatten(BuildCtx& ctx);
@@ -199,7 +200,8 @@ std::unique_ptr<Layer> make_positional(BuildCtx& ctx);
 std::unique_ptr<Layer> make_token_type(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
-std::unique_ptr<Layer> make_residual(BuildCtx& ctx);
+/// `residual`: shortcut(x) + scale * body(x); `gated` (gated = true): body(x) * gate(x).
+std::unique_ptr<Layer> make_residual(bool gated, BuildCtx& ctx);
 std::unique_ptr<Layer> make_multihead_attention(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rel_attention(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rel_positional(BuildCtx& ctx);
