@@ -33,8 +33,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "bench", "onednn"))
 sys.path.insert(0, os.path.join(here, "..", "e2e", "cases", "onednn"))
 from make_cases import pipeline  # noqa: E402
-from make_fixtures import (AbsPositions, Learned, RelPositionalEncoding, RelPositionMultiHeadedAttention,  # noqa: E402
-                           Sinusoidal, memory_model)
+from make_fixtures import (AbsPositions, Learned, LlamaRMSNorm, RelPositionalEncoding,  # noqa: E402
+                           RelPositionMultiHeadedAttention, Sinusoidal, memory_model)
 from make_models import save_safetensors  # noqa: E402
 
 
@@ -161,12 +161,28 @@ def wrap_residual(rng, segs, mods, steps, layers, shrink, parts):
     if any(s[8] for s in seg) or not all(keeps_length(it) for s in seg for it in shrink[s[4]:s[5]]):
         return
     d_in, d_out = seg[0][6], seg[-1][7]
+    body = steps[seg[0][0]:seg[-1][1]]
+    inner = ", ".join(layers[seg[0][2]:seg[-1][3]])
+    name = f"res{a}"
+    if rng.random() < 0.3:  # a gated block instead: body(x) * act(Linear(x))
+        mods[name] = nn.Linear(d_in, d_out)
+        act = str(rng.choice(["silu", "sigmoid"]))
+        f = nn.SiLU() if act == "silu" else nn.Sigmoid()
+
+        def gated(m, x, mem, body=body, f=f):
+            y = x
+            for n, g in body:
+                y = g(mods.get(n), y, mem)
+            return y * f(m(x))
+        steps[seg[0][0]:seg[-1][1]] = [(name, gated)]
+        layers[seg[0][2]:seg[-1][3]] = [f'{{ type = "gated", layers = [{inner}], gate = [{{ type = "linear", '
+                                        f'prefix = "{name}" }}, {{ type = "{act}" }}] }}']
+        parts.append(f"gated over {b - a} layers, gate {act}")
+        return
     short = d_in != d_out or rng.random() < 0.3
     scale = float(rng.choice([1.0, 0.5, -2.0]))
-    name = f"res{a}"
     if short:
         mods[name] = nn.Linear(d_in, d_out)
-    body = steps[seg[0][0]:seg[-1][1]]
 
     def res(m, x, mem, body=body, scale=scale):
         y = x
@@ -175,8 +191,7 @@ def wrap_residual(rng, segs, mods, steps, layers, shrink, parts):
         return (x if m is None else m(x)) + scale * y
     steps[seg[0][0]:seg[-1][1]] = [(name if short else None, res)]
     shortcut = f', shortcut = [{{ type = "linear", prefix = "{name}" }}]' if short else ""
-    layers[seg[0][2]:seg[-1][3]] = [f'{{ type = "residual", scale = {scale!r}, '
-                                    f'layers = [{", ".join(layers[seg[0][2]:seg[-1][3]])}]{shortcut} }}']
+    layers[seg[0][2]:seg[-1][3]] = [f'{{ type = "residual", scale = {scale!r}, layers = [{inner}]{shortcut} }}']
     parts.append(f"residual over {b - a} layers scale {scale}" + (" with a shortcut" if short else ""))
 
 
@@ -254,6 +269,14 @@ def draw_composite(rng):
             layers.append(f'{{ type = "linear", prefix = "{name}", bias = {str(bias).lower()} }}')
             parts.append(f"linear {d}->{out}")
             d = out
+        elif kind == "layer_norm" and rng.random() < 0.3:  # RMSNorm, as LLaMA's
+            eps = float(rng.choice([1e-5, 1e-6]))
+            mods[name] = LlamaRMSNorm(d, eps)
+            with torch.no_grad():
+                mods[name].weight.normal_(1.0, 0.3)
+            steps.append((name, lambda m, x, mem: m(x)))
+            layers.append(f'{{ type = "rms_norm", prefix = "{name}", eps = {eps!r} }}')
+            parts.append(f"rms_norm eps {eps}")
         elif kind == "layer_norm":
             eps, affine = float(rng.choice([1e-5, 1e-6, 1e-3])), bool(rng.random() < 0.7)
             mods[name] = nn.LayerNorm(d, eps=eps, elementwise_affine=affine)
