@@ -411,6 +411,29 @@ void read_time_dim(BuildCtx& ctx, std::initializer_list<std::array<int64_t, 2>*>
     for (std::array<int64_t, 2>* p : pairs) std::swap((*p)[0], (*p)[1]);
 }
 
+FeatureNorm read_feature_norm(BuildCtx& ctx, double default_eps) {
+  FeatureNorm f;
+  f.affine = ctx.keys.get_bool("elementwise_affine", true);
+  f.eps = static_cast<float>(ctx.keys.get_float("eps", default_eps));
+  if (!(f.eps >= 0.f)) throw WeightsError(ctx.where() + ": eps must be >= 0");
+  int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
+  f.prefix = ctx.prefix(f.affine);
+  if (f.affine) {
+    const std::vector<int64_t> s = ctx.shape_of(f.prefix + ".weight");
+    if (n < 0 && s.size() == 1) n = s[0];
+    if (n < 0) n = ctx.in_dim;
+    f.weight = ctx.get(f.prefix + ".weight", {n});
+    n = static_cast<int64_t>(f.weight.size());
+  } else if (n < 0) {
+    n = ctx.in_dim;
+    if (n < 0)
+      throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
+  }
+  ctx.expect_in_dim(n, "normalized_shape");
+  f.n = n;
+  return f;
+}
+
 namespace {
 
 // ---- embedding ----
@@ -662,25 +685,16 @@ class Conv1d : public Layer {
 class LayerNorm : public Layer {
  public:
   explicit LayerNorm(BuildCtx& ctx) {
-    affine_ = ctx.keys.get_bool("elementwise_affine", true);
-    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1e-5));
-    int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
-    std::string p = ctx.prefix(affine_);
-    const bool bias = ctx.keys.get_bool("bias", !affine_ || ctx.has(p + ".bias"));
+    FeatureNorm f = read_feature_norm(ctx, 1e-5);
+    affine_ = f.affine;
+    eps_ = f.eps;
+    const bool bias = ctx.keys.get_bool("bias", !affine_ || ctx.has(f.prefix + ".bias"));
     if (affine_) {
-      std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-      if (n < 0 && s.size() == 1) n = s[0];
-      if (n < 0) n = ctx.in_dim;
-      gamma_ = ctx.get(p + ".weight", {n});
+      gamma_ = std::move(f.weight);
       // PyTorch 2.1's bias = false: a zero shift adds nothing (x * g + 0 is x * g exactly).
-      beta_ = bias ? ctx.get(p + ".bias", {n}) : std::vector<float>(static_cast<size_t>(n), 0.f);
-    } else if (n < 0) {
-      n = ctx.in_dim;
-      if (n < 0)
-        throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
+      beta_ = bias ? ctx.get(f.prefix + ".bias", {f.n}) : std::vector<float>(static_cast<size_t>(f.n), 0.f);
     }
-    ctx.expect_in_dim(n, "normalized_shape");
-    in_dim = out_dim = n;
+    in_dim = out_dim = f.n;
   }
   void forward(Workspace& ws, Act& x, const Act*) const override {
     layer_norm_rows(ws, x.data, x.data, x.rows(), x.C, affine_ ? gamma_.data() : nullptr,

@@ -167,23 +167,11 @@ class GroupNorm : public Layer {
 class RmsNorm : public Layer {
  public:
   explicit RmsNorm(BuildCtx& ctx) {
-    affine_ = ctx.keys.get_bool("elementwise_affine", true);
-    eps_ = static_cast<float>(ctx.keys.get_float("eps", 1.1920928955078125e-07));
-    int64_t n = ctx.keys.get_int("normalized_shape", -1, 1);
-    const std::string p = ctx.prefix(affine_);
-    if (affine_) {
-      const std::vector<int64_t> s = ctx.shape_of(p + ".weight");
-      if (n < 0 && s.size() == 1) n = s[0];
-      w_ = ctx.get(p + ".weight", {n});
-      n = static_cast<int64_t>(w_.size());
-    } else if (n < 0) {
-      n = ctx.in_dim;
-      if (n < 0)
-        throw WeightsError(ctx.where() + ": needs key 'normalized_shape' (no earlier layer fixes the size)");
-    }
-    if (!(eps_ >= 0.f)) throw WeightsError(ctx.where() + ": eps must be >= 0");
-    ctx.expect_in_dim(n, "normalized_shape");
-    in_dim = out_dim = n;
+    FeatureNorm f = read_feature_norm(ctx, 1.1920928955078125e-07);
+    affine_ = f.affine;
+    eps_ = f.eps;
+    w_ = std::move(f.weight);
+    in_dim = out_dim = f.n;
   }
   void forward(Workspace&, Act& x, const Act*) const override {
 #pragma omp parallel for collapse(2) if (x.B * x.T * x.C > 65536)

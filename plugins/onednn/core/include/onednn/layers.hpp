@@ -186,6 +186,16 @@ std::vector<int64_t> conv_weight_shape(BuildCtx& ctx, const std::string& prefix,
 /// -2 and -1 name them too. For 3 the layer's (H, W) pairs are (features, time), and it swaps each
 /// pair in `pairs` to (time, features).
 void read_time_dim(BuildCtx& ctx, std::initializer_list<std::array<int64_t, 2>*> pairs, bool& time_is_width);
+/// A normalization over each step's features (layer_norm, rms_norm): elementwise_affine, eps,
+/// normalized_shape (the weight's size, else the input's width) and, when affine, the weight.
+struct FeatureNorm {
+  bool affine = true;
+  float eps = 0;
+  int64_t n = 0;
+  std::string prefix;
+  std::vector<float> weight;
+};
+FeatureNorm read_feature_norm(BuildCtx& ctx, double default_eps);
 std::unique_ptr<Layer> make_layer_norm(BuildCtx& ctx);
 std::unique_ptr<Layer> make_batch_norm(bool two_d, BuildCtx& ctx);
 std::unique_ptr<Layer> make_group_norm(BuildCtx& ctx);
