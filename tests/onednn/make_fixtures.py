@@ -853,6 +853,81 @@ def llama_layers(n_layer, heads):
     return layers + [{"type": "rms_norm", "prefix": "model.norm", "eps": 1e-6}, {"type": "linear", "prefix": "lm_head"}]
 
 
+class Conv1D(nn.Module):
+    """Hugging Face's Conv1D (pytorch_utils.py): a Linear whose weight is stored [in, out]."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.2)
+        self.bias = nn.Parameter(torch.randn(nf) * 0.1)
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(x.size()[:-1] + (self.nf,))
+
+
+class Gpt2LMHeadModel(nn.Module):
+    """Hugging Face's GPT2LMHeadModel, scaled down, with its names: wte + wpe, blocks of ln_1 + causal
+    attention (c_attn packing q, k, v; c_proj) and ln_2 + MLP (c_fc, gelu_new, c_proj), all Conv1D;
+    ln_f; logits from the tied wte."""
+
+    def __init__(self, vocab, d, heads, n_layer, n_pos=64):
+        super().__init__()
+        self.h_, self.dh = heads, d // heads
+        self.transformer = nn.Module()
+        self.transformer.wte = nn.Embedding(vocab, d)
+        self.transformer.wpe = nn.Embedding(n_pos, d)
+        blocks = []
+        for _ in range(n_layer):
+            b = nn.Module()
+            b.ln_1, b.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            b.attn = nn.Module()
+            b.attn.c_attn, b.attn.c_proj = Conv1D(3 * d, d), Conv1D(d, d)
+            b.mlp = nn.Module()
+            b.mlp.c_fc, b.mlp.c_proj = Conv1D(4 * d, d), Conv1D(d, 4 * d)
+            blocks.append(b)
+        self.transformer.h = nn.ModuleList(blocks)
+        self.transformer.ln_f = nn.LayerNorm(d)
+
+    def attn(self, a, x):
+        n, T, d = x.shape
+        q, k, v = a.c_attn(x).split(d, dim=2)
+        split = lambda t: t.view(n, T, self.h_, self.dh).permute(0, 2, 1, 3)  # noqa: E731
+        q, k, v = split(q), split(k), split(v)
+        w = q @ k.transpose(-1, -2) / torch.full([], v.size(-1) ** 0.5)
+        mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        w = torch.where(mask, w, torch.full([], torch.finfo(w.dtype).min))
+        out = (torch.softmax(w, dim=-1) @ v).permute(0, 2, 1, 3).reshape(n, T, d)
+        return a.c_proj(out)
+
+    def forward(self, ids):
+        t = self.transformer
+        x = t.wte(ids) + t.wpe(torch.arange(ids.shape[1]))
+        for b in t.h:
+            x = x + self.attn(b.attn, b.ln_1(x))
+            h = b.mlp.c_fc(b.ln_2(x))
+            h = 0.5 * h * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (h + 0.044715 * torch.pow(h, 3.0))))
+            x = x + b.mlp.c_proj(h)
+        return t.ln_f(x) @ t.wte.weight.T
+
+
+def gpt2_layers(n_layer, heads):
+    layers = [{"type": "embedding", "prefix": "transformer.wte"},
+              {"type": "positional_encoding", "kind": "learned", "prefix": "transformer.wpe"}]
+    for i in range(n_layer):
+        p = f"transformer.h.{i}"
+        layers += [
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{p}.ln_1"},
+                                            {"type": "multihead_attention", "prefix": f"{p}.attn", "num_heads": heads,
+                                             "causal": True, "qkv_proj": "c_attn", "out_proj": "c_proj",
+                                             "transposed": True}]},
+            {"type": "residual", "layers": [{"type": "layer_norm", "prefix": f"{p}.ln_2"},
+                                            {"type": "linear", "prefix": f"{p}.mlp.c_fc", "transposed": True},
+                                            {"type": "gelu", "approximate": "tanh"},
+                                            {"type": "linear", "prefix": f"{p}.mlp.c_proj", "transposed": True}]}]
+    return layers + [{"type": "layer_norm", "prefix": "transformer.ln_f"}, {"type": "linear", "prefix": "transformer.wte"}]
+
+
 class CausalEncoder(nn.TransformerEncoderLayer):
     def forward(self, x):
         return super().forward(x, src_mask=causal(x.shape[1]))
@@ -1352,6 +1427,12 @@ def cases():
          lambda: tokens([10, 4, 16, 7], 40), step=True,
          description="Hugging Face's LlamaForCausalLM under its names: rms_norm, grouped-query multihead_attention "
                      "(4 query heads, 2 key/value heads) with rotary, a gated SwiGLU MLP; checked step by step too")
+
+    case("gpt2_lm", gpt2_layers(2, 4), lambda: Gpt2LMHeadModel(40, 16, 4, 2), lambda: tokens([10, 4, 16, 7], 40),
+         step=True,
+         description="Hugging Face's GPT2LMHeadModel under its names: Conv1D weights stored [in, out] "
+                     "(transposed = true), c_attn packing q, k and v (qkv_proj), gelu_new, tied logits; "
+                     "checked step by step too")
 
     # ---- composite models ----
     case("acoustic",

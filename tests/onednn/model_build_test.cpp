@@ -296,6 +296,30 @@ TEST_CASE("rms_norm, gated blocks and grouped-query attention: hand-computed val
                                       {"scale", ConfigValue::real(2)}})},
                      *w, "unknown key 'scale'");
 
+  // transposed: a Linear stored [in, out] (GPT-2's Conv1D): W^T = [[1, 3, 5], [2, 4, 6]] is the
+  // Linear(2, 3) with W = [[1, 2], [3, 4], [5, 6]], so W [1, 1] = [3, 7, 11].
+  auto c1 =
+      weights({{"c.weight", {{2, 3}, {1, 3, 5, 2, 4, 6}}}, {"qkv.c_attn.weight", {{8, 24}, filled(192)}}});
+  auto lt = Model::build({layer("linear", {{"prefix", S("c")}, {"transposed", B(true)}})}, *c1);
+  CHECK(lt->input_dim() == 2);
+  std::vector<float> two = {1, 1};
+  SeqInput in2{two.data(), nullptr, nullptr, 1, 2};
+  std::vector<float> three(3);
+  lt->run(ws, {&in2, 1}).copy(0, three.data());
+  CHECK(three == std::vector<float>{3.f, 7.f, 11.f});
+  expect_build_error(
+      {layer("multihead_attention",
+             {{"prefix", S("qkv")}, {"num_heads", I(2)}, {"qkv_proj", S("c_attn")}, {"q_proj", S("q")}})},
+      *c1, "qkv_proj names one packed projection; q_proj, k_proj and v_proj three separate ones");
+  expect_build_error(
+      {layer("multihead_attention", {{"prefix", S("qkv")}, {"num_heads", I(2)}, {"qkv_proj", S("c_attn")}})},
+      *c1, "parameter 'qkv.c_attn.weight' has shape [8, 24], expected [3 * embed_dim, embed_dim]");
+  expect_build_error(
+      {layer(
+          "multihead_attention",
+          {{"prefix", S("qkv")}, {"num_heads", I(2)}, {"qkv_proj", S("c_attn")}, {"transposed", B(true)}})},
+      *c1, "'qkv.out_proj.weight' is missing");
+
   // Grouped-query attention: 4 query heads of 2 dims over 1 key/value head (k_proj, v_proj [2, 8]).
   auto gq = weights({{"a.q_proj.weight", {{8, 8}, filled(64)}},
                      {"a.k_proj.weight", {{2, 8}, filled(16)}},

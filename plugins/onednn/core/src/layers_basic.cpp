@@ -138,6 +138,16 @@ std::vector<float> BuildCtx::get(const std::string& name, const std::vector<int6
   return v;
 }
 
+std::vector<float> BuildCtx::get_matrix(const std::string& name, int64_t rows, int64_t cols,
+                                        bool transposed) const {
+  if (!transposed) return get(name, {rows, cols});
+  const std::vector<float> t = get(name, {cols, rows});
+  std::vector<float> w(t.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) w[r * cols + c] = t[c * rows + r];
+  return w;
+}
+
 void BuildCtx::expect_in_dim(int64_t dim, const std::string& what) const {
   if (in_dim >= 0 && in_dim != dim)
     throw WeightsError(where() + ": " + what + " is " + std::to_string(dim) +
@@ -521,15 +531,19 @@ class Linear : public Layer {
  public:
   explicit Linear(BuildCtx& ctx) {
     std::string p = ctx.prefix();
+    // transposed: the weight is stored [in_features, out_features] (GPT-2's Conv1D).
+    const bool transposed = ctx.keys.get_bool("transposed", false);
     std::vector<int64_t> s = ctx.shape_of(p + ".weight");
     if (s.size() != 2)
       throw WeightsError(ctx.where() + ": parameter '" + p + ".weight' has shape " + shape_str(s) +
-                         ", expected [out_features, in_features]");
+                         ", expected " +
+                         (transposed ? "[in_features, out_features]" : "[out_features, in_features]"));
+    if (transposed) std::swap(s[0], s[1]);
     int64_t in = ctx.keys.get_int("in_features", s[1], 1);
     int64_t out = ctx.keys.get_int("out_features", s[0], 1);
     ctx.expect_in_dim(in, "in_features");
     bool bias = ctx.keys.get_bool("bias", ctx.has(p + ".bias"));
-    std::vector<float> w = ctx.get(p + ".weight", {out, in});
+    std::vector<float> w = ctx.get_matrix(p + ".weight", out, in, transposed);
     std::vector<float> b = bias ? ctx.get(p + ".bias", {out}) : std::vector<float>();
     dense_ = Dense(std::move(w), std::move(b), out, in, ctx.options.precision);
     in_dim = in;

@@ -513,10 +513,19 @@ class MultiheadAttention : public Layer {
     ctx.keys.ignore("batch_first");
     const Precision prec = ctx.options.precision;
 
-    // Where the weights are: packed, nn.MultiheadAttention's separate parameters, or Linears.
+    // Where the weights are: packed (nn.MultiheadAttention's in_proj, or one Linear named by qkv_proj,
+    // as GPT-2's c_attn), nn.MultiheadAttention's separate parameters, or Linears. transposed: the
+    // Linears are stored [in, out] (GPT-2's Conv1D).
     const char* keys[4] = {"q_proj", "k_proj", "v_proj", "out_proj"};
+    const std::string fused = ctx.keys.get_string("qkv_proj", "");
+    const bool transposed = ctx.keys.get_bool("transposed", false);
     const bool named = ctx.keys.has("q_proj") || ctx.keys.has("k_proj") || ctx.keys.has("v_proj");
-    const bool packed = !named && ctx.has(p + ".in_proj_weight");
+    if (named && !fused.empty())
+      throw WeightsError(ctx.where() +
+                         ": qkv_proj names one packed projection; q_proj, k_proj and v_proj "
+                         "three separate ones: give one or the other");
+    const std::string packed_name = fused.empty() ? p + ".in_proj_" : p + "." + fused + ".";
+    const bool packed = !fused.empty() || (!named && ctx.has(p + ".in_proj_weight"));
     const bool params = !named && !packed && ctx.has(p + ".q_proj_weight");
     std::string names[4];
     if (packed || params) {
@@ -531,16 +540,24 @@ class MultiheadAttention : public Layer {
         names[i] = ctx.keys.get_string(keys[i], es ? espnet[i] : i == 3 && o ? "o_proj" : keys[i]);
     }
     auto weight = [&](int i) {
-      return packed   ? p + ".in_proj_weight"
+      return packed   ? packed_name + "weight"
              : params ? p + "." + keys[i] + "_weight"
                       : p + "." + names[i] + ".weight";
+    };
+    auto get_weight = [&](const std::string& name, int64_t rows, int64_t cols) {
+      return ctx.get_matrix(name, rows, cols, transposed);
+    };
+    auto shape = [&](const std::string& name) {
+      std::vector<int64_t> sh = ctx.shape_of(name);
+      if (transposed && sh.size() == 2) std::swap(sh[0], sh[1]);
+      return sh;
     };
     if (!ctx.has(weight(0)))
       throw WeightsError(ctx.where() + ": " + weight(0) +
                          " is missing: the file has neither nn.MultiheadAttention's '" + p +
                          ".in_proj_weight' nor separate projections; name them with the keys q_proj, k_proj, "
                          "v_proj and out_proj (the Linears' names under the prefix)");
-    const std::vector<int64_t> sq = ctx.shape_of(weight(0));
+    const std::vector<int64_t> sq = shape(weight(0));
     if (sq.size() != 2 || sq[0] != (packed ? 3 : 1) * sq[1])
       throw WeightsError(ctx.where() + ": parameter '" + weight(0) + "' has shape " + shape_str(sq) +
                          ", expected [" + (packed ? "3 * " : "") + "embed_dim, embed_dim]");
@@ -551,7 +568,7 @@ class MultiheadAttention : public Layer {
     if (rotary != "none" && (d_ / heads) % 2 != 0)
       throw WeightsError(ctx.where() + ": rotary needs an even head size, got " + std::to_string(d_ / heads));
     if (!(rotary_base > 0.f)) throw WeightsError(ctx.where() + ": rotary_base must be positive");
-    const std::vector<int64_t> sk = packed ? sq : ctx.shape_of(weight(1));
+    const std::vector<int64_t> sk = packed ? sq : shape(weight(1));
     const int64_t m = ctx.keys.get_int("kdim", packed || sk.size() != 2 ? d_ : sk[1], 1);
     ctx.keys.get_int("vdim", m, m, m);
     // Grouped-query attention (LLaMA, Mistral): key and value projections of fewer heads, each shared
@@ -575,8 +592,8 @@ class MultiheadAttention : public Layer {
     };
     std::vector<float> w[3], b[3];
     if (packed) {
-      const std::vector<float> all = ctx.get(weight(0), {3 * d_, d_});
-      const std::vector<float> bias = bias_of(p + ".in_proj_bias", 3 * d_);
+      const std::vector<float> all = get_weight(weight(0), 3 * d_, d_);
+      const std::vector<float> bias = bias_of(packed_name + "bias", 3 * d_);
       for (int i = 0; i < 3; ++i) {
         w[i].assign(all.begin() + i * d_ * d_, all.begin() + (i + 1) * d_ * d_);
         b[i].assign(bias.begin() + i * d_, bias.begin() + (i + 1) * d_);
@@ -586,7 +603,7 @@ class MultiheadAttention : public Layer {
           params ? bias_of(p + ".in_proj_bias", 3 * d_) : std::vector<float>();
       for (int i = 0; i < 3; ++i) {
         const int64_t rows = i == 0 ? d_ : kv_heads * dh;
-        w[i] = ctx.get(weight(i), {rows, i == 0 ? d_ : m});
+        w[i] = get_weight(weight(i), rows, i == 0 ? d_ : m);
         b[i] = params ? std::vector<float>(packed_bias.begin() + i * d_, packed_bias.begin() + (i + 1) * d_)
                       : bias_of(p + "." + names[i] + ".bias", rows);
         if (rows != d_) {  // head h reads key/value head h / (num_heads / num_key_value_heads)
@@ -602,7 +619,7 @@ class MultiheadAttention : public Layer {
       }
     }
     const std::string o = p + "." + names[3];
-    Dense out(ctx.get(o + ".weight", {d_, d_}), bias_of(o + ".bias", d_), d_, d_, prec);
+    Dense out(get_weight(o + ".weight", d_, d_), bias_of(o + ".bias", d_), d_, d_, prec);
     auto join = [](std::vector<float>* parts, int n) {
       std::vector<float> v;
       for (int i = 0; i < n; ++i) v.insert(v.end(), parts[i].begin(), parts[i].end());

@@ -74,6 +74,9 @@ class BuildCtx {
   /// Parameter `name` as f32, checked against `expected` (dims of -1 match anything). A parameter
   /// under weight normalization (its g and v, either PyTorch naming) is folded into the weight.
   std::vector<float> get(const std::string& name, const std::vector<int64_t>& expected) const;
+  /// A [rows, cols] weight as PyTorch's Linear holds it, from a file that holds it [cols, rows] when
+  /// `transposed` (Hugging Face's Conv1D in GPT-2).
+  std::vector<float> get_matrix(const std::string& name, int64_t rows, int64_t cols, bool transposed) const;
   /// Parameter values get() has returned: the model's size, for Model::run's choice of batch length.
   mutable int64_t floats_read = 0;
   /// The file's tensors get() has read, and the prefix the layer took: Model::build refuses a tensor
