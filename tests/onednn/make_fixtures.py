@@ -1187,12 +1187,13 @@ def cases():
 
     # nn.TransformerEncoder and nn.TransformerDecoder stacks, their sizes and final norms left to the file.
     case("encoder_stack", [{"type": "transformer_encoder", "prefix": "enc", "nhead": 4, "activation": "gelu",
-                            "norm_eps": 1e-6}],
+                            "norm_eps": 0.1}],
          lambda: Seq(enc=nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32, batch_first=True,
                                                                           activation="gelu"),
-                                               num_layers=3, norm=nn.LayerNorm(16, eps=1e-6))),
+                                               num_layers=3, norm=nn.LayerNorm(16, eps=0.1))),
          lambda: feats(LENGTHS, 16),
-         description="nn.TransformerEncoder(TransformerEncoderLayer(16, 4, 32, gelu), 3, norm=LayerNorm(eps=1e-6))")
+         description="nn.TransformerEncoder(TransformerEncoderLayer(16, 4, 32, gelu), 3, norm=LayerNorm(eps=0.1)): "
+                     "an eps large enough that the default 1e-5 fails")
     case("decoder_stack", [{"type": "transformer_decoder", "prefix": "dec", "nhead": 4, "norm_first": True}],
          lambda: Seq(memconv=nn.Conv1d(16, 16, 3, stride=2, padding=1),
                      dec=nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 4, 32, batch_first=True,

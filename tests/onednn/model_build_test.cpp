@@ -278,6 +278,8 @@ TEST_CASE("rms_norm, gated blocks and grouped-query attention: hand-computed val
   CHECK(y[1] == Approx(-4.0 / std::sqrt(13.0)).epsilon(1e-6));
   expect_build_error({layer("rms_norm", {{"elementwise_affine", B(false)}})}, *w,
                      "needs key 'normalized_shape'");
+  expect_build_error({layer("rms_norm", {{"prefix", S("n")}, {"eps", ConfigValue::real(-1)}})}, *w,
+                     "layer 0 (rms_norm, prefix 'n'): eps must be >= 0");
 
   // gated: up(x) * gate(x) = [3, 4] * [4, 3].
   auto body = [](std::vector<LayerConfig> l) { return ConfigValue::layer_list(std::move(l)); };
@@ -549,6 +551,10 @@ TEST_CASE("transformer configuration errors", "[onednn][model]") {
       {layer("multihead_attention", {{"prefix", S("a")}, {"num_heads", I(2)}, {"cross_attention", B(true)}})},
       *kd);
   CHECK(kc->memory_dim() == 5);
+  expect_build_error(
+      {layer("multihead_attention",
+             {{"prefix", S("a")}, {"num_heads", I(2)}, {"cross_attention", B(true)}, {"vdim", I(4)}})},
+      *kd, "key 'vdim' = 4 is out of range [5, 5]");
 }
 
 TEST_CASE("relative-position attention configuration errors", "[onednn][model]") {
