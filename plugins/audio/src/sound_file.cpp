@@ -3,6 +3,8 @@
 #include <sndfile.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace seqflow::audio {
@@ -51,6 +53,20 @@ std::unique_ptr<SoundFile> SoundFile::open(const std::string& path) {
   if (sfi.channels < 1) throw bad("the header declares 0 channels; the file is damaged");
   if (sfi.samplerate < 1) throw bad("the header declares a sample rate of " + std::to_string(sfi.samplerate) + " Hz; the file is damaged");
   if (sfi.frames <= 0) throw bad("holds no samples (0 frames of " + info.format + ")");
+  // libsndfile reads what a truncated WAV holds and only logs the shortfall ("data : 1600 (should be
+  // 600)"): a file cut short in a copy would pass as a shorter recording. A declared size of 0 or
+  // 0xFFFFFFFF is the streaming convention (length unknown when the header was written), not damage.
+  char log[4096] = {0};
+  sf_command(h, SFC_GET_LOG_INFO, log, sizeof(log));
+  if (const char* d = std::strstr(log, "\ndata : "); d != nullptr) {
+    unsigned long long declared = 0;
+    unsigned long long present = 0;
+    if (std::sscanf(d, "\ndata : %llu (should be %llu)", &declared, &present) == 2 && declared > present &&
+        declared != 0 && declared < 0xFFFFFF00ull) {
+      throw bad("truncated: the header declares " + std::to_string(declared) + " bytes of audio data but the file "
+                "holds " + std::to_string(present) + "; the file is incomplete (copy or download it again)");
+    }
+  }
   // Float data is read as stored; integer data is scaled by 2^(bits-1), never clipped.
   sf_command(h, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
   return std::unique_ptr<SoundFile>(new SoundFile(path, h, std::move(info)));
