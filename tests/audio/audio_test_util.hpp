@@ -77,6 +77,13 @@ struct TempDir {
   }
 };
 
+inline std::string slurp_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 inline void spit(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary);
   out << data;
