@@ -39,6 +39,10 @@ struct FrameOptions {
   bool snip_edges = true;
 };
 
+/// Sum (of squares) of n values, in a fixed order of four partial sums.
+double sum_of(const double* x, int n);
+double sum_of_squares(const double* x, int n);
+
 /// The key of a record's dither noise: a hash of the seed and the record id.
 uint64_t dither_key(uint64_t seed, std::string_view record_id);
 
@@ -53,7 +57,7 @@ class FrameExtractor {
   int64_t num_frames(int64_t num_samples) const;
   /// Writes frame `f` of `wave` (padded_size() values) into `out` and returns its energy (sum of squares):
   /// taken after DC removal and before pre-emphasis when `raw_energy`, else of the windowed frame.
-  double extract(std::span<const float> wave, int64_t f, uint64_t key, double* out, bool raw_energy) const;
+  double extract(std::span<const float> wave, int64_t f, uint64_t key, double* __restrict out, bool raw_energy) const;
 
  private:
   FrameOptions options_;

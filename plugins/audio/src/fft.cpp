@@ -1,5 +1,7 @@
 #include "fft.hpp"
 
+#include "simd.hpp"
+
 #include <fftw3.h>
 
 #include <mutex>
@@ -80,7 +82,7 @@ void RealFft<T>::execute() {
 }
 
 template <class T>
-void RealFft<T>::power(T* power) {
+SEQFLOW_AUDIO_HOT void RealFft<T>::power(T* power) {
   execute();
   const T* c = static_cast<const T*>(out_);
   const int bins = n_ / 2 + 1;

@@ -11,7 +11,11 @@ namespace seqflow::audio {
 namespace {
 // torchaudio's EPSILON (Kaldi's std::numeric_limits<float>::epsilon()), the floor of every log.
 constexpr double kEpsilon = std::numeric_limits<float>::epsilon();
-}
+
+// log(max(v, epsilon)) in float: the result is stored as f32, and logf of the value rounded to float is
+// within an ulp of that (twice as fast as the double log, which was a fifth of the fbank's time).
+double log_f32(double v) { return std::log(static_cast<float>(std::max(v, kEpsilon))); }
+}  // namespace
 
 KaldiFeatures::KaldiFeatures(KaldiKind kind, const KaldiFeatureOptions& options)
     : kind_(kind), options_(options) {
@@ -126,7 +130,7 @@ int64_t KaldiFeatures::compute(std::span<const float> wave, double rate, std::st
     const double energy = frames_->extract(wave, f, key, fft_->input(), options_.raw_energy);
     fft_->power(spectrum_.data());
     if (kind_ == KaldiKind::kSpectrogram) {
-      for (int k = 0; k < bins; ++k) row[k] = std::log(std::max(spectrum_[static_cast<size_t>(k)], kEpsilon));
+      for (int k = 0; k < bins; ++k) row[k] = log_f32(spectrum_[static_cast<size_t>(k)]);
       row[0] = log_energy(energy);
     } else {
       if (kind_ == KaldiKind::kFbank && !options_.use_power) {
@@ -134,7 +138,7 @@ int64_t KaldiFeatures::compute(std::span<const float> wave, double rate, std::st
       }
       mel_->apply(spectrum_.data(), mel_out_.data());
       if (kind_ == KaldiKind::kMfcc || options_.use_log_fbank) {
-        for (double& v : mel_out_) v = std::log(std::max(v, kEpsilon));
+        for (double& v : mel_out_) v = log_f32(v);
       }
       if (kind_ == KaldiKind::kFbank) {
         double* dst = row + (energy_col && !options_.htk_compat ? 1 : 0);

@@ -1,5 +1,7 @@
 #include "mel_banks.hpp"
 
+#include "simd.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -55,6 +57,21 @@ void MelBank::add_filter(const std::vector<double>& dense) {
   length_.push_back(last < 0 ? 0 : last - first + 1);
   offset_.push_back(weights_.size());
   for (int k = first; k <= last; ++k) weights_.push_back(dense[static_cast<size_t>(k)]);
+}
+
+SEQFLOW_AUDIO_HOT void MelBank::apply(const double* spectrum, double* out) const {
+  for (size_t m = 0; m < first_.size(); ++m) {
+    const double* __restrict w = weights_.data() + offset_[m];
+    const double* __restrict s = spectrum + first_[m];
+    const int len = length_[m];
+    double a[4] = {0, 0, 0, 0};
+    int k = 0;
+    for (; k + 4 <= len; k += 4) {
+      for (int i = 0; i < 4; ++i) a[i] += w[k + i] * s[k + i];
+    }
+    for (; k < len; ++k) a[0] += w[k] * s[k];
+    out[m] = (a[0] + a[1]) + (a[2] + a[3]);
+  }
 }
 
 double MelBank::weight(int m, int k) const {
