@@ -158,7 +158,10 @@ layers = [
           "Linears (Hugging Face's and ESPnet's names "
           "are found without them); rel_multihead_attention "
           "(Conformer's, ESPnet's and NeMo's names): num_heads, n_feat, pos (relative: ESPnet's and NeMo's "
-          "rel_shift; absolute: WeNet's); rel_positional_encoding: d_model, xscale (x * sqrt(d_model)). "
+          "rel_shift; absolute: WeNet's); rel_positional_encoding: d_model, xscale (x * sqrt(d_model)); windows (Silero VAD's wrapper): size, "
+          "step, padding ([left, right] zero steps), pad_end (zeros complete the last window), layers (run "
+          "on each window as a record of its own; the windows' outputs end to end); magnitude: sqrt(re^2 + "
+          "im^2) of a step holding real parts, then imaginary parts. "
           "dropout, batch_first, "
           "padding_idx and the like are accepted and do nothing at "
           "inference."),

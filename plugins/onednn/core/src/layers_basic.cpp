@@ -961,6 +961,8 @@ const std::vector<std::string>& layer_types() {
                                              "token_type_embedding",
                                              "rms_norm",
                                              "gated",
+                                             "windows",
+                                             "magnitude",
                                              "positional_encoding",
                                              "relu",
                                              "gelu",
@@ -1001,6 +1003,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& cfg, BuildCtx& ctx) {
   else if (t == "token_type_embedding") l = make_token_type(ctx);
   else if (t == "rms_norm") l = make_rms_norm(ctx);
   else if (t == "residual" || t == "gated") l = make_residual(t == "gated", ctx);
+  else if (t == "windows") l = make_windows(ctx);
+  else if (t == "magnitude") l = make_magnitude(ctx);
   else if (t == "relu" || t == "gelu" || t == "silu" || t == "tanh" || t == "sigmoid" || t == "softmax" ||
            t == "log_softmax" || t == "dropout")
     l = make_activation(t, ctx);

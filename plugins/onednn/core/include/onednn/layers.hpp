@@ -174,7 +174,7 @@ constexpr int kMaxResidualDepth = 4;
 constexpr int64_t kMaxWindow = int64_t{1} << 24;
 
 // Builders, one per family (layers_basic.cpp, layers_act.cpp, layers_conv2d.cpp, layers_norm.cpp,
-// layers_pool.cpp, layers_residual.cpp, layers_rnn.cpp, layers_transformer.cpp: the Transformer layers,
+// layers_pool.cpp, layers_residual.cpp, layers_rnn.cpp, layers_windows.cpp, layers_transformer.cpp: the Transformer layers,
 // multihead_attention and the relative-position attention).
 std::unique_ptr<Layer> make_embedding(BuildCtx& ctx);
 std::unique_ptr<Layer> make_linear(BuildCtx& ctx);
@@ -215,6 +215,10 @@ std::unique_ptr<Layer> make_rnn(const std::string& type, BuildCtx& ctx);
 std::unique_ptr<Layer> make_transformer(bool decoder, BuildCtx& ctx);
 /// `residual`: shortcut(x) + scale * body(x); `gated` (gated = true): body(x) * gate(x).
 std::unique_ptr<Layer> make_residual(bool gated, BuildCtx& ctx);
+/// `windows`: the layers `layers` run on each window of a record (layers_windows.cpp); `magnitude`:
+/// sqrt(re^2 + im^2) of a step holding real parts, then imaginary parts.
+std::unique_ptr<Layer> make_windows(BuildCtx& ctx);
+std::unique_ptr<Layer> make_magnitude(BuildCtx& ctx);
 std::unique_ptr<Layer> make_multihead_attention(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rel_attention(BuildCtx& ctx);
 std::unique_ptr<Layer> make_rel_positional(BuildCtx& ctx);
