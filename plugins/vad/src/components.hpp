@@ -103,7 +103,8 @@ class Segments : public Transform<Segments> {
       segs = speech_segments(probs.data<float>(), audio.dim(0), rate, window, rules_);
     } catch (const std::invalid_argument& e) {
       throw Error(std::string(e.what()) + ": the probabilities must come from this record's audio at " +
-                  std::to_string(rate) + " Hz");
+                  std::to_string(rate) + " Hz (the shipped Silero VAD model runs at 16 kHz: resample with "
+                  "audio.read sample_rate = 16000)");
     }
     const int64_t shape[2] = {static_cast<int64_t>(segs.size()), 2};
     std::span<int64_t> out = r.make_tensor<int64_t>(output_, std::span<const int64_t>(shape, 2));

@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace seqflow::vad {
 
 std::string check_rules(const SegmentRules& r) {
-  auto num = [](double v) { return std::to_string(v); };
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof(b), "%g", v);
+    return std::string(b);
+  };
   if (!(r.threshold >= 0.0 && r.threshold <= 1.0))
     return "threshold = " + num(r.threshold) + " must lie between 0 and 1 (a speech probability; 0.5 is usual)";
   if (r.neg_threshold >= 0 && r.neg_threshold > r.threshold)
