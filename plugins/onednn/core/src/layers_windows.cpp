@@ -8,16 +8,23 @@
 // last chunk of a recording. Windows run in blocks of at most kBlock, so the layers' activations stay
 // the size of a block whatever the record's length; the block's window count is rounded up to a
 // multiple of kGrain with silent zero windows, so that a few oneDNN primitive shapes serve every
-// record (each new shape costs 0.05-0.2 ms to make).
+// record (each new shape costs 0.05-0.2 ms to make). Blocks run on one-thread sub-workspaces (two at
+// a time when the workspace has two or more threads), reading the input in place.
 //
 // `magnitude` is |z| for a step whose first half of features is the real part and the second half the
 // imaginary part of complex values: sqrt(re^2 + im^2), as Silero's STFT module computes it from its
 // strided Conv1d (torch.abs of a complex tensor given as its two halves).
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "onednn/layers.hpp"
 
@@ -30,8 +37,8 @@ constexpr int64_t kGrain = 32;
 
 class Windows : public Layer {
  public:
-  explicit Windows(BuildCtx& ctx) : depth_(ctx.depth) {
-    if (depth_ >= kMaxResidualDepth)
+  explicit Windows(BuildCtx& ctx) {
+    if (ctx.depth >= kMaxResidualDepth)
       throw WeightsError(ctx.where() + ": windows, residual and gated blocks nest at most " +
                          std::to_string(kMaxResidualDepth) + " deep");
     size_ = ctx.keys.get_int("size", 0, 1, kMaxWindow);
@@ -88,95 +95,124 @@ class Windows : public Layer {
 
   void forward(Workspace& ws, Act& x, const Act*) const override {
     ws.to_layout(x, Layout::kNTC);
-    const int keep = kKeep0 + 2 * depth_;
-    // The input waits in this depth's keep slot while the windows run on the activation slots.
-    Act in = x;
-    in.slot = keep;
-    in.data = ws.buf(keep, static_cast<size_t>(x.B * x.T * x.C));
-    std::memcpy(in.data, x.data, static_cast<size_t>(x.B * x.T * x.C) * sizeof(float));
-
+    std::vector<std::pair<int64_t, int64_t>> windows;  // (record, window), in record order
+    for (int64_t b = 0; b < x.B; ++b)
+      for (int64_t j = 0, n = windows_of(x.len[static_cast<size_t>(b)]); j < n; ++j) windows.emplace_back(b, j);
     Act out;
     out.layout = Layout::kNTC;
     out.B = x.B;
-    for (int64_t l : x.len) out.len.push_back(out_length(l));
     out.T = out_length(x.T);
-    for (int64_t l : out.len) out.T = std::max(out.T, l);
-    const int64_t C = x.C;
-    int64_t out_c = out_dim;
-    float* collected = nullptr;
-
-    // Windows in record order, kBlock at a time.
-    std::vector<std::pair<int64_t, int64_t>> block;  // (record, window)
-    auto run_block = [&]() {
-      const int64_t n = static_cast<int64_t>(block.size());
-      Act w;
-      w.layout = Layout::kNTC;
-      w.B = std::min(kBlock, (n + kGrain - 1) / kGrain * kGrain);
-      w.T = size_;
-      w.C = C;
-      w.len.assign(static_cast<size_t>(w.B), size_);
-      w.slot = kActA;
-      w.data = ws.buf(kActA, static_cast<size_t>(w.B * size_ * C));
-      for (int64_t i = 0; i < w.B; ++i) {
-        float* dst = w.data + i * size_ * C;
-        if (i >= n) {
-          std::memset(dst, 0, static_cast<size_t>(size_ * C) * sizeof(float));
-          continue;
-        }
-        const auto [b, j] = block[static_cast<size_t>(i)];
-        const int64_t len = in.len[static_cast<size_t>(b)];
-        const int64_t start = j * step_ - pad_l_;
-        const int64_t lo = std::clamp<int64_t>(-start, 0, size_), hi = std::clamp<int64_t>(len - start, 0, size_);
-        if (lo > 0) std::memset(dst, 0, static_cast<size_t>(lo * C) * sizeof(float));
-        if (hi > lo) std::memcpy(dst + lo * C, in.row(b, start + lo), static_cast<size_t>((hi - lo) * C) * sizeof(float));
-        const int64_t from = std::max(lo, hi);
-        if (from < size_) std::memset(dst + from * C, 0, static_cast<size_t>((size_ - from) * C) * sizeof(float));
-      }
-      forward_chain(body_.layers, 0, ws, w, nullptr);
-      ws.to_layout(w, Layout::kNTC);
-      if (collected == nullptr) {
-        out_c = w.C;
-        out.C = out_c;
-        collected = ws.buf(keep + 1, static_cast<size_t>(out.B * out.T * out_c));
-        std::memset(collected, 0, static_cast<size_t>(out.B * out.T * out_c) * sizeof(float));
-      }
-      if (w.C != out_c || w.T != per_window_)
+    for (int64_t l : x.len) {
+      out.len.push_back(out_length(l));
+      out.T = std::max(out.T, out.len.back());
+    }
+    // The output goes to the activation slot x does not use; the windows run on one-thread
+    // sub-workspaces, whose slots are their own, so x is read in place, never copied.
+    out.slot = x.slot == kActA ? kActB : kActA;
+    out.C = body_.open && body_.out_dim < 0 ? x.C : out_dim;  // <= 0: known from the first block
+    const size_t blocks = (windows.size() + kBlock - 1) / kBlock;
+    Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};  // made here: sub() is not thread-safe
+    // Block k's windows through the layers, in `sw`; the result's rows go to `out`.
+    auto window_batch = [&](Workspace& sw, size_t k, int64_t& n) {
+      const size_t first = k * static_cast<size_t>(kBlock);
+      n = static_cast<int64_t>(std::min(windows.size() - first, static_cast<size_t>(kBlock)));
+      Act w = cut(sw, x, windows, first, n);
+      forward_chain(body_.layers, 0, sw, w, nullptr);
+      sw.to_layout(w, Layout::kNTC);
+      return w;
+    };
+    auto store = [&](const Act& w, size_t k, int64_t n) {
+      if (w.C != out.C || w.T != per_window_)
         throw std::runtime_error(where + ": a window gave " + std::to_string(w.T) + " steps of " +
                                  std::to_string(w.C) + " features, expected " + std::to_string(per_window_) +
-                                 " of " + std::to_string(out_c));
+                                 " of " + std::to_string(out.C));
       for (int64_t i = 0; i < n; ++i) {
-        const auto [b, j] = block[static_cast<size_t>(i)];
-        std::memcpy(collected + (b * out.T + j * per_window_) * out_c, w.data + i * per_window_ * out_c,
-                    static_cast<size_t>(per_window_ * out_c) * sizeof(float));
+        const auto [b, j] = windows[k * static_cast<size_t>(kBlock) + static_cast<size_t>(i)];
+        std::memcpy(out.row(b, j * per_window_), w.data + i * per_window_ * out.C,
+                    static_cast<size_t>(per_window_ * out.C) * sizeof(float));
       }
-      block.clear();
     };
-    for (int64_t b = 0; b < in.B; ++b) {
-      const int64_t nw = windows_of(in.len[static_cast<size_t>(b)]);
-      for (int64_t j = 0; j < nw; ++j) {
-        block.emplace_back(b, j);
-        if (static_cast<int64_t>(block.size()) == kBlock) run_block();
-      }
+    size_t from = 0;
+    Act first;
+    int64_t first_n = 0;
+    if (out.C <= 0 && blocks > 0) {
+      first = window_batch(*sub[0], 0, first_n);
+      out.C = first.C;
+      from = 1;
     }
-    if (!block.empty()) run_block();
-    if (collected == nullptr) {  // no record has a window: every output is empty
-      out.C = out_c > 0 ? out_c : C;
-      out.slot = kActB;
-      out.data = ws.buf(kActB, static_cast<size_t>(std::max<int64_t>(1, out.B * out.T * out.C)));
+    if (out.C <= 0) out.C = x.C;
+    out.data = ws.buf(out.slot, static_cast<size_t>(std::max<int64_t>(1, out.B * out.T * out.C)));
+    if (blocks == 0) {
       std::memset(out.data, 0, static_cast<size_t>(out.B * out.T * out.C) * sizeof(float));
       x = std::move(out);
       return;
     }
-    // The result lands in an activation slot: a later block at this depth reuses the keep slots.
-    out.slot = kActB;
-    out.data = ws.buf(kActB, static_cast<size_t>(out.B * out.T * out.C));
-    std::memcpy(out.data, collected, static_cast<size_t>(out.B * out.T * out.C) * sizeof(float));
+    if (from == 1) store(first, 0, first_n);
+    auto run_block = [&](Workspace& sw, size_t k) {
+      int64_t n = 0;
+      Act w = window_batch(sw, k, n);
+      store(w, k, n);
+    };
+    // Each block gives the same bytes on either thread: the blocks are fixed by the windows alone, and
+    // each runs on a one-thread workspace.
+    if (ws.threads() < 2 || blocks - from < 2) {
+      for (size_t k = from; k < blocks; ++k) run_block(*sub[0], k);
+    } else {
+      std::exception_ptr error;
+      std::mutex error_mutex;
+#pragma omp parallel num_threads(2)
+      {
+        const int n = omp_get_num_threads(), me = omp_get_thread_num();
+        for (size_t k = from + static_cast<size_t>(me); k < blocks; k += static_cast<size_t>(n)) {
+          try {
+            run_block(*sub[me], k);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+            break;
+          }
+        }
+      }
+      ws.bind();
+      if (error) std::rethrow_exception(error);
+    }
     x = std::move(out);
   }
 
  private:
+  // Windows [first, first + n) of `windows` as a batch of records of size_ steps in `sw`'s slot kActA,
+  // rounded up to a multiple of kGrain with zero windows.
+  Act cut(Workspace& sw, const Act& x, const std::vector<std::pair<int64_t, int64_t>>& windows, size_t first,
+          int64_t n) const {
+    const int64_t C = x.C;
+    Act w;
+    w.layout = Layout::kNTC;
+    w.B = std::min(kBlock, (n + kGrain - 1) / kGrain * kGrain);
+    w.T = size_;
+    w.C = C;
+    w.len.assign(static_cast<size_t>(w.B), size_);
+    w.slot = kActA;
+    w.data = sw.buf(kActA, static_cast<size_t>(w.B * size_ * C));
+    for (int64_t i = 0; i < w.B; ++i) {
+      float* dst = w.data + i * size_ * C;
+      if (i >= n) {
+        std::memset(dst, 0, static_cast<size_t>(size_ * C) * sizeof(float));
+        continue;
+      }
+      const auto [b, j] = windows[first + static_cast<size_t>(i)];
+      const int64_t len = x.len[static_cast<size_t>(b)];
+      const int64_t start = j * step_ - pad_l_;
+      const int64_t lo = std::clamp<int64_t>(-start, 0, size_), hi = std::clamp<int64_t>(len - start, 0, size_);
+      if (lo > 0) std::memset(dst, 0, static_cast<size_t>(lo * C) * sizeof(float));
+      if (hi > lo)
+        std::memcpy(dst + lo * C, x.row(b, start + lo), static_cast<size_t>((hi - lo) * C) * sizeof(float));
+      const int64_t from = std::max(lo, hi);
+      if (from < size_) std::memset(dst + from * C, 0, static_cast<size_t>((size_ - from) * C) * sizeof(float));
+    }
+    return w;
+  }
+
   Chain body_;
-  int depth_ = 0;
   int64_t size_ = 0, step_ = 0, pad_l_ = 0, pad_r_ = 0, per_window_ = 0;
   bool pad_end_ = false;
 };
