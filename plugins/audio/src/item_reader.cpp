@@ -22,8 +22,9 @@ ItemReader::ItemReader(const AudioItem& item, const ReadOptions& o) : o_(o) {
   const AudioInfo& info = file_->info();
   const std::string& path = item.path;
   if (o.channel >= info.channels) {
-    throw AudioError(path + ": has " + std::to_string(info.channels) + " channel(s); channels = " +
-                     std::to_string(o.channel) + " does not exist (use \"mix\", \"first\" or an index below " +
+    throw AudioError(path + ": has " + std::to_string(info.channels) +
+                     " channel(s); channels = " + std::to_string(o.channel) +
+                     " does not exist (use \"mix\", \"first\" or an index below " +
                      std::to_string(info.channels) + ")");
   }
   const double rate = info.sample_rate;
@@ -61,8 +62,9 @@ void ItemReader::fill() {
   const int64_t want = std::min<int64_t>(o_.block_frames, end_frame_ - next_frame_);
   int64_t got = want > 0 ? file_->read(block_.data(), want) : 0;
   if (want > 0 && got == 0) {
-    throw AudioError(file_->path() + ": the data ends after frame " + std::to_string(next_frame_) + " of the " +
-                     std::to_string(info.frames) + " its header declares; the file is truncated");
+    throw AudioError(file_->path() + ": the data ends after frame " + std::to_string(next_frame_) +
+                     " of the " + std::to_string(info.frames) +
+                     " its header declares; the file is truncated");
   }
   mono_.resize(static_cast<size_t>(got));
   for (int64_t i = 0; i < got; ++i) {
@@ -117,7 +119,8 @@ bool ItemReader::next(AudioChunk& out) {
     out.samples.assign(buffer_.begin(), buffer_.begin() + chunk_len_);
   }
   const int64_t step = chunk_len_ - overlap_;
-  buffer_.erase(buffer_.begin(), buffer_.begin() + std::min<int64_t>(step, static_cast<int64_t>(buffer_.size())));
+  buffer_.erase(buffer_.begin(),
+                buffer_.begin() + std::min<int64_t>(step, static_cast<int64_t>(buffer_.size())));
   buffer_start_ += step;
   // Only the overlap left, and nothing more to come: it is already in the chunk just made.
   if (eof_ && static_cast<int64_t>(buffer_.size()) <= overlap_) done_ = true;

@@ -214,8 +214,9 @@ std::vector<AudioItem> read_manifest(const std::string& path, const std::string&
   }
   if (c == '{') {
     if (!segments.empty()) {
-      throw AudioError(path + ": a JSONL manifest carries its own offset/duration; 'segments' goes with a "
-                              "Kaldi wav.scp only");
+      throw AudioError(path +
+                       ": a JSONL manifest carries its own offset/duration; 'segments' goes with a "
+                       "Kaldi wav.scp only");
     }
     return read_jsonl_manifest(path);
   }

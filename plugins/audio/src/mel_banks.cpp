@@ -94,8 +94,8 @@ MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_
                                 "offset from Nyquist)");
   }
   const double vtln_high = o.vtln_high < 0.0 ? o.vtln_high + nyquist : o.vtln_high;
-  if (o.vtln_warp != 1.0 &&
-      !(low < o.vtln_low && o.vtln_low < high && vtln_high > 0.0 && vtln_high < high && o.vtln_low < vtln_high)) {
+  if (o.vtln_warp != 1.0 && !(low < o.vtln_low && o.vtln_low < high && vtln_high > 0.0 && vtln_high < high &&
+                              o.vtln_low < vtln_high)) {
     throw std::invalid_argument("vtln_low = " + num(o.vtln_low) + " and vtln_high = " + num(o.vtln_high) +
                                 " must satisfy low_freq < vtln_low < vtln_high < high_freq (vtln_high < 0 is "
                                 "an offset from Nyquist)");
@@ -164,7 +164,8 @@ std::vector<double> linspace(double start, double end, int steps) {
   if (steps == 1) return v;
   const double step = (end - start) / (steps - 1);
   const int half = steps / 2;
-  for (int i = 0; i < steps; ++i) v[static_cast<size_t>(i)] = i < half ? start + step * i : end - step * (steps - i - 1);
+  for (int i = 0; i < steps; ++i)
+    v[static_cast<size_t>(i)] = i < half ? start + step * i : end - step * (steps - i - 1);
   return v;
 }
 
@@ -183,8 +184,8 @@ MelBank MelBank::torchaudio(int n_freqs, double f_min, double f_max, int n_mels,
   if (n_mels < 1) throw std::invalid_argument("n_mels must be 1 or more");
   if (!(f_min >= 0.0 && f_min < f_max && f_max <= sample_rate / 2 + 1e-9)) {
     throw std::invalid_argument("f_min = " + num(f_min) + " and f_max = " + num(f_max) +
-                                " must satisfy 0 <= f_min < f_max <= sample_rate / 2 (" + num(sample_rate / 2) +
-                                " Hz)");
+                                " must satisfy 0 <= f_min < f_max <= sample_rate / 2 (" +
+                                num(sample_rate / 2) + " Hz)");
   }
   // In double: the bank librosa computes (and Whisper ships as mel_filters.npz), which
   // torchaudio.functional.melscale_fbanks gives under torch's float64 default dtype.
