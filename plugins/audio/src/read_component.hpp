@@ -11,6 +11,7 @@
 // on_error = "skip" it is reported through ctx.input_skipped() and reading goes on with the next item.
 #pragma once
 
+#include "component_util.hpp"
 #include "item_reader.hpp"
 #include "manifest.hpp"
 
@@ -137,8 +138,8 @@ class AudioRead : public Source<AudioRead> {
     if (options_.max_seconds < 0) throw Error("max_seconds must be 0 (no chunks) or more");
     if (options_.overlap_seconds < 0 ||
         (options_.max_seconds > 0 && options_.overlap_seconds >= options_.max_seconds)) {
-      throw Error("overlap_seconds = " + std::to_string(options_.overlap_seconds) +
-                  " must be 0 or more and below max_seconds");
+      throw Error("overlap_seconds = " + num_text(options_.overlap_seconds) +
+                  " must be 0 or more and below max_seconds = " + num_text(options_.max_seconds));
     }
     if (options_.max_seconds == 0 && options_.overlap_seconds > 0) {
       throw Error("overlap_seconds needs max_seconds > 0 (chunks to overlap)");

@@ -47,3 +47,6 @@ put("skip_bad_files", "a.wav", good)
 put("skip_bad_files", "b.wav", b"not audio\n")
 put("skip_bad_files", "c.wav", wav(samples=pcm16(1600)))
 put("chunks_and_fbank", "a.wav", wav(samples=pcm16(4000)))
+for case in ("fbank_bad_window_type", "read_overlap_not_below_max", "fbank_high_freq_above_nyquist",
+             "log_mel_whisper_needs_16k"):
+    put(case, "a.wav", wav(rate=8000, samples=pcm16(1600, 8000)))
