@@ -38,7 +38,6 @@ class ItemReader {
  public:
   ItemReader(const AudioItem& item, const ReadOptions& options);
   bool next(AudioChunk& out);
-  const AudioInfo& info() const { return file_->info(); }
 
  private:
   void fill();

@@ -74,12 +74,6 @@ SEQFLOW_AUDIO_HOT void MelBank::apply(const double* spectrum, double* out) const
   }
 }
 
-double MelBank::weight(int m, int k) const {
-  const int i = k - first_[static_cast<size_t>(m)];
-  if (i < 0 || i >= length_[static_cast<size_t>(m)]) return 0.0;
-  return weights_[offset_[static_cast<size_t>(m)] + static_cast<size_t>(i)];
-}
-
 MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_size) {
   if (o.num_mel_bins <= 3) {
     throw std::invalid_argument("num_mel_bins = " + std::to_string(o.num_mel_bins) + " must be 4 or more");
@@ -131,7 +125,6 @@ MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_
     return to_mel(w);
   };
   MelBank bank;
-  bank.num_freqs_ = num_fft_bins + 1;
   std::vector<double> dense(static_cast<size_t>(num_fft_bins + 1));
   for (int m = 0; m < o.num_mel_bins; ++m) {
     const float left = warp(mel_low_f + static_cast<float>(m) * delta);
@@ -194,7 +187,6 @@ MelBank MelBank::torchaudio(int n_freqs, double f_min, double f_max, int n_mels,
   std::vector<double> f_pts(m_pts.size());
   for (size_t i = 0; i < m_pts.size(); ++i) f_pts[i] = mel_to_hz(m_pts[i], scale);
   MelBank bank;
-  bank.num_freqs_ = n_freqs;
   std::vector<double> dense(static_cast<size_t>(n_freqs));
   for (int m = 0; m < n_mels; ++m) {
     const double f0 = f_pts[static_cast<size_t>(m)];
