@@ -199,7 +199,7 @@ std::vector<AudioItem> read_jsonl_manifest(const std::string& path) {
       it.id = id->get<std::string>();
     } else {
       it.id = file_stem(it.path);
-      if (segment) it.id += "_" + std::to_string(n + 1);
+      if (segment) it.id.append(1, '_').append(std::to_string(n + 1));
     }
     items.push_back(std::move(it));
   }
