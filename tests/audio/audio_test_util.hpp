@@ -18,11 +18,11 @@ namespace audio_test {
 
 inline std::string shared_audio() { return std::string(SEQFLOW_SHARED_DATA) + "/audio"; }
 
-#define AUDIO_REQUIRE_SHARED_DATA(dir)                                                           \
-  const std::string dir = audio_test::shared_audio();                                            \
-  if (!std::filesystem::exists(dir)) {                                                           \
+#define AUDIO_REQUIRE_SHARED_DATA(dir)                                                            \
+  const std::string dir = audio_test::shared_audio();                                             \
+  if (!std::filesystem::exists(dir)) {                                                            \
     WARN("skipped: " << dir << " is absent (the shared real recordings; see its PROVENANCE.md)"); \
-    return;                                                                                      \
+    return;                                                                                       \
   }
 
 inline std::vector<float> read_f32(const std::string& path) {

@@ -33,7 +33,8 @@ KaldiFeatureOptions kaldi_defaults() {
 
 double log_tolerance(double v, double row_max) { return 1e-4 + 1.2e-7 * std::exp(row_max - v); }
 
-void compare_log(const std::string& file, KaldiKind kind, const KaldiFeatureOptions& o, const std::vector<float>& wave) {
+void compare_log(const std::string& file, KaldiKind kind, const KaldiFeatureOptions& o,
+                 const std::vector<float>& wave) {
   INFO(file);
   const auto ref = audio_test::read_kaldi_text(file);
   KaldiFeatures f(kind, o);
@@ -85,7 +86,8 @@ TEST_CASE("mfcc equals Kaldi's compute-mfcc-feats on kaldi_ref/test.wav", "[audi
   AUDIO_REQUIRE_SHARED_DATA(dir);
   const std::vector<float> wave = test_wav(dir);
   for (bool snip : {true, false}) {
-    const std::string file = dir + (snip ? "/kaldi_ref/test-mfcc.txt" : "/kaldi_ref/test-mfcc-no-snip-edges.txt");
+    const std::string file =
+        dir + (snip ? "/kaldi_ref/test-mfcc.txt" : "/kaldi_ref/test-mfcc-no-snip-edges.txt");
     INFO(file);
     KaldiFeatureOptions o = kaldi_defaults();
     o.use_energy = true;  // compute-mfcc-feats' default
@@ -110,7 +112,8 @@ TEST_CASE("mfcc equals Kaldi's compute-mfcc-feats on kaldi_ref/test.wav", "[audi
         const double lifter = 1.0 + 11.0 * std::sin(M_PI * k / 22.0);
         // C0 is the log energy (use_energy); the others: |DCT weight| <= sqrt(2/23).
         const double tol = k == 0 ? 1e-4 : 1e-4 + lifter * std::sqrt(2.0 / 23) * sum_tol;
-        const double err = std::abs(m[static_cast<size_t>(r * 13 + k)] - ref[static_cast<size_t>(r)][static_cast<size_t>(k)]);
+        const double err = std::abs(m[static_cast<size_t>(r * 13 + k)] -
+                                    ref[static_cast<size_t>(r)][static_cast<size_t>(k)]);
         worst = std::max(worst, err / tol);
       }
     }

@@ -217,7 +217,7 @@ def main():
     L = 1e-5
     log_mel_case("whisper80_unit16", unit16, 16000, {"whisper": True, "n_mels": 80}, L, src["unit16"])
     log_mel_case("whisper128_tone", tone_unit, 16000, {"whisper": True, "n_mels": 128}, L, src["tone_unit"])
-    log_mel_case("whisper80_pad2", tone_unit, 16000, {"whisper": True, "n_mels": 80, "pad_to_seconds": 2.0}, L,
+    log_mel_case("whisper80_pad1", tone_unit, 16000, {"whisper": True, "n_mels": 80, "pad_to_seconds": 1.0}, L,
                  src["tone_unit"])
     base = {"whisper": False, "n_fft": 400, "hop_length": 160, "n_mels": 80}
     for name, o in [
@@ -240,8 +240,8 @@ def main():
 
     # Real recordings: the test reads them from ../shared/data/audio (first `seconds`, `channels` mixed).
     if os.path.isdir(SHARED):
-        for rel, seconds in [("jfk.flac", 2.0), ("silero_vad_test.wav", 2.0), ("alsa/Front_Left.wav", 1.0),
-                             ("klettres_en_letters/A.wav", 2.0016), ("kaldi_ref/test.wav", 1.2)]:
+        for rel, seconds in [("jfk.flac", 2.0), ("silero_vad_test.wav", 1.0), ("alsa/Front_Left.wav", 1.0),
+                             ("klettres_en_letters/A.wav", 1.0), ("kaldi_ref/test.wav", 1.2)]:
             w, rate = torchaudio.load(os.path.join(SHARED, rel))
             n = min(w.shape[1], int(round(seconds * rate)))
             mono = w[:, :n].double().mean(0).float().numpy()  # audio.read's "mix": mean of the channels

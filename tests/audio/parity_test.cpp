@@ -101,7 +101,8 @@ bool input_of(const json& c, std::vector<float>& wave) {
 
 void run_case(const json& c) {
   const std::string name = c["name"];
-  INFO("case " << name << " (" << c["function"].get<std::string>() << ", options " << c["options"].dump() << ")");
+  INFO("case " << name << " (" << c["function"].get<std::string>() << ", options " << c["options"].dump()
+               << ")");
   std::vector<float> wave;
   if (!input_of(c, wave)) {
     WARN("skipped " << name << ": " << c["shared"] << " is absent from " << audio_test::shared_audio());
@@ -117,12 +118,15 @@ void run_case(const json& c) {
     rows = mel.compute(wave, rate, out);
     cols = c["options"].value("n_mels", 80);
   } else {
-    const KaldiKind kind = fn == "fbank" ? KaldiKind::kFbank : fn == "mfcc" ? KaldiKind::kMfcc : KaldiKind::kSpectrogram;
+    const KaldiKind kind = fn == "fbank"  ? KaldiKind::kFbank
+                           : fn == "mfcc" ? KaldiKind::kMfcc
+                                          : KaldiKind::kSpectrogram;
     KaldiFeatures f(kind, kaldi_options(c["options"]));
     rows = f.compute(wave, rate, name, out);
     cols = f.num_cols(rate);
   }
-  const std::vector<float> expected = audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["expected"].get<std::string>());
+  const std::vector<float> expected =
+      audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["expected"].get<std::string>());
   REQUIRE(rows == c["rows"].get<int64_t>());
   if (rows > 0) REQUIRE(cols == c["cols"].get<int64_t>());
   REQUIRE(out.size() == expected.size());
@@ -138,13 +142,15 @@ void run_case(const json& c) {
     }
   }
   INFO("worst error " << worst << " at row " << (cols ? at / cols : 0) << " col " << (cols ? at % cols : 0)
-                      << ": got " << (out.empty() ? 0.f : out[at]) << ", expected " << (expected.empty() ? 0.f : expected[at]));
+                      << ": got " << (out.empty() ? 0.f : out[at]) << ", expected "
+                      << (expected.empty() ? 0.f : expected[at]));
   CHECK(worst <= std::abs(tol));
 }
 
 }  // namespace
 
-TEST_CASE("Kaldi features equal torchaudio.compliance.kaldi on random signals and real recordings", "[audio]") {
+TEST_CASE("Kaldi features equal torchaudio.compliance.kaldi on random signals and real recordings",
+          "[audio]") {
   size_t n = 0;
   for (const json& c : cases()["cases"]) {
     if (c["function"] == "log_mel") continue;

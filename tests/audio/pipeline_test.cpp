@@ -4,9 +4,9 @@
 // same pipeline with dither on 1 and 4 threads gives identical bytes.
 #include "audio_test_util.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sndfile.h>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 
@@ -43,13 +43,16 @@ std::string toml_value(const json& v) {
   return v.dump();
 }
 
-std::string pipeline(const std::string& wav, const std::string& plugin, const std::string& output, const json& options,
-                     const std::string& out, const std::string& extra_read = "") {
-  std::string t = "[pipeline]\nname = \"audio-parity\"\n\n[[stage]]\nname = \"read\"\nplugin = \"audio.read\"\npaths = [\"" +
-                  wav + "\"]\n" + extra_read + "\n[[stage]]\nname = \"features\"\nplugin = \"" + plugin + "\"\n";
-  for (auto it = options.begin(); it != options.end(); ++it) t += it.key() + " = " + toml_value(it.value()) + "\n";
-  t += "\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"" + out + "\"\nfields = [\"id\", \"" + output +
-       "\"]\n";
+std::string pipeline(const std::string& wav, const std::string& plugin, const std::string& output,
+                     const json& options, const std::string& out, const std::string& extra_read = "") {
+  std::string t =
+      "[pipeline]\nname = \"audio-parity\"\n\n[[stage]]\nname = \"read\"\nplugin = \"audio.read\"\npaths = "
+      "[\"" +
+      wav + "\"]\n" + extra_read + "\n[[stage]]\nname = \"features\"\nplugin = \"" + plugin + "\"\n";
+  for (auto it = options.begin(); it != options.end(); ++it)
+    t += it.key() + " = " + toml_value(it.value()) + "\n";
+  t += "\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"" + out +
+       "\"\nfields = [\"id\", \"" + output + "\"]\n";
   return t;
 }
 
@@ -66,14 +69,16 @@ TEST_CASE("CLI: every fixture case through audio.read and the component's TOML p
     INFO("case " << name << " options " << c["options"].dump());
     const std::string fn = c["function"];
     const int rate = c["sample_rate"].get<int>();
-    const std::vector<float> wave = audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["input"].get<std::string>());
+    const std::vector<float> wave =
+        audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["input"].get<std::string>());
     write_float_wav(dir / (name + ".wav"), wave, rate);
     const std::string output = fn == "log_mel" ? "log_mel" : fn;
-    audio_test::spit(dir / (name + ".toml"),
-                     pipeline(dir / (name + ".wav"), "audio." + fn, output, c["options"], dir / (name + ".jsonl")));
+    audio_test::spit(dir / (name + ".toml"), pipeline(dir / (name + ".wav"), "audio." + fn, output,
+                                                      c["options"], dir / (name + ".jsonl")));
     REQUIRE(run(dir / (name + ".toml"), "--threads 2") == 0);
     const json got = json::parse(audio_test::slurp_text(dir / (name + ".jsonl")));
-    const std::vector<float> expected = audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["expected"].get<std::string>());
+    const std::vector<float> expected =
+        audio_test::read_f32(std::string(AUDIO_FIXTURES) + "/" + c["expected"].get<std::string>());
     const json& rows = got[output];
     REQUIRE(rows.size() == c["rows"].get<size_t>());
     const double tol = c["tolerance"].get<double>();
@@ -98,11 +103,13 @@ TEST_CASE("CLI: every fixture case through audio.read and the component's TOML p
 TEST_CASE("CLI: dithered fbank and resampled audio are byte-identical on 1 and 4 threads", "[audio][cli]") {
   audio_test::TempDir dir;
   std::vector<float> x(22050);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(0.3 * std::sin(0.05 * static_cast<double>(i)));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(0.3 * std::sin(0.05 * static_cast<double>(i)));
   for (int k = 0; k < 6; ++k) write_float_wav(dir / ("r" + std::to_string(k) + ".wav"), x, 22050);
   const json options = {{"dither", 1.0}, {"num_mel_bins", 40}, {"seed", 7}};
-  audio_test::spit(dir / "p.toml", pipeline(dir / "r*.wav", "audio.fbank", "fbank", options, dir / "out.jsonl",
-                                            "sample_rate = 16000\nscale = \"int16\"\nmax_seconds = 0.3\n"));
+  audio_test::spit(dir / "p.toml",
+                   pipeline(dir / "r*.wav", "audio.fbank", "fbank", options, dir / "out.jsonl",
+                            "sample_rate = 16000\nscale = \"int16\"\nmax_seconds = 0.3\n"));
   REQUIRE(run(dir / "p.toml", "--threads 1") == 0);
   const std::string one = audio_test::slurp_text(dir / "out.jsonl");
   REQUIRE(run(dir / "p.toml", "--threads 4") == 0);
@@ -121,4 +128,73 @@ TEST_CASE("CLI: dithered fbank and resampled audio are byte-identical on 1 and 4
   CHECK(lines[0]["id"] == "r0:0");
   CHECK(lines[4]["id"] == "r1:0");
   CHECK(lines[0]["fbank"] != lines[4]["fbank"]);
+}
+
+TEST_CASE("CLI: vad_energy, cmvn and chunk wired through their TOML parameters", "[audio][cli]") {
+  audio_test::TempDir dir;
+  // 0.5 s of a loud tone, then 0.5 s of a tone 60 dB lower: their log energies are about 24.7 and 10.9
+  // (400 samples of amplitude 16384 or 16.4), the mean over 48 + 50 frames about 17.7, so Kaldi's
+  // threshold 5.5 + 0.5 * 17.7 = 14.4 lies between them.
+  std::vector<float> x(16000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<float>((i < 8000 ? 0.5 : 0.0005) * std::sin(0.3 * static_cast<double>(i)));
+  }
+  write_float_wav(dir / "v.wav", x, 16000);
+  audio_test::spit(
+      dir / "stats.json",
+      R"({"mean": [)" +
+          std::string(
+              "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24") +
+          R"(], "std": [)" +
+          std::string("2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4") + "]}");
+  const std::string toml =
+      std::string(
+          "[pipeline]\nname = \"post\"\n\n[[stage]]\nname = \"read\"\nplugin = \"audio.read\"\npaths = [\"") +
+      dir / "v.wav" +
+      "\"]\nscale = \"int16\"\n\n[[stage]]\nname = \"fbank\"\nplugin = \"audio.fbank\"\nuse_energy = true\n"
+      "energy_floor = 0.0\n\n[[stage]]\nname = \"vad\"\nplugin = \"audio.vad_energy\"\ninput = \"fbank\"\n"
+      "vad_energy_threshold = 5.5\n\n[[stage]]\nname = \"global\"\nplugin = \"audio.cmvn\"\ninput = "
+      "\"fbank\"\n"
+      "output = \"global\"\nstats = \"" +
+      dir / "stats.json" +
+      "\"\nnorm_vars = true\n\n[[stage]]\nname = \"utt\"\nplugin = \"audio.cmvn\"\ninput = \"fbank\"\noutput "
+      "= "
+      "\"utt\"\n\n[[stage]]\nname = \"win\"\nplugin = \"audio.chunk\"\ninput = \"fbank\"\nlength = "
+      "40\noverlap = 10\n"
+      "keep_last = false\n\n[[stage]]\nname = \"write\"\nplugin = \"io.jsonl_write\"\npath = \"" +
+      dir / "out.jsonl" + "\"\nfields = [\"id\", \"chunk_start\", \"vad\", \"fbank\", \"global\", \"utt\"]\n";
+  audio_test::spit(dir / "p.toml", toml);
+  REQUIRE(run(dir / "p.toml", "--threads 2") == 0);
+  std::vector<json> recs;
+  {
+    std::stringstream ss(audio_test::slurp_text(dir / "out.jsonl"));
+    std::string l;
+    while (std::getline(ss, l)) recs.push_back(json::parse(l));
+  }
+  // 98 frames; windows of 40 every 30 rows, full ones only: starts 0, 30 (60 + 40 > 98 is dropped).
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0]["id"] == "v:0");
+  CHECK(recs[1]["chunk_start"] == 30);
+  const json& vad = recs[0]["vad"];
+  REQUIRE(vad.size() == 98);
+  // Frames 0..47 lie in the loud half (frame f covers samples 160 f .. 160 f + 399), 50..97 in the quiet one.
+  for (int f = 0; f < 48; ++f) CHECK(vad[f] == 1.0);
+  for (int f = 50; f < 98; ++f) CHECK(vad[f] == 0.0);
+  // Global CMVN: (x - mean) / std with the JSON's values; per-utterance: every column's mean is 0.
+  const json& fb = recs[0]["fbank"];
+  REQUIRE(fb.size() == 40);
+  for (int r = 0; r < 40; ++r) {
+    for (int c = 0; c < 24; ++c) {
+      const double expected = (fb[r][c].get<double>() - (c + 1)) / (c == 23 ? 4.0 : 2.0);
+      CHECK(recs[0]["global"][r][c].get<double>() == Approx(expected).margin(1e-5));
+    }
+  }
+  // audio.chunk cuts only its input: the other fields travel whole with each window.
+  const json& utt = recs[0]["utt"];
+  REQUIRE(utt.size() == 98);
+  for (int c = 0; c < 24; ++c) {
+    double mean = 0;
+    for (int r = 0; r < 98; ++r) mean += utt[r][c].get<double>();
+    CHECK(std::abs(mean / 98) < 1e-4);
+  }
 }

@@ -25,7 +25,8 @@ std::string slurp(const std::string& path) {
 
 CmvnStats from_sums(const std::string& path, const std::vector<double>& sum, const std::vector<double>& sumsq,
                     double count) {
-  if (!(count > 0)) throw AudioError(path + ": the frame count is " + std::to_string(count) + "; it must be above 0");
+  if (!(count > 0))
+    throw AudioError(path + ": the frame count is " + std::to_string(count) + "; it must be above 0");
   CmvnStats s;
   for (size_t i = 0; i < sum.size(); ++i) {
     const double m = sum[i] / count;
@@ -40,8 +41,9 @@ CmvnStats parse_kaldi(const std::string& path, const std::string& text) {
   const size_t open = text.find('[');
   const size_t close = text.find(']', open == std::string::npos ? 0 : open);
   if (open == std::string::npos || close == std::string::npos) {
-    throw AudioError(path + ": not a Kaldi text matrix ('[ ... ]'); write it with compute-cmvn-stats "
-                            "--binary=false or copy-matrix --binary=false");
+    throw AudioError(path +
+                     ": not a Kaldi text matrix ('[ ... ]'); write it with compute-cmvn-stats "
+                     "--binary=false or copy-matrix --binary=false");
   }
   std::vector<std::vector<double>> rows;
   std::stringstream body(text.substr(open + 1, close - open - 1));
@@ -59,8 +61,10 @@ CmvnStats parse_kaldi(const std::string& path, const std::string& text) {
     if (!row.empty()) rows.push_back(std::move(row));
   }
   if (rows.size() != 2 || rows[0].size() != rows[1].size() || rows[0].size() < 2) {
-    throw AudioError(path + ": a Kaldi cmvn-stats matrix has 2 rows of D+1 numbers (sums and count; sums of "
-                            "squares and 0); this one has " + std::to_string(rows.size()) + " row(s)");
+    throw AudioError(path +
+                     ": a Kaldi cmvn-stats matrix has 2 rows of D+1 numbers (sums and count; sums of "
+                     "squares and 0); this one has " +
+                     std::to_string(rows.size()) + " row(s)");
   }
   const size_t d = rows[0].size() - 1;
   return from_sums(path, std::vector<double>(rows[0].begin(), rows[0].begin() + static_cast<long>(d)),
@@ -97,23 +101,27 @@ CmvnStats parse_json(const std::string& path, const std::string& text) {
   s.std = numbers(path, j, "std");
   if (s.std.size() != s.mean.size()) throw AudioError(path + ": \"mean\" and \"std\" differ in length");
   for (double v : s.std) {
-    if (!(v > 0)) throw AudioError(path + ": \"std\" holds " + std::to_string(v) + "; every std must be above 0");
+    if (!(v > 0))
+      throw AudioError(path + ": \"std\" holds " + std::to_string(v) + "; every std must be above 0");
   }
   return s;
 }
 
 CmvnStats parse_npy(const std::string& path, const std::string& data) {
-  if (data.size() < 10 || std::memcmp(data.data(), "\x93NUMPY", 6) != 0) throw AudioError(path + ": not a .npy file");
+  if (data.size() < 10 || std::memcmp(data.data(), "\x93NUMPY", 6) != 0)
+    throw AudioError(path + ": not a .npy file");
   const int major = static_cast<unsigned char>(data[6]);
   size_t header_len = 0;
   size_t start = 0;
   if (major == 1) {
-    header_len = static_cast<unsigned char>(data[8]) | (static_cast<size_t>(static_cast<unsigned char>(data[9])) << 8);
+    header_len =
+        static_cast<unsigned char>(data[8]) | (static_cast<size_t>(static_cast<unsigned char>(data[9])) << 8);
     start = 10;
   } else {
     if (data.size() < 12) throw AudioError(path + ": truncated .npy header");
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<unsigned char>(data[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= static_cast<size_t>(static_cast<unsigned char>(data[8 + i])) << (8 * i);
     start = 12;
   }
   if (start + header_len > data.size()) throw AudioError(path + ": truncated .npy header");
@@ -133,7 +141,8 @@ CmvnStats parse_npy(const std::string& path, const std::string& data) {
   }
   const size_t elem = f4 ? 4 : 8;
   const size_t body = start + header_len;
-  if (data.size() < body + elem * 2 * static_cast<size_t>(cols)) throw AudioError(path + ": the .npy data is truncated");
+  if (data.size() < body + elem * 2 * static_cast<size_t>(cols))
+    throw AudioError(path + ": the .npy data is truncated");
   CmvnStats s;
   for (long i = 0; i < 2 * cols; ++i) {
     double v = 0;
@@ -147,7 +156,8 @@ CmvnStats parse_npy(const std::string& path, const std::string& data) {
     (i < cols ? s.mean : s.std).push_back(v);
   }
   for (double v : s.std) {
-    if (!(v > 0)) throw AudioError(path + ": the std row holds " + std::to_string(v) + "; every std must be above 0");
+    if (!(v > 0))
+      throw AudioError(path + ": the std row holds " + std::to_string(v) + "; every std must be above 0");
   }
   return s;
 }
@@ -178,7 +188,8 @@ CmvnStats utterance_stats(const float* data, int64_t rows, int64_t cols) {
   return from_sums("the record", sum, sq, static_cast<double>(rows));
 }
 
-void apply_cmvn(float* data, int64_t rows, int64_t cols, const CmvnStats& s, bool norm_means, bool norm_vars) {
+void apply_cmvn(float* data, int64_t rows, int64_t cols, const CmvnStats& s, bool norm_means,
+                bool norm_vars) {
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) {
       double v = data[r * cols + c];

@@ -24,6 +24,7 @@ CmvnStats load_cmvn_stats(const std::string& path);
 /// Statistics of the record's own frames ([rows, cols] row-major).
 CmvnStats utterance_stats(const float* data, int64_t rows, int64_t cols);
 /// x = x - mean (norm_means), then / std (norm_vars; Kaldi requires norm_means with it), in place.
-void apply_cmvn(float* data, int64_t rows, int64_t cols, const CmvnStats& stats, bool norm_means, bool norm_vars);
+void apply_cmvn(float* data, int64_t rows, int64_t cols, const CmvnStats& stats, bool norm_means,
+                bool norm_vars);
 
 }  // namespace seqflow::audio

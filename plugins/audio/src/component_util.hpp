@@ -6,11 +6,19 @@
 
 #include <seqflow/sdk.hpp>
 
+#include <cstdio>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace seqflow::audio {
+
+/// A number as a user wrote it: 1, 0.25, 1e-05 (no trailing zeros).
+inline std::string num_text(double v) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%g", v);
+  return b;
+}
 
 /// The samples of a 1-D f32 field (a [1, T] tensor is accepted as mono too).
 inline std::span<const float> waveform_of(const Record& r, Slot field, const std::string& name) {

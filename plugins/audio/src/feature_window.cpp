@@ -123,8 +123,8 @@ int64_t FrameExtractor::num_frames(int64_t n) const {
   return (n + window_shift_ / 2) / window_shift_;
 }
 
-SEQFLOW_AUDIO_HOT double FrameExtractor::extract(std::span<const float> wave, int64_t f, uint64_t key, double* __restrict out,
-                               bool raw_energy) const {
+SEQFLOW_AUDIO_HOT double FrameExtractor::extract(std::span<const float> wave, int64_t f, uint64_t key,
+                                                 double* __restrict out, bool raw_energy) const {
   const int64_t n = static_cast<int64_t>(wave.size());
   const int w = window_size_;
   const int64_t start =

@@ -57,7 +57,8 @@ class FrameExtractor {
   int64_t num_frames(int64_t num_samples) const;
   /// Writes frame `f` of `wave` (padded_size() values) into `out` and returns its energy (sum of squares):
   /// taken after DC removal and before pre-emphasis when `raw_energy`, else of the windowed frame.
-  double extract(std::span<const float> wave, int64_t f, uint64_t key, double* __restrict out, bool raw_energy) const;
+  double extract(std::span<const float> wave, int64_t f, uint64_t key, double* __restrict out,
+                 bool raw_energy) const;
 
  private:
   FrameOptions options_;

@@ -36,7 +36,9 @@ struct Fftw<double> {
   using Plan = fftw_plan;
   static void* alloc(size_t bytes) { return fftw_malloc(bytes); }
   static void release(void* p) { fftw_free(p); }
-  static Plan plan(int n, double* in, Complex* out) { return fftw_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE); }
+  static Plan plan(int n, double* in, Complex* out) {
+    return fftw_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE);
+  }
   static void run(Plan p) { fftw_execute(p); }
   static void destroy(Plan p) { fftw_destroy_plan(p); }
 };

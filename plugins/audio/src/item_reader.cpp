@@ -1,5 +1,6 @@
 #include "item_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -22,8 +23,9 @@ ItemReader::ItemReader(const AudioItem& item, const ReadOptions& o) : o_(o) {
   const AudioInfo& info = file_->info();
   const std::string& path = item.path;
   if (o.channel >= info.channels) {
-    throw AudioError(path + ": has " + std::to_string(info.channels) + " channel(s); channels = " +
-                     std::to_string(o.channel) + " does not exist (use \"mix\", \"first\" or an index below " +
+    throw AudioError(path + ": has " + std::to_string(info.channels) +
+                     " channel(s); channels = " + std::to_string(o.channel) +
+                     " does not exist (use \"mix\", \"first\" or an index below " +
                      std::to_string(info.channels) + ")");
   }
   const double rate = info.sample_rate;
@@ -53,6 +55,15 @@ ItemReader::ItemReader(const AudioItem& item, const ReadOptions& o) : o_(o) {
     if (overlap_ >= chunk_len_) overlap_ = chunk_len_ - 1;
   }
   block_.resize(static_cast<size_t>(o.block_frames * info.channels));
+  // The whole item (or one chunk plus a block) is held at once: reserve it, so that a long recording is
+  // not copied again at every doubling of the buffer.
+  const double ratio = static_cast<double>(out_rate_) / info.sample_rate;
+  const double item_out = static_cast<double>(end_frame_ - next_frame_) * ratio + 1024;
+  const double held =
+      chunk_len_ > 0
+          ? std::min<double>(item_out, static_cast<double>(chunk_len_) + o.block_frames * ratio + 1024)
+          : item_out;
+  buffer_.reserve(static_cast<size_t>(held));
 }
 
 void ItemReader::fill() {
@@ -61,11 +72,29 @@ void ItemReader::fill() {
   const int64_t want = std::min<int64_t>(o_.block_frames, end_frame_ - next_frame_);
   int64_t got = want > 0 ? file_->read(block_.data(), want) : 0;
   if (want > 0 && got == 0) {
-    throw AudioError(file_->path() + ": the data ends after frame " + std::to_string(next_frame_) + " of the " +
-                     std::to_string(info.frames) + " its header declares; the file is truncated");
+    throw AudioError(file_->path() + ": the data ends after frame " + std::to_string(next_frame_) +
+                     " of the " + std::to_string(info.frames) +
+                     " its header declares; the file is truncated");
   }
   mono_.resize(static_cast<size_t>(got));
-  for (int64_t i = 0; i < got; ++i) {
+  if (ch == 1) {
+    bool finite = true;
+    for (int64_t i = 0; i < got; ++i) {
+      finite &= std::isfinite(block_[static_cast<size_t>(i)]);
+      mono_[static_cast<size_t>(i)] = block_[static_cast<size_t>(i)] * o_.scale;
+    }
+    if (!finite) {
+      for (int64_t i = 0; i < got; ++i) {
+        if (!std::isfinite(block_[static_cast<size_t>(i)])) {
+          throw AudioError(file_->path() + ": sample " + std::to_string(next_frame_ + i) +
+                           " (channel 0) is " +
+                           (std::isnan(block_[static_cast<size_t>(i)]) ? "NaN" : "infinite") +
+                           "; the float data is damaged");
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; ch > 1 && i < got; ++i) {
     const float* frame = block_.data() + i * ch;
     float v = 0;
     if (o_.channel >= 0) {
@@ -107,17 +136,19 @@ bool ItemReader::next(AudioChunk& out) {
   const int64_t have = static_cast<int64_t>(buffer_.size());
   if (chunk_len_ == 0 || have <= chunk_len_) {
     // The last chunk (or the whole item).
-    out.samples.assign(buffer_.begin(), buffer_.end());
     done_ = eof_ || chunk_len_ == 0;
     if (done_) {
+      out.samples.swap(buffer_);
       buffer_.clear();
       return true;
     }
+    out.samples.assign(buffer_.begin(), buffer_.end());
   } else {
     out.samples.assign(buffer_.begin(), buffer_.begin() + chunk_len_);
   }
   const int64_t step = chunk_len_ - overlap_;
-  buffer_.erase(buffer_.begin(), buffer_.begin() + std::min<int64_t>(step, static_cast<int64_t>(buffer_.size())));
+  buffer_.erase(buffer_.begin(),
+                buffer_.begin() + std::min<int64_t>(step, static_cast<int64_t>(buffer_.size())));
   buffer_start_ += step;
   // Only the overlap left, and nothing more to come: it is already in the chunk just made.
   if (eof_ && static_cast<int64_t>(buffer_.size()) <= overlap_) done_ = true;

@@ -19,9 +19,9 @@
 namespace seqflow::audio {
 
 struct ReadOptions {
-  int sample_rate = 0;   // 0: keep the file's
-  int channel = -1;      // -1: mix (mean of the channels), else this channel
-  float scale = 1.0f;    // 1: [-1, 1]; 32768: int16 magnitudes (Kaldi)
+  int sample_rate = 0;  // 0: keep the file's
+  int channel = -1;     // -1: mix (mean of the channels), else this channel
+  float scale = 1.0f;   // 1: [-1, 1]; 32768: int16 magnitudes (Kaldi)
   double max_seconds = 0.0;
   double overlap_seconds = 0.0;
   int64_t block_frames = 65536;
@@ -38,7 +38,6 @@ class ItemReader {
  public:
   ItemReader(const AudioItem& item, const ReadOptions& options);
   bool next(AudioChunk& out);
-  const AudioInfo& info() const { return file_->info(); }
 
  private:
   void fill();

@@ -34,8 +34,8 @@ inline constexpr sf_param_decl kEnergyFloor = Param::real(
     "Floor on the log-energy term, as an energy (log(energy_floor)); 0 = no floor (Kaldi's default).");
 inline constexpr sf_param_decl kFrameLength = Param::real("frame_length", "25.0", "Frame length in ms.");
 inline constexpr sf_param_decl kFrameShift = Param::real("frame_shift", "10.0", "Frame shift in ms.");
-inline constexpr sf_param_decl kMinDuration = Param::real(
-    "min_duration", "0.0", "A record shorter than this (seconds) gets 0 frames.");
+inline constexpr sf_param_decl kMinDuration =
+    Param::real("min_duration", "0.0", "A record shorter than this (seconds) gets 0 frames.");
 inline constexpr sf_param_decl kPreemph =
     Param::real("preemphasis_coefficient", "0.97", "Pre-emphasis x[i] -= c * x[i-1], c in [0, 1].");
 inline constexpr sf_param_decl kRawEnergy = Param::boolean(
@@ -50,23 +50,27 @@ inline constexpr sf_param_decl kSnipEdges = Param::boolean(
     "reflected at the ends (Kaldi's --snip-edges=false).");
 inline constexpr sf_param_decl kSubtractMean =
     Param::boolean("subtract_mean", "false", "Subtract each feature's mean over the record's frames.");
-inline constexpr sf_param_decl kWindowType =
-    Param::string("window_type", "\"povey\"",
-                  "povey (Hann^0.85), hanning, hamming, rectangular or blackman; all symmetric (N-1), as Kaldi's.",
-                  "povey|hanning|hamming|rectangular|blackman");
+inline constexpr sf_param_decl kWindowType = Param::string(
+    "window_type", "\"povey\"",
+    "povey (Hann^0.85), hanning, hamming, rectangular or blackman; all symmetric (N-1), as Kaldi's.",
+    "povey|hanning|hamming|rectangular|blackman");
 inline constexpr sf_param_decl kSeed =
     Param::integer("seed", "0", "Seed of the dither noise (with the record id).");
-inline constexpr sf_param_decl kHighFreq =
-    Param::real("high_freq", "0.0", "High cutoff of the mel bins in Hz; 0 or negative = offset from Nyquist.");
-inline constexpr sf_param_decl kHtkCompat = Param::boolean(
-    "htk_compat", "false", "HTK's layout: the energy (or C0) last instead of first.");
-inline constexpr sf_param_decl kLowFreq = Param::real("low_freq", "20.0", "Low cutoff of the mel bins in Hz.");
-inline constexpr sf_param_decl kNumMelBins = Param::integer("num_mel_bins", "23", "Number of triangular mel bins (4 or more).");
+inline constexpr sf_param_decl kHighFreq = Param::real(
+    "high_freq", "0.0", "High cutoff of the mel bins in Hz; 0 or negative = offset from Nyquist.");
+inline constexpr sf_param_decl kHtkCompat =
+    Param::boolean("htk_compat", "false", "HTK's layout: the energy (or C0) last instead of first.");
+inline constexpr sf_param_decl kLowFreq =
+    Param::real("low_freq", "20.0", "Low cutoff of the mel bins in Hz.");
+inline constexpr sf_param_decl kNumMelBins =
+    Param::integer("num_mel_bins", "23", "Number of triangular mel bins (4 or more).");
 inline constexpr sf_param_decl kUseEnergy = Param::boolean(
-    "use_energy", "false", "Add the log energy as a column (fbank: first, or last with htk_compat; mfcc: replaces C0).");
+    "use_energy", "false",
+    "Add the log energy as a column (fbank: first, or last with htk_compat; mfcc: replaces C0).");
 inline constexpr sf_param_decl kVtlnHigh = Param::real(
     "vtln_high", "-500.0", "High inflection point of the VTLN warp in Hz; negative = offset from Nyquist.");
-inline constexpr sf_param_decl kVtlnLow = Param::real("vtln_low", "100.0", "Low inflection point of the VTLN warp in Hz.");
+inline constexpr sf_param_decl kVtlnLow =
+    Param::real("vtln_low", "100.0", "Low inflection point of the VTLN warp in Hz.");
 inline constexpr sf_param_decl kVtlnWarp =
     Param::real("vtln_warp", "1.0", "VTLN warp factor (1.0 = no warping).");
 }  // namespace kaldi_params
@@ -134,7 +138,8 @@ class KaldiTransform : public Transform<Self> {
       cols = features_.num_cols(rate);
       frames = features_.compute(wave, rate, id, out_);
     } catch (const std::invalid_argument& e) {
-      throw Error(std::string(e.what()) + " (record at " + std::to_string(static_cast<int64_t>(rate)) + " Hz)");
+      throw Error(std::string(e.what()) + " (record at " + std::to_string(static_cast<int64_t>(rate)) +
+                  " Hz)");
     }
     write_matrix(r, output_, out_, frames, cols);
   }
@@ -157,9 +162,9 @@ class KaldiTransform : public Transform<Self> {
   std::vector<float> out_;
 };
 
-#define SEQFLOW_AUDIO_COMMON_FIELDS(OUT, DOC)                                                          \
-  Field::reads("input", "audio", SF_FIELD_TENSOR, SF_DTYPE_F32, "waveform f32 [T]"),                  \
-      Field::reads(nullptr, "sample_rate", SF_FIELD_INT, SF_DTYPE_ANY, "samples per second"),          \
+#define SEQFLOW_AUDIO_COMMON_FIELDS(OUT, DOC)                                                       \
+  Field::reads("input", "audio", SF_FIELD_TENSOR, SF_DTYPE_F32, "waveform f32 [T]"),                \
+      Field::reads(nullptr, "sample_rate", SF_FIELD_INT, SF_DTYPE_ANY, "samples per second"),       \
       Field::reads_optional(nullptr, "id", SF_FIELD_STRING, SF_DTYPE_ANY, "keys the dither noise"), \
       Field::writes("output", OUT, SF_FIELD_TENSOR, SF_DTYPE_F32, DOC)
 
@@ -168,16 +173,27 @@ class Spectrogram : public KaldiTransform<Spectrogram, KaldiKind::kSpectrogram> 
   using KaldiTransform::KaldiTransform;
   static constexpr Info info{
       "spectrogram",
-      "torchaudio.compliance.kaldi.spectrogram (Kaldi's compute-spectrogram-feats): log power spectrum, column "
+      "torchaudio.compliance.kaldi.spectrogram (Kaldi's compute-spectrogram-feats): log power spectrum, "
+      "column "
       "0 replaced by the log energy; f32 [frames, padded_window/2 + 1].",
       "[[stage]]\nname = \"spec\"\nplugin = \"audio.spectrogram\"\nenergy_floor = 0.0\n", 0, 0};
   static constexpr sf_param_decl params[] = {
       kaldi_params::kInput,
       Param::field("output", "\"spectrogram\"", "Field for the f32 [frames, bins] features."),
-      kaldi_params::kBlackman, kaldi_params::kDither, kaldi_params::kEnergyFloor, kaldi_params::kFrameLength,
-      kaldi_params::kFrameShift, kaldi_params::kMinDuration, kaldi_params::kPreemph, kaldi_params::kRawEnergy,
-      kaldi_params::kRemoveDc, kaldi_params::kRoundPow2, kaldi_params::kSnipEdges, kaldi_params::kSubtractMean,
-      kaldi_params::kWindowType, kaldi_params::kSeed,
+      kaldi_params::kBlackman,
+      kaldi_params::kDither,
+      kaldi_params::kEnergyFloor,
+      kaldi_params::kFrameLength,
+      kaldi_params::kFrameShift,
+      kaldi_params::kMinDuration,
+      kaldi_params::kPreemph,
+      kaldi_params::kRawEnergy,
+      kaldi_params::kRemoveDc,
+      kaldi_params::kRoundPow2,
+      kaldi_params::kSnipEdges,
+      kaldi_params::kSubtractMean,
+      kaldi_params::kWindowType,
+      kaldi_params::kSeed,
   };
   static constexpr sf_field_decl fields[] = {
       SEQFLOW_AUDIO_COMMON_FIELDS("spectrogram", "f32 [frames, bins] log power spectrum")};
@@ -194,14 +210,29 @@ class Fbank : public KaldiTransform<Fbank, KaldiKind::kFbank> {
   static constexpr sf_param_decl params[] = {
       kaldi_params::kInput,
       Param::field("output", "\"fbank\"", "Field for the f32 [frames, bins] features."),
-      kaldi_params::kBlackman, kaldi_params::kDither, kaldi_params::kEnergyFloor, kaldi_params::kFrameLength,
-      kaldi_params::kFrameShift, kaldi_params::kHighFreq, kaldi_params::kHtkCompat, kaldi_params::kLowFreq,
-      kaldi_params::kMinDuration, kaldi_params::kNumMelBins, kaldi_params::kPreemph, kaldi_params::kRawEnergy,
-      kaldi_params::kRemoveDc, kaldi_params::kRoundPow2, kaldi_params::kSnipEdges, kaldi_params::kSubtractMean,
+      kaldi_params::kBlackman,
+      kaldi_params::kDither,
+      kaldi_params::kEnergyFloor,
+      kaldi_params::kFrameLength,
+      kaldi_params::kFrameShift,
+      kaldi_params::kHighFreq,
+      kaldi_params::kHtkCompat,
+      kaldi_params::kLowFreq,
+      kaldi_params::kMinDuration,
+      kaldi_params::kNumMelBins,
+      kaldi_params::kPreemph,
+      kaldi_params::kRawEnergy,
+      kaldi_params::kRemoveDc,
+      kaldi_params::kRoundPow2,
+      kaldi_params::kSnipEdges,
+      kaldi_params::kSubtractMean,
       kaldi_params::kUseEnergy,
       Param::boolean("use_log_fbank", "true", "Log of the mel energies (floored at float epsilon)."),
       Param::boolean("use_power", "true", "Mel bins over the power spectrum (false: over the magnitude)."),
-      kaldi_params::kVtlnHigh, kaldi_params::kVtlnLow, kaldi_params::kVtlnWarp, kaldi_params::kWindowType,
+      kaldi_params::kVtlnHigh,
+      kaldi_params::kVtlnLow,
+      kaldi_params::kVtlnWarp,
+      kaldi_params::kWindowType,
       kaldi_params::kSeed,
   };
   static constexpr sf_field_decl fields[] = {
@@ -220,14 +251,30 @@ class Mfcc : public KaldiTransform<Mfcc, KaldiKind::kMfcc> {
       kaldi_params::kInput,
       Param::field("output", "\"mfcc\"", "Field for the f32 [frames, num_ceps] features."),
       kaldi_params::kBlackman,
-      Param::real("cepstral_lifter", "22.0", "Liftering coefficient L: c_i *= 1 + L/2 sin(pi i / L); 0 = none."),
-      kaldi_params::kDither, kaldi_params::kEnergyFloor, kaldi_params::kFrameLength, kaldi_params::kFrameShift,
-      kaldi_params::kHighFreq, kaldi_params::kHtkCompat, kaldi_params::kLowFreq,
+      Param::real("cepstral_lifter", "22.0",
+                  "Liftering coefficient L: c_i *= 1 + L/2 sin(pi i / L); 0 = none."),
+      kaldi_params::kDither,
+      kaldi_params::kEnergyFloor,
+      kaldi_params::kFrameLength,
+      kaldi_params::kFrameShift,
+      kaldi_params::kHighFreq,
+      kaldi_params::kHtkCompat,
+      kaldi_params::kLowFreq,
       Param::integer("num_ceps", "13", "Cepstral coefficients kept (1 to num_mel_bins)."),
-      kaldi_params::kMinDuration, kaldi_params::kNumMelBins, kaldi_params::kPreemph, kaldi_params::kRawEnergy,
-      kaldi_params::kRemoveDc, kaldi_params::kRoundPow2, kaldi_params::kSnipEdges, kaldi_params::kSubtractMean,
-      kaldi_params::kUseEnergy, kaldi_params::kVtlnHigh, kaldi_params::kVtlnLow, kaldi_params::kVtlnWarp,
-      kaldi_params::kWindowType, kaldi_params::kSeed,
+      kaldi_params::kMinDuration,
+      kaldi_params::kNumMelBins,
+      kaldi_params::kPreemph,
+      kaldi_params::kRawEnergy,
+      kaldi_params::kRemoveDc,
+      kaldi_params::kRoundPow2,
+      kaldi_params::kSnipEdges,
+      kaldi_params::kSubtractMean,
+      kaldi_params::kUseEnergy,
+      kaldi_params::kVtlnHigh,
+      kaldi_params::kVtlnLow,
+      kaldi_params::kVtlnWarp,
+      kaldi_params::kWindowType,
+      kaldi_params::kSeed,
   };
   static constexpr sf_field_decl fields[] = {SEQFLOW_AUDIO_COMMON_FIELDS("mfcc", "f32 [frames, num_ceps]")};
 };

@@ -20,9 +20,9 @@ double log_f32(double v) { return std::log(static_cast<float>(std::max(v, kEpsil
 KaldiFeatures::KaldiFeatures(KaldiKind kind, const KaldiFeatureOptions& options)
     : kind_(kind), options_(options) {
   if (kind == KaldiKind::kMfcc && (options.num_ceps < 1 || options.num_ceps > options.mel.num_mel_bins)) {
-    throw std::invalid_argument("num_ceps = " + std::to_string(options.num_ceps) +
-                                " must lie between 1 and num_mel_bins = " +
-                                std::to_string(options.mel.num_mel_bins));
+    throw std::invalid_argument(
+        "num_ceps = " + std::to_string(options.num_ceps) +
+        " must lie between 1 and num_mel_bins = " + std::to_string(options.mel.num_mel_bins));
   }
   if (options.energy_floor < 0) throw std::invalid_argument("energy_floor must be 0 or more");
   if (options.frame.dither < 0) throw std::invalid_argument("dither must be 0 or more");
@@ -62,8 +62,8 @@ void KaldiFeatures::prepare(double rate) {
     dct_.assign(static_cast<size_t>(n * c), 0.0);
     for (int i = 0; i < n; ++i) {
       for (int k = 0; k < c; ++k) {
-        const double v = k == 0 ? std::sqrt(1.0 / n)
-                                : std::sqrt(2.0 / n) * std::cos(std::numbers::pi / n * (i + 0.5) * k);
+        const double v =
+            k == 0 ? std::sqrt(1.0 / n) : std::sqrt(2.0 / n) * std::cos(std::numbers::pi / n * (i + 0.5) * k);
         dct_[static_cast<size_t>(i * c + k)] = v;
       }
     }
@@ -117,8 +117,9 @@ int64_t KaldiFeatures::compute(std::span<const float> wave, double rate, std::st
                                std::vector<float>& out) {
   const int cols = num_cols(rate);
   const int64_t samples = static_cast<int64_t>(wave.size());
-  const int64_t frames =
-      (static_cast<double>(samples) < options_.min_duration * rate || samples == 0) ? 0 : frames_->num_frames(samples);
+  const int64_t frames = (static_cast<double>(samples) < options_.min_duration * rate || samples == 0)
+                             ? 0
+                             : frames_->num_frames(samples);
   out.resize(static_cast<size_t>(frames * cols));
   const uint64_t key = options_.frame.dither != 0.0 ? dither_key(options_.seed, record_id) : 0;
   const int bins = frames_->padded_size() / 2 + 1;

@@ -2,15 +2,15 @@
 // waveform, with torchaudio's parameter names and defaults.
 //
 // Everything runs in double and is stored as f32 (see feature_window.hpp for why).
-// Lifecycle: construct with the options (the rate-independent ones are checked then); compute() per record. The frame extractor, mel bank and FFT plan are rebuilt only when the
-// record's sample rate differs from the previous record's.
-// Threading: one instance per worker (compute() uses the instance's buffers).
-// Ownership: compute() writes into the caller's vector. Errors: std::invalid_argument for options that
-// do not fit the record's sample rate (the message names the option).
+// Lifecycle: construct with the options (the rate-independent ones are checked then); compute() per record.
+// The frame extractor, mel bank and FFT plan are rebuilt only when the record's sample rate differs from the
+// previous record's. Threading: one instance per worker (compute() uses the instance's buffers). Ownership:
+// compute() writes into the caller's vector. Errors: std::invalid_argument for options that do not fit the
+// record's sample rate (the message names the option).
 #pragma once
 
-#include "fft.hpp"
 #include "feature_window.hpp"
+#include "fft.hpp"
 #include "mel_banks.hpp"
 
 #include <cstdint>

@@ -33,7 +33,9 @@ std::vector<double> make_window(const std::string& name, int win_length, int n_f
     else if (name == "hamming") v = 0.54 - 0.46 * std::cos(a);
     else if (name == "blackman") v = 0.42 - 0.5 * std::cos(a) + 0.08 * std::cos(2 * a);
     else if (name == "rectangular") v = 1.0;
-    else throw std::invalid_argument("window '" + name + "' is unknown; use hann, hamming, blackman or rectangular");
+    else
+      throw std::invalid_argument("window '" + name +
+                                  "' is unknown; use hann, hamming, blackman or rectangular");
     w[static_cast<size_t>(left + i)] = v;
   }
   return w;
@@ -60,8 +62,8 @@ LogMel::LogMel(const LogMelOptions& options) : o_(effective(options)), fft_(std:
   if (o_.n_fft < 2) throw std::invalid_argument("n_fft must be 2 or more");
   if (o_.hop_length < 1) throw std::invalid_argument("hop_length must be 1 or more");
   if (o_.win_length < 1 || o_.win_length > o_.n_fft) {
-    throw std::invalid_argument("win_length = " + std::to_string(o_.win_length) + " must lie in [1, n_fft = " +
-                                std::to_string(o_.n_fft) + "] (0 means n_fft)");
+    throw std::invalid_argument("win_length = " + std::to_string(o_.win_length) +
+                                " must lie in [1, n_fft = " + std::to_string(o_.n_fft) + "] (0 means n_fft)");
   }
   if (o_.whisper && o_.n_mels != 80 && o_.n_mels != 128) {
     throw std::invalid_argument("Whisper uses n_mels = 80 (v1-v3 before large-v3) or 128 (large-v3), not " +
@@ -105,12 +107,15 @@ int64_t LogMel::compute(std::span<const float> wave, double rate, std::vector<fl
     n = target;
   }
   // Samples past the record's end (pad_to_seconds) are zeros.
-  auto sample = [&](int64_t i) -> double { return i < static_cast<int64_t>(wave.size()) ? wave[static_cast<size_t>(i)] : 0.0; };
+  auto sample = [&](int64_t i) -> double {
+    return i < static_cast<int64_t>(wave.size()) ? wave[static_cast<size_t>(i)] : 0.0;
+  };
   const int nfft = o_.n_fft;
   const int64_t pad = o_.center ? nfft / 2 : 0;
   if (o_.center && o_.pad_mode == PadMode::kReflect && n <= pad) {
-    throw std::invalid_argument("the audio has " + std::to_string(n) + " samples, too few to reflect-pad by " +
-                                std::to_string(pad) + " (torch.stft fails too); use pad_mode = \"constant\"");
+    throw std::invalid_argument("the audio has " + std::to_string(n) +
+                                " samples, too few to reflect-pad by " + std::to_string(pad) +
+                                " (torch.stft fails too); use pad_mode = \"constant\"");
   }
   const int64_t total = n + 2 * pad;
   int64_t frames = total < nfft ? 0 : 1 + (total - nfft) / o_.hop_length;

@@ -37,12 +37,15 @@ class LogMelTransform : public Transform<LogMelTransform> {
                   "longer record fails (cut it with audio.read max_seconds). 0 = no padding."),
       Param::integer("n_fft", "400", "FFT size (any size; window and frames are n_fft samples)."),
       Param::integer("hop_length", "160", "Samples between frame starts."),
-      Param::integer("win_length", "0", "Window length, centred in n_fft with zeros (torch.stft); 0 = n_fft."),
+      Param::integer("win_length", "0",
+                     "Window length, centred in n_fft with zeros (torch.stft); 0 = n_fft."),
       Param::string("window", "\"hann\"", "Periodic window (torch.*_window defaults).",
                     "hann|hamming|blackman|rectangular"),
       Param::boolean("center", "true", "Pad n_fft/2 samples at both ends so frame t is centred on t * hop."),
-      Param::string("pad_mode", "\"reflect\"", "Padding for center: reflect (torch.stft's default), constant "
-                    "(zeros) or replicate.", "reflect|constant|replicate"),
+      Param::string("pad_mode", "\"reflect\"",
+                    "Padding for center: reflect (torch.stft's default), constant "
+                    "(zeros) or replicate.",
+                    "reflect|constant|replicate"),
       Param::integer("n_mels", "80", "Mel bins."),
       Param::real("f_min", "0.0", "Lowest frequency of the mel bank in Hz."),
       Param::real("f_max", "0.0", "Highest frequency of the mel bank in Hz; 0 = sample_rate / 2."),

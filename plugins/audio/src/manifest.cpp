@@ -8,7 +8,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 namespace seqflow::audio {
 
@@ -199,7 +198,8 @@ std::vector<AudioItem> read_jsonl_manifest(const std::string& path) {
     if (auto id = j.find("id"); id != j.end() && id->is_string()) {
       it.id = id->get<std::string>();
     } else {
-      it.id = file_stem(it.path) + (segment ? "_" + std::to_string(n + 1) : "");
+      it.id = file_stem(it.path);
+      if (segment) it.id.append(1, '_').append(std::to_string(n + 1));
     }
     items.push_back(std::move(it));
   }
@@ -214,8 +214,9 @@ std::vector<AudioItem> read_manifest(const std::string& path, const std::string&
   }
   if (c == '{') {
     if (!segments.empty()) {
-      throw AudioError(path + ": a JSONL manifest carries its own offset/duration; 'segments' goes with a "
-                              "Kaldi wav.scp only");
+      throw AudioError(path +
+                       ": a JSONL manifest carries its own offset/duration; 'segments' goes with a "
+                       "Kaldi wav.scp only");
     }
     return read_jsonl_manifest(path);
   }

@@ -74,12 +74,6 @@ SEQFLOW_AUDIO_HOT void MelBank::apply(const double* spectrum, double* out) const
   }
 }
 
-double MelBank::weight(int m, int k) const {
-  const int i = k - first_[static_cast<size_t>(m)];
-  if (i < 0 || i >= length_[static_cast<size_t>(m)]) return 0.0;
-  return weights_[offset_[static_cast<size_t>(m)] + static_cast<size_t>(i)];
-}
-
 MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_size) {
   if (o.num_mel_bins <= 3) {
     throw std::invalid_argument("num_mel_bins = " + std::to_string(o.num_mel_bins) + " must be 4 or more");
@@ -94,8 +88,8 @@ MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_
                                 "offset from Nyquist)");
   }
   const double vtln_high = o.vtln_high < 0.0 ? o.vtln_high + nyquist : o.vtln_high;
-  if (o.vtln_warp != 1.0 &&
-      !(low < o.vtln_low && o.vtln_low < high && vtln_high > 0.0 && vtln_high < high && o.vtln_low < vtln_high)) {
+  if (o.vtln_warp != 1.0 && !(low < o.vtln_low && o.vtln_low < high && vtln_high > 0.0 && vtln_high < high &&
+                              o.vtln_low < vtln_high)) {
     throw std::invalid_argument("vtln_low = " + num(o.vtln_low) + " and vtln_high = " + num(o.vtln_high) +
                                 " must satisfy low_freq < vtln_low < vtln_high < high_freq (vtln_high < 0 is "
                                 "an offset from Nyquist)");
@@ -131,7 +125,6 @@ MelBank MelBank::kaldi(const KaldiMelOptions& o, double sample_rate, int padded_
     return to_mel(w);
   };
   MelBank bank;
-  bank.num_freqs_ = num_fft_bins + 1;
   std::vector<double> dense(static_cast<size_t>(num_fft_bins + 1));
   for (int m = 0; m < o.num_mel_bins; ++m) {
     const float left = warp(mel_low_f + static_cast<float>(m) * delta);
@@ -164,7 +157,8 @@ std::vector<double> linspace(double start, double end, int steps) {
   if (steps == 1) return v;
   const double step = (end - start) / (steps - 1);
   const int half = steps / 2;
-  for (int i = 0; i < steps; ++i) v[static_cast<size_t>(i)] = i < half ? start + step * i : end - step * (steps - i - 1);
+  for (int i = 0; i < steps; ++i)
+    v[static_cast<size_t>(i)] = i < half ? start + step * i : end - step * (steps - i - 1);
   return v;
 }
 
@@ -183,8 +177,8 @@ MelBank MelBank::torchaudio(int n_freqs, double f_min, double f_max, int n_mels,
   if (n_mels < 1) throw std::invalid_argument("n_mels must be 1 or more");
   if (!(f_min >= 0.0 && f_min < f_max && f_max <= sample_rate / 2 + 1e-9)) {
     throw std::invalid_argument("f_min = " + num(f_min) + " and f_max = " + num(f_max) +
-                                " must satisfy 0 <= f_min < f_max <= sample_rate / 2 (" + num(sample_rate / 2) +
-                                " Hz)");
+                                " must satisfy 0 <= f_min < f_max <= sample_rate / 2 (" +
+                                num(sample_rate / 2) + " Hz)");
   }
   // In double: the bank librosa computes (and Whisper ships as mel_filters.npz), which
   // torchaudio.functional.melscale_fbanks gives under torch's float64 default dtype.
@@ -193,7 +187,6 @@ MelBank MelBank::torchaudio(int n_freqs, double f_min, double f_max, int n_mels,
   std::vector<double> f_pts(m_pts.size());
   for (size_t i = 0; i < m_pts.size(); ++i) f_pts[i] = mel_to_hz(m_pts[i], scale);
   MelBank bank;
-  bank.num_freqs_ = n_freqs;
   std::vector<double> dense(static_cast<size_t>(n_freqs));
   for (int m = 0; m < n_mels; ++m) {
     const double f0 = f_pts[static_cast<size_t>(m)];

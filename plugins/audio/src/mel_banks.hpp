@@ -37,17 +37,13 @@ class MelBank {
                             MelNorm norm, MelScale scale);
 
   int num_bins() const { return static_cast<int>(first_.size()); }
-  int num_freqs() const { return num_freqs_; }
   /// out[m] = sum_k weight[m][k] * spectrum[k] for every filter m, four partial sums per filter added
   /// in a fixed order (deterministic, without one long chain of dependent adds).
   void apply(const double* spectrum, double* out) const;
-  /// Dense weight of filter m at bin k (tests).
-  double weight(int m, int k) const;
 
  private:
   void add_filter(const std::vector<double>& dense);
 
-  int num_freqs_ = 0;
   std::vector<int> first_;
   std::vector<int> length_;
   std::vector<size_t> offset_;

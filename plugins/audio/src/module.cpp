@@ -6,12 +6,14 @@
 
 namespace {
 namespace audio = seqflow::audio;
-using Components = seqflow::ComponentList<audio::AudioRead, audio::Spectrogram, audio::Fbank, audio::Mfcc,
-                                          audio::LogMelTransform, audio::Cmvn, audio::Chunk, audio::VadEnergy>;
+using Components =
+    seqflow::ComponentList<audio::AudioRead, audio::Spectrogram, audio::Fbank, audio::Mfcc,
+                           audio::LogMelTransform, audio::Cmvn, audio::Chunk, audio::VadEnergy>;
 using Resources = seqflow::ResourceList<>;
 }  // namespace
 
-SEQFLOW_MODULE("audio", "0.1.0",
-               "Audio: libsndfile formats, manifests, libsoxr resampling, Kaldi/torchaudio spectrogram, fbank and "
-               "MFCC, Whisper log-mel, CMVN, chunks, energy VAD.",
-               Components, Resources)
+SEQFLOW_MODULE(
+    "audio", "0.1.0",
+    "Audio: libsndfile formats, manifests, libsoxr resampling, Kaldi/torchaudio spectrogram, fbank and "
+    "MFCC, Whisper log-mel, CMVN, chunks, energy VAD.",
+    Components, Resources)

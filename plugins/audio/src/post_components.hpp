@@ -69,7 +69,8 @@ class Cmvn : public Transform<Cmvn> {
         output_(ctx.param("output").as_string().empty() ? input_ : ctx.field_param("output")),
         norm_means_(ctx.param("norm_means").as_bool()),
         norm_vars_(ctx.param("norm_vars").as_bool()) {
-    if (norm_vars_ && !norm_means_) throw Error("norm_vars = true needs norm_means = true (as Kaldi's apply-cmvn)");
+    if (norm_vars_ && !norm_means_)
+      throw Error("norm_vars = true needs norm_means = true (as Kaldi's apply-cmvn)");
     const std::string stats = ctx.param("stats").as_string();
     if (!stats.empty()) {
       try {
@@ -113,13 +114,15 @@ class Chunk : public Transform<Chunk> {
       "overlap, ...; each window becomes a record (other fields copied) with id '<id>:<index>' and its first "
       "row in chunk_start. The last window may be shorter (keep_last) or is dropped when shorter; a record "
       "with T = 0 gives no window.",
-      "[[stage]]\nname = \"windows\"\nplugin = \"audio.chunk\"\ninput = \"fbank\"\nlength = 1000\noverlap = 100\n",
+      "[[stage]]\nname = \"windows\"\nplugin = \"audio.chunk\"\ninput = \"fbank\"\nlength = 1000\noverlap = "
+      "100\n",
       SF_FLAG_SPLITS | SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {
       Param::field("input", "\"audio\"", "f32 [T] or [T, D] field to cut along its first dimension."),
       Param::integer("length", nullptr, "Rows (samples or frames) per window, 1 or more."),
       Param::integer("overlap", "0", "Rows shared by consecutive windows, below length."),
-      Param::boolean("keep_last", "true", "Keep a shorter last window (false: drop it, every window is full)."),
+      Param::boolean("keep_last", "true",
+                     "Keep a shorter last window (false: drop it, every window is full)."),
       Param::field("start_output", "\"chunk_start\"", "Int field for the window's first row in its record."),
   };
   static constexpr sf_field_decl fields[] = {
@@ -138,8 +141,8 @@ class Chunk : public Transform<Chunk> {
         keep_last_(ctx.param("keep_last").as_bool()) {
     if (length_ < 1) throw Error("length = " + std::to_string(length_) + " must be 1 or more");
     if (overlap_ < 0 || overlap_ >= length_) {
-      throw Error("overlap = " + std::to_string(overlap_) + " must be 0 or more and below length = " +
-                  std::to_string(length_));
+      throw Error("overlap = " + std::to_string(overlap_) +
+                  " must be 0 or more and below length = " + std::to_string(length_));
     }
   }
 
@@ -153,7 +156,8 @@ class Chunk : public Transform<Chunk> {
       if (rows < length_ && !keep_last_) break;
       Record w = ctx.emit(&r);
       const float* src = m.data + start * m.cols;
-      std::span<float> dst = m.vector ? w.make_tensor<float>(input_, {rows}) : w.make_tensor<float>(input_, {rows, m.cols});
+      std::span<float> dst =
+          m.vector ? w.make_tensor<float>(input_, {rows}) : w.make_tensor<float>(input_, {rows, m.cols});
       std::copy(src, src + rows * m.cols, dst.begin());
       w.set_int(start_, start);
       w.set_string(id_, id + ":" + std::to_string(index));
@@ -176,8 +180,10 @@ class VadEnergy : public Transform<VadEnergy> {
  public:
   static constexpr Info info{
       "vad_energy",
-      "Kaldi's compute-vad energy rule on one column of log energies (MFCC or fbank computed with use_energy, "
-      "column 0): writes f32 [T] of 1 (voiced) / 0; with select = true the input keeps only the voiced frames "
+      "Kaldi's compute-vad energy rule on one column of log energies (MFCC or fbank computed with "
+      "use_energy, "
+      "column 0): writes f32 [T] of 1 (voiced) / 0; with select = true the input keeps only the voiced "
+      "frames "
       "(Kaldi's select-voiced-frames).",
       "[[stage]]\nname = \"vad\"\nplugin = \"audio.vad_energy\"\ninput = \"mfcc\"\nselect = true\n",
       SF_FLAG_THREAD_SAFE, 0};
@@ -186,9 +192,11 @@ class VadEnergy : public Transform<VadEnergy> {
       Param::field("output", "\"vad\"", "Field for the f32 [T] decisions (1 voiced, 0 not)."),
       Param::integer("energy_column", "0", "Column of the log energy (the last one with htk_compat)."),
       Param::real("vad_energy_threshold", "5.0", "Constant term of the energy threshold."),
-      Param::real("vad_energy_mean_scale", "0.5", "Times the record's mean log energy, added to the threshold."),
+      Param::real("vad_energy_mean_scale", "0.5",
+                  "Times the record's mean log energy, added to the threshold."),
       Param::integer("vad_frames_context", "0", "Frames on each side that vote with a frame."),
-      Param::real("vad_proportion_threshold", "0.6", "Share of the voting frames that must exceed the threshold."),
+      Param::real("vad_proportion_threshold", "0.6",
+                  "Share of the voting frames that must exceed the threshold."),
       Param::boolean("select", "false", "Keep only the voiced frames in the input field."),
   };
   static constexpr sf_field_decl fields[] = {
@@ -233,7 +241,8 @@ class VadEnergy : public Transform<VadEnergy> {
     std::span<float> out = r.make_tensor<float>(output_, {m.rows});
     std::copy(voiced.begin(), voiced.end(), out.begin());
     if (select_) {
-      std::span<float> dst = m.vector ? r.make_tensor<float>(input_, {rows}) : r.make_tensor<float>(input_, {rows, m.cols});
+      std::span<float> dst =
+          m.vector ? r.make_tensor<float>(input_, {rows}) : r.make_tensor<float>(input_, {rows, m.cols});
       std::copy(kept.begin(), kept.end(), dst.begin());
     }
   }

@@ -11,6 +11,7 @@
 // on_error = "skip" it is reported through ctx.input_skipped() and reading goes on with the next item.
 #pragma once
 
+#include "component_util.hpp"
 #include "item_reader.hpp"
 #include "manifest.hpp"
 
@@ -58,17 +59,19 @@ class AudioRead : public Source<AudioRead> {
       Param::paths("paths", "[]",
                    "Audio files to read, in order. Glob patterns (*, ?, [..]) expand in sorted order. Give "
                    "either paths or manifest."),
-      Param::path("manifest", "\"\"",
-                  "A Kaldi wav.scp ('<key> <path>' lines) or a JSONL manifest ({\"audio_filepath\", "
-                  "\"offset\", \"duration\", optional \"id\"} lines, as NeMo writes); chosen from the content. "
-                  "Relative audio paths resolve against the manifest's folder."),
+      Param::path(
+          "manifest", "\"\"",
+          "A Kaldi wav.scp ('<key> <path>' lines) or a JSONL manifest ({\"audio_filepath\", "
+          "\"offset\", \"duration\", optional \"id\"} lines, as NeMo writes); chosen from the content. "
+          "Relative audio paths resolve against the manifest's folder."),
       Param::path("segments", "\"\"",
                   "A Kaldi segments file ('<utterance> <recording> <start> <end>' in seconds, end -1 = to "
                   "the end) over the wav.scp manifest: one record per segment."),
       Param::integer("sample_rate", "0",
                      "Resample to this rate in Hz with libsoxr (high quality); 0 keeps the file's rate."),
-      Param::string("channels", "\"mix\"",
-                    "\"mix\" (mean of all channels), \"first\" (channel 0) or a channel index such as \"1\"."),
+      Param::string(
+          "channels", "\"mix\"",
+          "\"mix\" (mean of all channels), \"first\" (channel 0) or a channel index such as \"1\"."),
       Param::string("scale", "\"unit\"",
                     "\"unit\": floats in [-1, 1] (torchaudio.load); \"int16\": times 32768, the int16 "
                     "magnitudes that Kaldi's tools and torchaudio.compliance.kaldi expect.",
@@ -81,8 +84,9 @@ class AudioRead : public Source<AudioRead> {
                   "(max_seconds - overlap_seconds)."),
   };
   static constexpr sf_field_decl fields[] = {
-      Field::writes(nullptr, "id", SF_FIELD_STRING, SF_DTYPE_ANY,
-                    "file stem, wav.scp key, segment id or manifest id; ':<chunk>' appended with max_seconds"),
+      Field::writes(
+          nullptr, "id", SF_FIELD_STRING, SF_DTYPE_ANY,
+          "file stem, wav.scp key, segment id or manifest id; ':<chunk>' appended with max_seconds"),
       Field::writes(nullptr, "audio", SF_FIELD_TENSOR, SF_DTYPE_F32, "samples, f32 [T]"),
       Field::writes(nullptr, "sample_rate", SF_FIELD_INT, SF_DTYPE_ANY, "samples per second of audio"),
       Field::writes(nullptr, "offset", SF_FIELD_FLOAT, SF_DTYPE_ANY,
@@ -90,7 +94,10 @@ class AudioRead : public Source<AudioRead> {
   };
 
   explicit AudioRead(CreateContext& ctx)
-      : id_(ctx.field("id")), audio_(ctx.field("audio")), rate_(ctx.field("sample_rate")), offset_(ctx.field("offset")) {
+      : id_(ctx.field("id")),
+        audio_(ctx.field("audio")),
+        rate_(ctx.field("sample_rate")),
+        offset_(ctx.field("offset")) {
     const std::vector<std::string> paths = ctx.param("paths").as_strings();
     const std::string manifest = ctx.param("manifest").as_string();
     const std::string segments = ctx.param("segments").as_string();
@@ -100,7 +107,8 @@ class AudioRead : public Source<AudioRead> {
     }
     if (!segments.empty() && manifest.empty()) throw Error("segments needs a wav.scp given as manifest");
     try {
-      items_ = manifest.empty() ? items_from_paths(expand_audio_paths(paths)) : read_manifest(manifest, segments);
+      items_ =
+          manifest.empty() ? items_from_paths(expand_audio_paths(paths)) : read_manifest(manifest, segments);
     } catch (const AudioError& e) {
       throw Error(e.what(), SF_ERR_IO);
     }
@@ -114,20 +122,24 @@ class AudioRead : public Source<AudioRead> {
       options_.channel = -1;
     } else if (channels == "first") {
       options_.channel = 0;
-    } else if (!channels.empty() && channels.size() < 4 && channels.find_first_not_of("0123456789") == std::string::npos) {
+    } else if (!channels.empty() && channels.size() < 4 &&
+               channels.find_first_not_of("0123456789") == std::string::npos) {
       options_.channel = std::stoi(channels);
     } else {
-      throw Error("channels = \"" + channels + "\" is not \"mix\", \"first\" or a channel index such as \"1\"");
+      throw Error("channels = \"" + channels +
+                  "\" is not \"mix\", \"first\" or a channel index such as \"1\"");
     }
     const std::string scale = ctx.param("scale").as_string();
-    if (scale != "unit" && scale != "int16") throw Error("scale = \"" + scale + "\": use \"unit\" or \"int16\"");
+    if (scale != "unit" && scale != "int16")
+      throw Error("scale = \"" + scale + "\": use \"unit\" or \"int16\"");
     options_.scale = scale == "int16" ? 32768.0f : 1.0f;
     options_.max_seconds = ctx.param("max_seconds").as_float();
     options_.overlap_seconds = ctx.param("overlap_seconds").as_float();
     if (options_.max_seconds < 0) throw Error("max_seconds must be 0 (no chunks) or more");
-    if (options_.overlap_seconds < 0 || (options_.max_seconds > 0 && options_.overlap_seconds >= options_.max_seconds)) {
-      throw Error("overlap_seconds = " + std::to_string(options_.overlap_seconds) +
-                  " must be 0 or more and below max_seconds");
+    if (options_.overlap_seconds < 0 ||
+        (options_.max_seconds > 0 && options_.overlap_seconds >= options_.max_seconds)) {
+      throw Error("overlap_seconds = " + num_text(options_.overlap_seconds) +
+                  " must be 0 or more and below max_seconds = " + num_text(options_.max_seconds));
     }
     if (options_.max_seconds == 0 && options_.overlap_seconds > 0) {
       throw Error("overlap_seconds needs max_seconds > 0 (chunks to overlap)");
@@ -155,7 +167,8 @@ class AudioRead : public Source<AudioRead> {
         continue;
       }
       Record out = ctx.emit();
-      out.set_string(id_, options_.max_seconds > 0 ? current_id_ + ":" + std::to_string(chunk_.index) : current_id_);
+      out.set_string(
+          id_, options_.max_seconds > 0 ? current_id_ + ":" + std::to_string(chunk_.index) : current_id_);
       std::span<float> dst = out.make_tensor<float>(audio_, {static_cast<int64_t>(chunk_.samples.size())});
       std::copy(chunk_.samples.begin(), chunk_.samples.end(), dst.begin());
       out.set_int(rate_, chunk_.sample_rate);

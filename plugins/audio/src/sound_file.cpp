@@ -30,8 +30,9 @@ std::string format_name(int format) {
 std::unique_ptr<SoundFile> SoundFile::open(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    throw AudioError(path + ": the file does not exist; check the path (relative paths resolve against the "
-                            "pipeline file's folder, manifest entries against the manifest's folder)");
+    throw AudioError(path +
+                     ": the file does not exist; check the path (relative paths resolve against the "
+                     "pipeline file's folder, manifest entries against the manifest's folder)");
   }
   if (S_ISDIR(st.st_mode)) throw AudioError(path + ": is a folder, not an audio file");
   if (st.st_size == 0) throw AudioError(path + ": the file is empty (0 bytes), not audio");
@@ -51,7 +52,9 @@ std::unique_ptr<SoundFile> SoundFile::open(const std::string& path) {
     return AudioError(path + ": " + what);
   };
   if (sfi.channels < 1) throw bad("the header declares 0 channels; the file is damaged");
-  if (sfi.samplerate < 1) throw bad("the header declares a sample rate of " + std::to_string(sfi.samplerate) + " Hz; the file is damaged");
+  if (sfi.samplerate < 1)
+    throw bad("the header declares a sample rate of " + std::to_string(sfi.samplerate) +
+              " Hz; the file is damaged");
   if (sfi.frames <= 0) throw bad("holds no samples (0 frames of " + info.format + ")");
   // libsndfile reads what a truncated WAV holds and only logs the shortfall ("data : 1600 (should be
   // 600)"): a file cut short in a copy would pass as a shorter recording. A declared size of 0 or
@@ -63,8 +66,10 @@ std::unique_ptr<SoundFile> SoundFile::open(const std::string& path) {
     unsigned long long present = 0;
     if (std::sscanf(d, "\ndata : %llu (should be %llu)", &declared, &present) == 2 && declared > present &&
         declared != 0 && declared < 0xFFFFFF00ull) {
-      throw bad("truncated: the header declares " + std::to_string(declared) + " bytes of audio data but the file "
-                "holds " + std::to_string(present) + "; the file is incomplete (copy or download it again)");
+      throw bad("truncated: the header declares " + std::to_string(declared) +
+                " bytes of audio data but the file "
+                "holds " +
+                std::to_string(present) + "; the file is incomplete (copy or download it again)");
     }
   }
   // Float data is read as stored; integer data is scaled by 2^(bits-1), never clipped.

@@ -26,7 +26,8 @@ std::vector<float> energy_vad(const float* e, int64_t frames, int64_t stride, co
       ++den;
       if (e[u * stride] > thr) ++num;
     }
-    out[static_cast<size_t>(t)] = static_cast<float>(num) >= static_cast<float>(den) * proportion ? 1.0f : 0.0f;
+    out[static_cast<size_t>(t)] =
+        static_cast<float>(num) >= static_cast<float>(den) * proportion ? 1.0f : 0.0f;
   }
   return out;
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Writes the small malformed (and good) audio inputs of the audio e2e cases, with the standard library
-only, byte by byte, so that each damage is exactly the one named. Run from anywhere:
+(and Debian's sox for the one FLAC), byte by byte, so that each damage is exactly the one named. Run from
+anywhere:
     python3 tests/e2e/cases/audio/make_inputs.py
 """
 import math
 import os
 import struct
+import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,3 +50,16 @@ put("skip_bad_files", "a.wav", good)
 put("skip_bad_files", "b.wav", b"not audio\n")
 put("skip_bad_files", "c.wav", wav(samples=pcm16(1600)))
 put("chunks_and_fbank", "a.wav", wav(samples=pcm16(4000)))
+for case in ("fbank_bad_window_type", "read_overlap_not_below_max", "fbank_high_freq_above_nyquist",
+             "log_mel_whisper_needs_16k"):
+    put(case, "a.wav", wav(rate=8000, samples=pcm16(1600, 8000)))
+
+# A FLAC of 1 s of tone, cut in the middle of its frames (the STREAMINFO header still says 16000 frames).
+with tempfile.TemporaryDirectory() as tmp:
+    src = os.path.join(tmp, "tone.wav")
+    with open(src, "wb") as f:
+        f.write(wav(samples=pcm16(16000)))
+    subprocess.run(["sox", src, os.path.join(tmp, "tone.flac")], check=True)
+    with open(os.path.join(tmp, "tone.flac"), "rb") as f:
+        flac = f.read()
+put("flac_truncated", "input.flac", flac[: len(flac) // 2])
