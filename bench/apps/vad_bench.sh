@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # VAD: the seqflow pipeline pipelines/vad/vad.toml (Silero VAD v5 on oneDNN) against the silero-vad
-# package on ONNX Runtime (silero_peer.py), on about an hour of 16 kHz speech (make_audio.sh), at one
+# package on ONNX Runtime (vad_silero_peer.py), on about an hour of 16 kHz speech (vad_make_audio.sh), at one
 # and two threads, REPS alternating rounds each; the medians, their ratio, and the segments of every run
 # checked equal to the package's. Then the peak RSS of both over 10, 30 and 60 minutes.
-# Usage: bench/apps/vad_bench.sh [BUILD_DIR] [REPS]   (build/ by default; bench/apps/setup_venv.sh first)
+# Usage: bench/apps/vad_bench.sh [BUILD_DIR] [REPS]   (build/ by default; bench/apps/vad_setup_venv.sh first)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,9 +12,9 @@ reps=${2:-3}
 seqflow=$build/bin/seqflow
 py=$here/.venv/bin/python
 [[ -x $seqflow ]] || { echo "no $seqflow: build the seqflow, seqflow_audio, seqflow_onednn, seqflow_vad and seqflow_io targets" >&2; exit 2; }
-[[ -x $py ]] || { echo "no $py: run bench/apps/setup_venv.sh" >&2; exit 2; }
+[[ -x $py ]] || { echo "no $py: run bench/apps/vad_setup_venv.sh" >&2; exit 2; }
 work=$build/bench_apps
-[[ -f $work/speech_51x.wav ]] || "$here/make_audio.sh" "$work" > /dev/null
+[[ -f $work/speech_51x.wav ]] || "$here/vad_make_audio.sh" "$work" > /dev/null
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 sf() {  # file threads out -> seconds
@@ -28,7 +28,7 @@ sf() {  # file threads out -> seconds
 peer() {
   local t0 t1
   t0=$(date +%s.%N)
-  "$py" "$here/silero_peer.py" "$1" "$3" "$2" > /dev/null 2>&1
+  "$py" "$here/vad_silero_peer.py" "$1" "$3" "$2" > /dev/null 2>&1
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
@@ -53,6 +53,6 @@ for f in speech_9x speech_26x speech_51x; do
   a=$work/$f.wav
   rs=$(/usr/bin/time -f %M "$seqflow" run "$root/pipelines/vad/vad.toml" --no-progress --threads 1 \
         --set "read.paths=[\"$a\"]" --set "write.path=$work/m.jsonl" 2>&1 > /dev/null | tail -1)
-  rp=$(/usr/bin/time -f %M "$py" "$here/silero_peer.py" "$a" "$work/mp.jsonl" 1 2>&1 > /dev/null | tail -1)
+  rp=$(/usr/bin/time -f %M "$py" "$here/vad_silero_peer.py" "$a" "$work/mp.jsonl" 1 2>&1 > /dev/null | tail -1)
   echo "RESULT audio_s=$(soxi -D "$a") seqflow_peak_rss_mb=$((rs / 1024)) silero_peak_rss_mb=$((rp / 1024))"
 done

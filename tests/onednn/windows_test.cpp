@@ -15,7 +15,8 @@ namespace {
 
 using fixture::weights;
 
-LayerConfig layer(const std::string& type, std::initializer_list<std::pair<const char*, ConfigValue>> keys = {}) {
+LayerConfig layer(const std::string& type,
+                  std::initializer_list<std::pair<const char*, ConfigValue>> keys = {}) {
   LayerConfig c;
   c.type = type;
   for (const auto& [k, v] : keys) c.set(k, v);
@@ -48,10 +49,12 @@ TEST_CASE("windows: a hand-computed sum over each window", "[onednn][windows]") 
   auto w = weights({{"sum.weight", {{1, 1, 3}, {1, 1, 1}}}});
   const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7};
   auto body = L({layer("conv1d", {{"prefix", S("sum")}})});
-  auto m = Model::build({layer("windows", {{"size", I(3)}, {"step", I(2)}, {"padding", P(1, 0)}, {"layers", body}})}, *w);
+  auto m = Model::build(
+      {layer("windows", {{"size", I(3)}, {"step", I(2)}, {"padding", P(1, 0)}, {"layers", body}})}, *w);
   CHECK(run(*m, x) == std::vector<float>{3, 9, 15});
   auto m2 = Model::build(
-      {layer("windows", {{"size", I(3)}, {"step", I(2)}, {"padding", P(1, 0)}, {"pad_end", B(true)}, {"layers", body}})},
+      {layer("windows",
+             {{"size", I(3)}, {"step", I(2)}, {"padding", P(1, 0)}, {"pad_end", B(true)}, {"layers", body}})},
       *w);
   CHECK(run(*m2, x) == std::vector<float>{3, 9, 15, 13});
   CHECK(m2->step_unsupported().find("windows") != std::string::npos);
@@ -59,10 +62,14 @@ TEST_CASE("windows: a hand-computed sum over each window", "[onednn][windows]") 
 
 TEST_CASE("windows: Silero's wrapper gives ceil(samples / 512) windows", "[onednn][windows]") {
   auto w = weights({{"sum.weight", {{1, 1, 576}, std::vector<float>(576, 1.f)}}});
-  auto m = Model::build({layer("windows", {{"size", I(576)}, {"step", I(512)}, {"padding", P(64, 0)}, {"pad_end", B(true)},
-                                          {"layers", L({layer("conv1d", {{"prefix", S("sum")}})})}})},
+  auto m = Model::build({layer("windows", {{"size", I(576)},
+                                           {"step", I(512)},
+                                           {"padding", P(64, 0)},
+                                           {"pad_end", B(true)},
+                                           {"layers", L({layer("conv1d", {{"prefix", S("sum")}})})}})},
                         *w);
-  for (int64_t n : {1, 511, 512, 513, 1024, 1025, 16000, 960000}) CHECK(m->output_length(n) == (n + 511) / 512);
+  for (int64_t n : {1, 511, 512, 513, 1024, 1025, 16000, 960000})
+    CHECK(m->output_length(n) == (n + 511) / 512);
   // Window i sums samples [512 i - 64, 512 i + 512): all ones give 512 for the first, 576 after, and
   // the last window of 1000 samples holds 1000 - 448 = 552 of them.
   const std::vector<float> y = run(*m, std::vector<float>(1000, 1.f));
@@ -88,7 +95,8 @@ TEST_CASE("windows and magnitude: build errors name the layer and the fix", "[on
   };
   err({layer("windows", {{"layers", body}})}, "needs key 'size'");
   err({layer("windows", {{"size", I(8)}})}, "needs key 'layers'");
-  err({layer("windows", {{"size", I(8)}, {"padding", S("same")}, {"layers", body}})}, "key 'padding' must be");
+  err({layer("windows", {{"size", I(8)}, {"padding", S("same")}, {"layers", body}})},
+      "key 'padding' must be");
   err({layer("windows", {{"size", I(4)}, {"layers", body}})}, "a window of 4 steps is too short");
   err({layer("windows", {{"size", I(8)}, {"step", I(0)}, {"layers", body}})}, "step");
   err({layer("windows", {{"size", I(8)}, {"layers", body}, {"stride", I(2)}})}, "unknown key 'stride'");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference outputs of the silero-vad package (5.1.2, its ONNX model on ONNX Runtime) for tests/vad.
 
-Run with the venv that bench/apps/setup_venv.sh makes (silero-vad, onnxruntime, soundfile, soxr):
+Run with the venv that bench/apps/vad_setup_venv.sh makes (silero-vad, onnxruntime, soundfile, soxr):
     bench/apps/.venv/bin/python tests/vad/make_reference.py
 
 For every recording it reads the samples as seqflow's audio.read does with sample_rate = 16000

@@ -66,8 +66,9 @@ TEST_CASE("vad pipeline: probabilities and segments equal silero-vad's", "[pipel
   }
   const auto recs = vadref::recordings();
   const fs::path out = temp_dir("parity");
-  REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "all.jsonl").string(),
-                                        "write.fields=[\"id\", \"sample_rate\", \"speech_probs\", \"segments\"]"}) == 0);
+  REQUIRE(run(kPipelines / "vad.toml",
+              {paths_set(recs), "write.path=" + (out / "all.jsonl").string(),
+               "write.fields=[\"id\", \"sample_rate\", \"speech_probs\", \"segments\"]"}) == 0);
   const auto lines = vadref::read_jsonl((out / "all.jsonl").string());
   REQUIRE(lines.size() == recs.size());
   std::map<std::string, std::vector<seqflow::vad::Segment>> defaults;
@@ -108,10 +109,12 @@ TEST_CASE("vad pipeline: every reference rule set through --set", "[pipeline]") 
     INFO("rules " << key);
     const fs::path out = temp_dir("rules" + std::to_string(k++));
     std::vector<std::string> sets = {paths_set(recs), "write.path=" + (out / "s.jsonl").string()};
-    for (const auto& [name, v] : cases.front().rules.items()) sets.push_back("segments." + name + "=" + toml_value(v));
+    for (const auto& [name, v] : cases.front().rules.items())
+      sets.push_back("segments." + name + "=" + toml_value(v));
     REQUIRE(run(kPipelines / "vad.toml", sets) == 0);
     std::map<std::string, std::vector<seqflow::vad::Segment>> got;
-    for (const auto& j : vadref::read_jsonl((out / "s.jsonl").string())) got[j["id"]] = vadref::to_segments(j["segments"]);
+    for (const auto& j : vadref::read_jsonl((out / "s.jsonl").string()))
+      got[j["id"]] = vadref::to_segments(j["segments"]);
     REQUIRE(got.size() == recs.size());
     for (const auto& c : cases) {
       INFO(c.id);
@@ -128,8 +131,10 @@ TEST_CASE("vad pipeline: the same bytes at one and two threads", "[pipeline]") {
   const auto recs = vadref::recordings();
   const fs::path out = temp_dir("threads");
   const std::string fields = "write.fields=[\"id\", \"speech_probs\", \"segments\"]";
-  REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "t1.jsonl").string(), fields}, 1) == 0);
-  REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "t2.jsonl").string(), fields}, 2) == 0);
+  REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "t1.jsonl").string(), fields},
+              1) == 0);
+  REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "t2.jsonl").string(), fields},
+              2) == 0);
   const std::string a = seqflow::test::read_file(out / "t1.jsonl");
   CHECK(a.size() > 10000);
   CHECK(a == seqflow::test::read_file(out / "t2.jsonl"));
@@ -146,8 +151,9 @@ TEST_CASE("vad.cut: one record per segment with its samples, id and times", "[pi
               {"read.paths=[\"" + file + "\"]", "write.path=" + (out / "cut.jsonl").string(),
                "write.fields=[\"id\", \"recording\", \"start\", \"end\", \"offset\", \"audio\"]"}) == 0);
   // The whole recording's samples as audio.read gives them (the cut must be a slice of them).
-  REQUIRE(run(kPipelines / "vad.toml", {"read.paths=[\"" + file + "\"]", "write.path=" + (out / "whole.jsonl").string(),
-                                        "write.fields=[\"id\", \"audio\"]"}) == 0);
+  REQUIRE(run(kPipelines / "vad.toml",
+              {"read.paths=[\"" + file + "\"]", "write.path=" + (out / "whole.jsonl").string(),
+               "write.fields=[\"id\", \"audio\"]"}) == 0);
   const auto whole = vadref::read_jsonl((out / "whole.jsonl").string());
   REQUIRE(whole.size() == 1);
   const auto& samples = whole[0]["audio"];
@@ -170,7 +176,8 @@ TEST_CASE("vad.cut: one record per segment with its samples, id and times", "[pi
     const auto& audio = j["audio"];
     REQUIRE(static_cast<int64_t>(audio.size()) == b - a);
     bool same = true;
-    for (int64_t t = 0; t < b - a; ++t) same = same && audio[static_cast<size_t>(t)] == samples[static_cast<size_t>(a + t)];
+    for (int64_t t = 0; t < b - a; ++t)
+      same = same && audio[static_cast<size_t>(t)] == samples[static_cast<size_t>(a + t)];
     CHECK(same);
   }
 }

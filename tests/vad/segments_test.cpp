@@ -63,7 +63,8 @@ TEST_CASE("segments by hand", "[segments]") {
   }();
   // First: [0, 2048) ends at 2048 (window 4; silence ends it at window 8 >= 1600 samples later).
   // Second: [6144, 8192). Gap 4096 < 2 * 9600: first end += 2048, second start -= 2048.
-  CHECK(speech_segments(two, 40 * 512, 16000, 512, pad) == std::vector<Segment>{{0, 4096}, {4096, 8192 + 9600}});
+  CHECK(speech_segments(two, 40 * 512, 16000, 512, pad) ==
+        std::vector<Segment>{{0, 4096}, {4096, 8192 + 9600}});
   // max_speech_duration_s: 0.25 s at 16 kHz without padding allows 4000 - 512 = 3488 samples; speech on
   // every window, no silence to split at: window 7 (3584 > 3488) closes [0, 3584) and opens nothing,
   // window 8 starts the next segment, which runs to the end.
@@ -76,8 +77,9 @@ TEST_CASE("segments by hand", "[segments]") {
 }
 
 TEST_CASE("probabilities must cover the recording", "[segments]") {
-  CHECK_THROWS_WITH(speech_segments(burst(0, 2, 3), 10240, 16000, 512, SegmentRules{}),
-                    Catch::Contains("3 speech probabilities for 10240 samples") && Catch::Contains("need 20"));
+  CHECK_THROWS_WITH(
+      speech_segments(burst(0, 2, 3), 10240, 16000, 512, SegmentRules{}),
+      Catch::Contains("3 speech probabilities for 10240 samples") && Catch::Contains("need 20"));
   CHECK(speech_segments({}, 0, 16000, 512, SegmentRules{}).empty());
 }
 

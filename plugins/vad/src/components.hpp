@@ -36,13 +36,18 @@ class Segments : public Transform<Segments> {
       "min_silence_duration_ms = 100\n",
       SF_FLAG_THREAD_SAFE, 0};
   static constexpr sf_param_decl params[] = {
-      Param::field("input", "\"speech_probs\"",
-                   "F32 tensor field of speech probabilities, [W] or [W, 1]: one per window of 512 samples at "
-                   "16 kHz (256 at 8 kHz), W = ceil(samples / window), as onednn.run writes Silero VAD's output."),
-      Param::field("audio", "\"audio\"", "F32 tensor field of the samples, [T]: its length bounds the last segment."),
-      Param::field("sample_rate", "\"sample_rate\"", "Int field holding the audio's sample rate (16000 or 8000)."),
-      Param::field("output", "\"segments\"", "I64 tensor field for the segments, [S, 2]: start and end samples."),
-      Param::real("threshold", "0.5", "Speech threshold: a window with probability at least this starts speech."),
+      Param::field(
+          "input", "\"speech_probs\"",
+          "F32 tensor field of speech probabilities, [W] or [W, 1]: one per window of 512 samples at "
+          "16 kHz (256 at 8 kHz), W = ceil(samples / window), as onednn.run writes Silero VAD's output."),
+      Param::field("audio", "\"audio\"",
+                   "F32 tensor field of the samples, [T]: its length bounds the last segment."),
+      Param::field("sample_rate", "\"sample_rate\"",
+                   "Int field holding the audio's sample rate (16000 or 8000)."),
+      Param::field("output", "\"segments\"",
+                   "I64 tensor field for the segments, [S, 2]: start and end samples."),
+      Param::real("threshold", "0.5",
+                  "Speech threshold: a window with probability at least this starts speech."),
       Param::real("neg_threshold", "-1",
                   "Exit threshold: during speech, windows below it count as silence; -1 = threshold - 0.15 "
                   "(the package's default for None)."),
@@ -51,7 +56,8 @@ class Segments : public Transform<Segments> {
                   "Segments longer than this are split at the last silence of more than "
                   "min_silence_at_max_speech_ms, else just before this length; inf = no limit."),
       Param::integer("min_silence_duration_ms", "100", "Silence that ends a segment."),
-      Param::integer("speech_pad_ms", "30", "Padding added to each side of a segment (half the gap between close ones)."),
+      Param::integer("speech_pad_ms", "30",
+                     "Padding added to each side of a segment (half the gap between close ones)."),
       Param::integer("min_silence_at_max_speech_ms", "98",
                      "Shortest silence a too-long segment is split at (fixed at 98 in silero-vad 5.1.2)."),
       Param::integer("window_size_samples", "0",
@@ -86,7 +92,8 @@ class Segments : public Transform<Segments> {
   void process(Context&, Record& r) {
     const Tensor probs = r.tensor(input_);
     if (!(probs.ndim() == 1 || (probs.ndim() == 2 && probs.dim(1) == 1)))
-      throw Error("'speech_probs' must be [W] or [W, 1] (one probability per window), got " + shape_text(probs));
+      throw Error("'speech_probs' must be [W] or [W, 1] (one probability per window), got " +
+                  shape_text(probs));
     const Tensor audio = r.tensor(audio_);
     if (audio.ndim() != 1) throw Error("the audio must be [T] samples (mono), got " + shape_text(audio));
     const int64_t rate = r.integer(rate_);
@@ -94,16 +101,18 @@ class Segments : public Transform<Segments> {
     if (window == 0) {
       window = window_samples(rate);
       if (window == 0)
-        throw Error("sample_rate " + std::to_string(rate) +
-                    " Hz: Silero VAD runs at 16000 or 8000 Hz; resample (audio.read sample_rate = 16000) or set "
-                    "window_size_samples");
+        throw Error(
+            "sample_rate " + std::to_string(rate) +
+            " Hz: Silero VAD runs at 16000 or 8000 Hz; resample (audio.read sample_rate = 16000) or set "
+            "window_size_samples");
     }
     std::vector<Segment> segs;
     try {
       segs = speech_segments(probs.data<float>(), audio.dim(0), rate, window, rules_);
     } catch (const std::invalid_argument& e) {
       throw Error(std::string(e.what()) + ": the probabilities must come from this record's audio at " +
-                  std::to_string(rate) + " Hz (the shipped Silero VAD model runs at 16 kHz: resample with "
+                  std::to_string(rate) +
+                  " Hz (the shipped Silero VAD model runs at 16 kHz: resample with "
                   "audio.read sample_rate = 16000)");
     }
     const int64_t shape[2] = {static_cast<int64_t>(segs.size()), 2};
@@ -136,15 +145,19 @@ class Cut : public Transform<Cut> {
       "end. The recording is replaced; one without speech gives no record.",
       "[[stage]]\nname = \"cut\"\nplugin = \"vad.cut\"\n", SF_FLAG_SPLITS, 0};
   static constexpr sf_param_decl params[] = {
-      Param::field("input", "\"segments\"", "I64 tensor field of segments [S, 2] in samples, as vad.segments writes."),
-      Param::field("audio", "\"audio\"", "F32 tensor field of the samples [T]; each record gets its segment's."),
+      Param::field("input", "\"segments\"",
+                   "I64 tensor field of segments [S, 2] in samples, as vad.segments writes."),
+      Param::field("audio", "\"audio\"",
+                   "F32 tensor field of the samples [T]; each record gets its segment's."),
       Param::field("sample_rate", "\"sample_rate\"", "Int field holding the audio's sample rate."),
       Param::field("offset", "\"offset\"",
                    "Float field: the recording's start in its file in seconds (audio.read writes it); the "
                    "segment's record gets offset + start / sample_rate."),
       Param::field("recording_output", "\"recording\"", "String field for the recording's id."),
-      Param::field("start_output", "\"start\"", "Float field for the segment's start, seconds from the file's start."),
-      Param::field("end_output", "\"end\"", "Float field for the segment's end, seconds from the file's start."),
+      Param::field("start_output", "\"start\"",
+                   "Float field for the segment's start, seconds from the file's start."),
+      Param::field("end_output", "\"end\"",
+                   "Float field for the segment's end, seconds from the file's start."),
   };
   static constexpr sf_field_decl fields[] = {
       Field::reads("input", "segments", SF_FIELD_TENSOR, SF_DTYPE_I64, "[S, 2] start and end samples"),

@@ -16,17 +16,21 @@ std::string check_rules(const SegmentRules& r) {
     return std::string(b);
   };
   if (!(r.threshold >= 0.0 && r.threshold <= 1.0))
-    return "threshold = " + num(r.threshold) + " must lie between 0 and 1 (a speech probability; 0.5 is usual)";
+    return "threshold = " + num(r.threshold) +
+           " must lie between 0 and 1 (a speech probability; 0.5 is usual)";
   if (r.neg_threshold >= 0 && r.neg_threshold > r.threshold)
     return "neg_threshold = " + num(r.neg_threshold) + " is above threshold = " + num(r.threshold) +
            "; it is the lower exit threshold: use a value at most threshold, or -1 for threshold - 0.15";
   if (r.neg_threshold < 0 && r.neg_threshold != -1)
-    return "neg_threshold = " + num(r.neg_threshold) + " is negative; use a value in [0, threshold], or -1 (the "
+    return "neg_threshold = " + num(r.neg_threshold) +
+           " is negative; use a value in [0, threshold], or -1 (the "
            "default) for threshold - 0.15";
   if (r.min_speech_duration_ms < 0)
-    return "min_speech_duration_ms = " + std::to_string(r.min_speech_duration_ms) + " is negative; use 0 or more";
+    return "min_speech_duration_ms = " + std::to_string(r.min_speech_duration_ms) +
+           " is negative; use 0 or more";
   if (r.min_silence_duration_ms < 0)
-    return "min_silence_duration_ms = " + std::to_string(r.min_silence_duration_ms) + " is negative; use 0 or more";
+    return "min_silence_duration_ms = " + std::to_string(r.min_silence_duration_ms) +
+           " is negative; use 0 or more";
   if (r.speech_pad_ms < 0)
     return "speech_pad_ms = " + std::to_string(r.speech_pad_ms) + " is negative; use 0 or more";
   if (r.min_silence_at_max_speech_ms < 0)
@@ -36,8 +40,10 @@ std::string check_rules(const SegmentRules& r) {
     return "max_speech_duration_s = " + num(r.max_speech_duration_s) +
            " must be positive; use inf (the default) for no limit";
   constexpr int64_t kMaxMs = int64_t{1} << 40;  // keeps sample_rate * ms exact in a double
-  for (int64_t v : {r.min_speech_duration_ms, r.min_silence_duration_ms, r.speech_pad_ms, r.min_silence_at_max_speech_ms})
-    if (v > kMaxMs) return "a duration of " + std::to_string(v) + " ms is beyond any recording; use a smaller value";
+  for (int64_t v :
+       {r.min_speech_duration_ms, r.min_silence_duration_ms, r.speech_pad_ms, r.min_silence_at_max_speech_ms})
+    if (v > kMaxMs)
+      return "a duration of " + std::to_string(v) + " ms is beyond any recording; use a smaller value";
   return "";
 }
 
@@ -60,8 +66,8 @@ std::vector<Segment> speech_segments(std::span<const float> probs, int64_t num_s
   const int64_t expected = (num_samples + window - 1) / window;
   if (static_cast<int64_t>(probs.size()) != expected)
     throw std::invalid_argument(std::to_string(probs.size()) + " speech probabilities for " +
-                                std::to_string(num_samples) + " samples; windows of " + std::to_string(window) +
-                                " samples need " + std::to_string(expected));
+                                std::to_string(num_samples) + " samples; windows of " +
+                                std::to_string(window) + " samples need " + std::to_string(expected));
   const double sr = static_cast<double>(sample_rate);
   const double min_speech_samples = sr * static_cast<double>(rules.min_speech_duration_ms) / 1000.0;
   const double speech_pad_samples = sr * static_cast<double>(rules.speech_pad_ms) / 1000.0;
@@ -142,12 +148,14 @@ std::vector<Segment> speech_segments(std::span<const float> probs, int64_t num_s
         s.end += floor_div(silence, 2);
         speeches[i + 1].start = std::max<int64_t>(0, speeches[i + 1].start - floor_div(silence, 2));
       } else {
-        s.end = to_int(std::min(static_cast<double>(num_samples), static_cast<double>(s.end) + speech_pad_samples));
+        s.end = to_int(
+            std::min(static_cast<double>(num_samples), static_cast<double>(s.end) + speech_pad_samples));
         speeches[i + 1].start =
             to_int(std::max(0.0, static_cast<double>(speeches[i + 1].start) - speech_pad_samples));
       }
     } else {
-      s.end = to_int(std::min(static_cast<double>(num_samples), static_cast<double>(s.end) + speech_pad_samples));
+      s.end =
+          to_int(std::min(static_cast<double>(num_samples), static_cast<double>(s.end) + speech_pad_samples));
     }
   }
   return speeches;

@@ -62,9 +62,10 @@ class Windows : public Layer {
     pad_end_ = ctx.keys.get_bool("pad_end", false);
     const std::vector<LayerConfig>* body = ctx.keys.get_layers("layers");
     if (body == nullptr || body->empty())
-      throw WeightsError(ctx.where() +
-                         ": needs key 'layers', the layers run on each window, such as "
-                         "[{ type = \"conv1d\", prefix = \"stft\", stride = 128 }, { type = \"magnitude\" }]");
+      throw WeightsError(
+          ctx.where() +
+          ": needs key 'layers', the layers run on each window, such as "
+          "[{ type = \"conv1d\", prefix = \"stft\", stride = 128 }, { type = \"magnitude\" }]");
     body_ = ctx.branch(*body, ctx.keys.label());
     for (const auto& l : body_.layers) {
       if (l->takes_tokens())
@@ -97,7 +98,8 @@ class Windows : public Layer {
     ws.to_layout(x, Layout::kNTC);
     std::vector<std::pair<int64_t, int64_t>> windows;  // (record, window), in record order
     for (int64_t b = 0; b < x.B; ++b)
-      for (int64_t j = 0, n = windows_of(x.len[static_cast<size_t>(b)]); j < n; ++j) windows.emplace_back(b, j);
+      for (int64_t j = 0, n = windows_of(x.len[static_cast<size_t>(b)]); j < n; ++j)
+        windows.emplace_back(b, j);
     Act out;
     out.layout = Layout::kNTC;
     out.B = x.B;
@@ -202,12 +204,14 @@ class Windows : public Layer {
       const auto [b, j] = windows[first + static_cast<size_t>(i)];
       const int64_t len = x.len[static_cast<size_t>(b)];
       const int64_t start = j * step_ - pad_l_;
-      const int64_t lo = std::clamp<int64_t>(-start, 0, size_), hi = std::clamp<int64_t>(len - start, 0, size_);
+      const int64_t lo = std::clamp<int64_t>(-start, 0, size_),
+                    hi = std::clamp<int64_t>(len - start, 0, size_);
       if (lo > 0) std::memset(dst, 0, static_cast<size_t>(lo * C) * sizeof(float));
       if (hi > lo)
         std::memcpy(dst + lo * C, x.row(b, start + lo), static_cast<size_t>((hi - lo) * C) * sizeof(float));
       const int64_t from = std::max(lo, hi);
-      if (from < size_) std::memset(dst + from * C, 0, static_cast<size_t>((size_ - from) * C) * sizeof(float));
+      if (from < size_)
+        std::memset(dst + from * C, 0, static_cast<size_t>((size_ - from) * C) * sizeof(float));
     }
     return w;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Python script a user writes for VAD: the silero-vad package on ONNX Runtime.
 
-    bench/apps/.venv/bin/python bench/apps/silero_peer.py AUDIO_16K.wav OUT.jsonl THREADS
+    bench/apps/.venv/bin/python bench/apps/vad_silero_peer.py AUDIO_16K.wav OUT.jsonl THREADS
 
 Reads the 16 kHz file (soundfile), runs get_speech_timestamps with load_silero_vad(onnx=True) (its
 OnnxWrapper; THREADS sets ONNX Runtime's intra-op threads, which the wrapper fixes at 1) and writes
