@@ -135,9 +135,14 @@ TEST_CASE("vad pipeline: the same bytes at one and two threads", "[pipeline]") {
               1) == 0);
   REQUIRE(run(kPipelines / "vad.toml", {paths_set(recs), "write.path=" + (out / "t2.jsonl").string(), fields},
               2) == 0);
+  // Two oneDNN threads in the model stage: the windows layer runs its blocks two at a time.
+  REQUIRE(run(kPipelines / "vad.toml",
+              {paths_set(recs), "write.path=" + (out / "m2.jsonl").string(), fields, "model.threads=2"},
+              2) == 0);
   const std::string a = seqflow::test::read_file(out / "t1.jsonl");
   CHECK(a.size() > 10000);
   CHECK(a == seqflow::test::read_file(out / "t2.jsonl"));
+  CHECK(a == seqflow::test::read_file(out / "m2.jsonl"));
 }
 
 TEST_CASE("vad.cut: one record per segment with its samples, id and times", "[pipeline]") {

@@ -5,7 +5,7 @@
 // x.unfold(1, size, step) after F.pad(x, padding)), runs its `layers` on every window as a record of
 // its own (a batch of windows, as the wrapper's model call sees one window), and lays the windows'
 // outputs end to end in time. With `pad_end`, zeros complete the last window, as a wrapper pads the
-// last chunk of a recording. Windows run in blocks of at most kBlock, so the layers' activations stay
+// last chunk of a recording. Windows run in blocks of at most kBlock (and 16 MB), so the activations stay
 // the size of a block whatever the record's length; the block's window count is rounded up to a
 // multiple of kGrain with silent zero windows, so that a few oneDNN primitive shapes serve every
 // record (each new shape costs 0.05-0.2 ms to make). Blocks run on one-thread sub-workspaces (two at
@@ -32,7 +32,8 @@ namespace seqflow::onednn {
 
 namespace {
 
-constexpr int64_t kBlock = 512;  // windows per run of the inner layers
+constexpr int64_t kBlock = 512;                     // windows per run of the inner layers, at most
+constexpr int64_t kBlockFloats = int64_t{1} << 22;  // and at most 16 MB of windows per block
 constexpr int64_t kGrain = 32;
 
 class Windows : public Layer {
@@ -112,13 +113,16 @@ class Windows : public Layer {
     // sub-workspaces, whose slots are their own, so x is read in place, never copied.
     out.slot = x.slot == kActA ? kActB : kActA;
     out.C = body_.open && body_.out_dim < 0 ? x.C : out_dim;  // <= 0: known from the first block
-    const size_t blocks = (windows.size() + kBlock - 1) / kBlock;
+    // Windows per block: fixed by the layer and the width alone, so the bytes never depend on threads.
+    const size_t per_block =
+        static_cast<size_t>(std::clamp<int64_t>(kBlockFloats / (size_ * x.C), 1, kBlock));
+    const size_t blocks = (windows.size() + per_block - 1) / per_block;
     Workspace* sub[2] = {&ws.sub(0), &ws.sub(1)};  // made here: sub() is not thread-safe
     // Block k's windows through the layers, in `sw`; the result's rows go to `out`.
     auto window_batch = [&](Workspace& sw, size_t k, int64_t& n) {
-      const size_t first = k * static_cast<size_t>(kBlock);
-      n = static_cast<int64_t>(std::min(windows.size() - first, static_cast<size_t>(kBlock)));
-      Act w = cut(sw, x, windows, first, n);
+      const size_t first = k * per_block;
+      n = static_cast<int64_t>(std::min(windows.size() - first, per_block));
+      Act w = cut(sw, x, windows, first, n, static_cast<int64_t>(per_block));
       forward_chain(body_.layers, 0, sw, w, nullptr);
       sw.to_layout(w, Layout::kNTC);
       return w;
@@ -129,7 +133,7 @@ class Windows : public Layer {
                                  std::to_string(w.C) + " features, expected " + std::to_string(per_window_) +
                                  " of " + std::to_string(out.C));
       for (int64_t i = 0; i < n; ++i) {
-        const auto [b, j] = windows[k * static_cast<size_t>(kBlock) + static_cast<size_t>(i)];
+        const auto [b, j] = windows[k * per_block + static_cast<size_t>(i)];
         std::memcpy(out.row(b, j * per_window_), w.data + i * per_window_ * out.C,
                     static_cast<size_t>(per_window_ * out.C) * sizeof(float));
       }
@@ -183,13 +187,13 @@ class Windows : public Layer {
 
  private:
   // Windows [first, first + n) of `windows` as a batch of records of size_ steps in `sw`'s slot kActA,
-  // rounded up to a multiple of kGrain with zero windows.
+  // rounded up to a multiple of kGrain (at most `block`) with zero windows.
   Act cut(Workspace& sw, const Act& x, const std::vector<std::pair<int64_t, int64_t>>& windows, size_t first,
-          int64_t n) const {
+          int64_t n, int64_t block) const {
     const int64_t C = x.C;
     Act w;
     w.layout = Layout::kNTC;
-    w.B = std::min(kBlock, (n + kGrain - 1) / kGrain * kGrain);
+    w.B = std::min(block, (n + kGrain - 1) / kGrain * kGrain);
     w.T = size_;
     w.C = C;
     w.len.assign(static_cast<size_t>(w.B), size_);
