@@ -77,8 +77,9 @@ TEST_CASE("ARPA scores follow the back-off definition", "[arpa]") {
 }
 
 TEST_CASE("a unigram model keeps no history", "[arpa]") {
-  ArpaLm lm = ArpaLm::load(write_temp("uni.arpa", "\\data\\\nngram 1=3\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n"
-                                                  "-0.25 x\n\n\\end\\\n"));
+  ArpaLm lm = ArpaLm::load(write_temp("uni.arpa",
+                                      "\\data\\\nngram 1=3\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n"
+                                      "-0.25 x\n\n\\end\\\n"));
   CHECK(seq(lm, {"x", "x"}, true) == Approx(-0.25 * 2 - 0.5));
 }
 
@@ -95,8 +96,9 @@ TEST_CASE("malformed ARPA files are errors naming the file and line", "[arpa]") 
   fails(head + "-0.25 x\n", "ends without '\\end\\'");
   fails(head + "-0.25 x\n-0.1 y\n\n\\end\\\n", "bad.arpa:8: more 1-grams than the 3");
   fails(head + "\n\\end\\\n", "section has 2 entries but \\data\\ announced 3");
-  fails("\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n\n\\2-grams:\n-0.1 <s> zz\n\\end\\\n",
-        "bad.arpa:10: the word 'zz' is not among the 1-grams");
+  fails(
+      "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n\n\\2-grams:\n-0.1 <s> zz\n\\end\\\n",
+      "bad.arpa:10: the word 'zz' is not among the 1-grams");
   fails("\\data\\\nngram 2=1\n", "bad.arpa:2: 'ngram 2=' out of order");
   fails("\\data\\\nngram one=1\n", "bad.arpa:2: expected 'ngram N=COUNT'");
   fails("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 x\n\n\\end\\\n", "lack <s> or </s>");

@@ -8,9 +8,9 @@
 using namespace seqflow::decode;
 
 TEST_CASE("pooling over time", "[classify]") {
-  const float x[] = {1, 5, 2,   // t = 0
-                     3, -1, 2,  // t = 1
-                     2, 0, 8};  // t = 2
+  const float x[] = {1, 5,  2,   // t = 0
+                     3, -1, 2,   // t = 1
+                     2, 0,  8};  // t = 2
   CHECK(pool_rows(x, 3, 3, Pool::kMean) == std::vector<double>{2.0, 4.0 / 3.0, 4.0});
   CHECK(pool_rows(x, 3, 3, Pool::kMax) == std::vector<double>{3, 5, 8});
   CHECK(pool_rows(x, 3, 3, Pool::kFirst) == std::vector<double>{1, 5, 2});

@@ -176,7 +176,8 @@ TEST_CASE("the lexicon keeps words outside it out of the transcript", "[ctc][lex
 TEST_CASE("label frames of the beam search on a constructed input", "[ctc]") {
   Units u = units();
   // a a _ b | | c _ : labels a b | c at frames 0 3 4 6.
-  auto x = frames({{{1, 0.9}}, {{1, 0.9}}, {{0, 0.9}}, {{2, 0.9}}, {{4, 0.9}}, {{4, 0.9}}, {{3, 0.9}}, {{0, 0.9}}});
+  auto x = frames(
+      {{{1, 0.9}}, {{1, 0.9}}, {{0, 0.9}}, {{2, 0.9}}, {{4, 0.9}}, {{4, 0.9}}, {{3, 0.9}}, {{0, 0.9}}});
   LogProbs lp{x.data(), 8, 5};
   CtcBeamSearch search(u, options(0, 0), nullptr, nullptr, nullptr);
   auto best = search.decode(lp).front();

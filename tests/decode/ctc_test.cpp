@@ -67,7 +67,8 @@ TEST_CASE("unpruned prefix beam search finds the brute-force n-best with torch's
     INFO(c.name);
     Units u = letters(c.V, c.blank);
     const auto& ref = c.j["nbest"];
-    CtcBeamSearch search(u, unpruned(c.blank, 100000, static_cast<int>(ref.size())), nullptr, nullptr, nullptr);
+    CtcBeamSearch search(u, unpruned(c.blank, 100000, static_cast<int>(ref.size())), nullptr, nullptr,
+                         nullptr);
     auto hyps = search.decode(c.lp());
     REQUIRE(hyps.size() == ref.size());
     for (size_t i = 0; i < ref.size(); ++i) {

@@ -14,7 +14,8 @@ class Classify : public Transform<Classify> {
  public:
   static constexpr Info info{
       "classify",
-      "Turns a classifier's scores into an answer: `logits` [C], or [T, C] pooled over time by `pool`, become "
+      "Turns a classifier's scores into an answer: `logits` [C], or [T, C] pooled over time by `pool`, "
+      "become "
       "probabilities (softmax in double unless `softmax` = false says they already are); writes the most "
       "probable class's label and probability, and the `top_k` best class ids with their probabilities "
       "(ties: the lower class id first). Without `labels` the label is the class id as text.",

@@ -18,7 +18,7 @@ CtcCommon::CtcCommon(CreateContext& ctx)
   const bool has_labels = ctx.param("labels").present();
   const bool has_tokenizer = ctx.param("tokenizer").present();
   if (has_labels == has_tokenizer)
-    throw Error("give exactly one of `labels` (a vocabulary file) and `tokenizer` (a "
+    throw Error(std::string("give exactly one of `labels` (a vocabulary file) and `tokenizer` (a ") +
                 "text.tokenizer resource)" + (has_labels ? ", not both" : ""));
   if (!(frame_shift_ > 0) || !std::isfinite(frame_shift_))
     throw Error("frame_shift must be a positive number of seconds");
@@ -28,7 +28,8 @@ CtcCommon::CtcCommon(CreateContext& ctx)
       units_ = std::make_unique<Units>(
           Units::from_labels(vocab_source_, ctx.param("word_delimiter").as_string(), blank_));
     } else {
-      auto [object, iface] = ctx.resource("tokenizer", SF_TEXT_TOKENIZER_INTERFACE, SF_TEXT_TOKENIZER_VERSION);
+      auto [object, iface] =
+          ctx.resource("tokenizer", SF_TEXT_TOKENIZER_INTERFACE, SF_TEXT_TOKENIZER_VERSION);
       vocab_source_ = "tokenizer '" + ctx.param("tokenizer").as_string() + "'";
       units_ = std::make_unique<Units>(
           Units::from_tokenizer(object, static_cast<const sf_text_tokenizer_v1*>(iface.vtable), blank_));
@@ -39,9 +40,8 @@ CtcCommon::CtcCommon(CreateContext& ctx)
     throw Error(e.what(), SF_ERR_INVALID);
   }
   if (blank_ < 0 || blank_ >= units_->size())
-    throw Error("blank " + std::to_string(blank_) + " is outside the " +
-                std::to_string(units_->size()) + " entries of " + vocab_source_ + " (ids 0.." +
-                std::to_string(units_->size() - 1) + ")");
+    throw Error("blank " + std::to_string(blank_) + " is outside the " + std::to_string(units_->size()) +
+                " entries of " + vocab_source_ + " (ids 0.." + std::to_string(units_->size() - 1) + ")");
 }
 
 LogProbs CtcCommon::input(const Record& r) {

@@ -20,7 +20,8 @@ CtcBeam::CtcBeam(CreateContext& ctx)
   o.blank = common_.blank();
   const int64_t beam = ctx.param("beam").as_int();
   const int64_t nbest = ctx.param("nbest").as_int();
-  if (beam < 1 || beam > 100000) throw Error("beam must be between 1 and 100000, got " + std::to_string(beam));
+  if (beam < 1 || beam > 100000)
+    throw Error("beam must be between 1 and 100000, got " + std::to_string(beam));
   if (nbest < 1 || nbest > beam)
     throw Error("nbest must be between 1 and beam (" + std::to_string(beam) + "), got " +
                 std::to_string(nbest));

@@ -111,20 +111,22 @@ ArpaLm ArpaLm::load(const std::string& path) {
         n = 0;
     }
     if (n <= 0 || count < 0)
-      throw std::runtime_error(where() + "expected 'ngram N=COUNT' in the \\data\\ section, found '" + line + "'");
+      throw std::runtime_error(where() + "expected 'ngram N=COUNT' in the \\data\\ section, found '" + line +
+                               "'");
     if (n != static_cast<int>(lm.counts_.size()) + 1)
-      throw std::runtime_error(where() + "'ngram " + std::to_string(n) + "=' out of order: orders must be listed 1, 2, 3, ...");
+      throw std::runtime_error(where() + "'ngram " + std::to_string(n) +
+                               "=' out of order: orders must be listed 1, 2, 3, ...");
     if (n > kMaxOrder)
-      throw std::runtime_error(where() + "order " + std::to_string(n) + " is above the supported maximum of " +
-                               std::to_string(kMaxOrder));
+      throw std::runtime_error(where() + "order " + std::to_string(n) +
+                               " is above the supported maximum of " + std::to_string(kMaxOrder));
     lm.counts_.push_back(static_cast<size_t>(count));
   }
   if (lm.counts_.empty())
     throw std::runtime_error(where() + "the \\data\\ section lists no 'ngram N=COUNT' line");
   lm.order_ = static_cast<int>(lm.counts_.size());
   if (lm.counts_[0] > static_cast<size_t>(kMaxWords))
-    throw std::runtime_error(path + ": " + std::to_string(lm.counts_[0]) + " unigrams, more than the supported " +
-                             std::to_string(kMaxWords));
+    throw std::runtime_error(path + ": " + std::to_string(lm.counts_[0]) +
+                             " unigrams, more than the supported " + std::to_string(kMaxWords));
   lm.grams_.reserve([&] {
     size_t s = 0;
     for (size_t c : lm.counts_) s += c;
@@ -187,7 +189,8 @@ ArpaLm ArpaLm::load(const std::string& path) {
       throw std::runtime_error(where() + "'" + std::string(f[0]) +
                                "' is not a log10 probability (a number <= 0)");
     if (static_cast<int>(f.size()) == n + 2 && !parse_double(f[n + 1], backoff))
-      throw std::runtime_error(where() + "'" + std::string(f[n + 1]) + "' is not a back-off weight (a number)");
+      throw std::runtime_error(where() + "'" + std::string(f[n + 1]) +
+                               "' is not a back-off weight (a number)");
     ids.assign(n, 0);
     for (int i = 0; i < n; ++i) {
       std::string w(f[1 + i]);
@@ -208,8 +211,8 @@ ArpaLm ArpaLm::load(const std::string& path) {
                                std::to_string(lm.counts_[n - 1]) + " that \\data\\ announced");
     Entry e{logp, backoff};
     if (!lm.grams_.emplace(make_key(ids.data(), n), e).second)
-      throw std::runtime_error(where() + "the " + std::to_string(n) + "-gram '" + line.substr(f[1].data() - line.data()) +
-                               "' is listed twice");
+      throw std::runtime_error(where() + "the " + std::to_string(n) + "-gram '" +
+                               line.substr(f[1].data() - line.data()) + "' is listed twice");
   }
   if (!ended) {
     close_section();

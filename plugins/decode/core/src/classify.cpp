@@ -28,7 +28,8 @@ std::vector<double> pool_rows(const float* x, int64_t frames, int64_t classes, P
     case Pool::kMax:
       std::copy(x, x + classes, out.begin());
       for (int64_t t = 1; t < frames; ++t)
-        for (int64_t c = 0; c < classes; ++c) out[c] = std::max(out[c], static_cast<double>(x[t * classes + c]));
+        for (int64_t c = 0; c < classes; ++c)
+          out[c] = std::max(out[c], static_cast<double>(x[t * classes + c]));
       break;
     case Pool::kMean:
       for (int64_t t = 0; t < frames; ++t)

@@ -92,7 +92,11 @@ Lexicon Lexicon::load(const std::string& path) {
 
 CtcBeamSearch::CtcBeamSearch(const Units& units, const CtcBeamOptions& options, const ArpaLm* lm,
                              const Lexicon* lexicon, const Hotwords* hotwords)
-    : units_(units), opt_(options), lm_(lm), lexicon_(lexicon), hot_(hotwords != nullptr && !hotwords->empty() ? hotwords : nullptr) {
+    : units_(units),
+      opt_(options),
+      lm_(lm),
+      lexicon_(lexicon),
+      hot_(hotwords != nullptr && !hotwords->empty() ? hotwords : nullptr) {
   if (opt_.beam < 1) throw std::invalid_argument("beam must be at least 1");
   if (opt_.nbest < 1) throw std::invalid_argument("nbest must be at least 1");
 }
@@ -268,8 +272,9 @@ std::vector<CtcHypothesis> CtcBeamSearch::best_path(const LogProbs& lp) {
 std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
   check_input(lp);
   if (lp.vocab != units_.size())
-    throw std::invalid_argument("the input has " + std::to_string(lp.vocab) + " classes per frame but the vocabulary has " +
-                                std::to_string(units_.size()) + " entries");
+    throw std::invalid_argument("the input has " + std::to_string(lp.vocab) +
+                                " classes per frame but the vocabulary has " + std::to_string(units_.size()) +
+                                " entries");
   nodes_.clear();
   emits_.clear();
   children_.clear();
@@ -289,7 +294,8 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
     const int32_t top = argmax(row, lp.vocab);
     tokens_.clear();
     for (int64_t c = 0; c < lp.vocab; ++c)
-      if (c != opt_.blank && (c == top || row[c] >= opt_.token_min_logp)) tokens_.push_back(static_cast<int32_t>(c));
+      if (c != opt_.blank && (c == top || row[c] >= opt_.token_min_logp))
+        tokens_.push_back(static_cast<int32_t>(c));
     next_.clear();
     const auto stamp = static_cast<int32_t>(t);
     // A contribution carries its emission chain; the prefix keeps the chain of its most probable one.

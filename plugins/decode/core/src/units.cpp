@@ -33,8 +33,8 @@ Units Units::from_labels(const std::string& path, const std::string& delimiter, 
   return from_symbols(symbols, delimiter, blank, path);
 }
 
-Units Units::from_symbols(const std::vector<std::string>& symbols, const std::string& delimiter, int64_t blank,
-                          const std::string& where) {
+Units Units::from_symbols(const std::vector<std::string>& symbols, const std::string& delimiter,
+                          int64_t blank, const std::string& where) {
   Units u;
   std::unordered_map<std::string, size_t> seen;
   for (size_t i = 0; i < symbols.size(); ++i) {
@@ -139,7 +139,8 @@ std::string Units::text(const std::vector<int32_t>& ids) const {
     size_t size = 0;
     sf_error err{};
     err.struct_size = sizeof(err);
-    sf_status st = vtable_->decode(tokenizer_, ids.data(), ids.size(), 1, out.data(), out.size(), &size, &err);
+    sf_status st =
+        vtable_->decode(tokenizer_, ids.data(), ids.size(), 1, out.data(), out.size(), &size, &err);
     if (st != SF_OK && size > out.size()) {
       out.resize(size);
       st = vtable_->decode(tokenizer_, ids.data(), ids.size(), 1, out.data(), out.size(), &size, &err);

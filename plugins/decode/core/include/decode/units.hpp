@@ -34,8 +34,8 @@ class Units {
   /// none). Throws on an unreadable file, an empty line, a symbol listed twice.
   static Units from_labels(const std::string& path, const std::string& delimiter, int64_t blank);
   /// The same from symbols in memory (`where` names them in errors).
-  static Units from_symbols(const std::vector<std::string>& symbols, const std::string& delimiter, int64_t blank,
-                            const std::string& where);
+  static Units from_symbols(const std::vector<std::string>& symbols, const std::string& delimiter,
+                            int64_t blank, const std::string& where);
   /// Units of a tokenizer; `blank` is marked kSkip.
   static Units from_tokenizer(const void* tokenizer, const sf_text_tokenizer_v1* vtable, int64_t blank);
 
