@@ -63,8 +63,22 @@ ArpaLm::Key ArpaLm::make_key(const int32_t* words, int n) {
 }
 
 const ArpaLm::Entry* ArpaLm::find(const int32_t* words, int n) const {
-  auto it = grams_.find(make_key(words, n));
-  return it == grams_.end() ? nullptr : &it->second;
+  const Key k = make_key(words, n);
+  for (size_t j = KeyHash{}(k)&mask_;; j = (j + 1) & mask_) {
+    if (keys_[j] == k) return &entries_[j];
+    if (keys_[j] == Key{}) return nullptr;
+  }
+}
+
+bool ArpaLm::insert(const Key& k, const Entry& e) {
+  for (size_t j = KeyHash{}(k)&mask_;; j = (j + 1) & mask_) {
+    if (keys_[j] == k) return false;
+    if (keys_[j] == Key{}) {
+      keys_[j] = k;
+      entries_[j] = e;
+      return true;
+    }
+  }
 }
 
 ArpaLm ArpaLm::load(const std::string& path) {
@@ -127,11 +141,13 @@ ArpaLm ArpaLm::load(const std::string& path) {
   if (lm.counts_[0] > static_cast<size_t>(kMaxWords))
     throw std::runtime_error(path + ": " + std::to_string(lm.counts_[0]) +
                              " unigrams, more than the supported " + std::to_string(kMaxWords));
-  lm.grams_.reserve([&] {
-    size_t s = 0;
-    for (size_t c : lm.counts_) s += c;
-    return s;
-  }());
+  size_t total = 0;
+  for (size_t c : lm.counts_) total += c;
+  size_t capacity = 16;
+  while (capacity < 2 * total + 2) capacity *= 2;
+  lm.keys_.assign(capacity, Key{});  // the all-zero key marks a free slot: real keys hold ids + 1
+  lm.entries_.assign(capacity, Entry{});
+  lm.mask_ = capacity - 1;
 
   int section = 0;  // the order being read, 0 before the first section
   size_t in_section = 0;
@@ -210,7 +226,7 @@ ArpaLm ArpaLm::load(const std::string& path) {
       throw std::runtime_error(where() + "more " + std::to_string(n) + "-grams than the " +
                                std::to_string(lm.counts_[n - 1]) + " that \\data\\ announced");
     Entry e{logp, backoff};
-    if (!lm.grams_.emplace(make_key(ids.data(), n), e).second)
+    if (!lm.insert(make_key(ids.data(), n), e))
       throw std::runtime_error(where() + "the " + std::to_string(n) + "-gram '" +
                                line.substr(f[1].data() - line.data()) + "' is listed twice");
   }
@@ -221,6 +237,8 @@ ArpaLm ArpaLm::load(const std::string& path) {
   if (section != lm.order_)
     throw std::runtime_error(path + ": \\data\\ announced order " + std::to_string(lm.order_) + " but only " +
                              std::to_string(section) + " n-gram sections were found");
+  for (const auto& [word, id] : lm.vocab_) lm.trie_.add(word, id);
+  lm.trie_.freeze();
   lm.bos_ = lm.word_id("<s>");
   lm.eos_ = lm.word_id("</s>");
   lm.unk_ = lm.word_id("<unk>");

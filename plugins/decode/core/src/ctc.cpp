@@ -36,25 +36,61 @@ int32_t argmax(const float* row, int64_t v) {
 }  // namespace
 
 double ctc_log_likelihood(const LogProbs& lp, const std::vector<int32_t>& ids, int64_t blank) {
+  // The forward algorithm in probability space, renormalised every frame (Rabiner's scaling): the log of
+  // the product of the scales is the log-likelihood. exp() runs once per frame for each distinct label
+  // of the labelling, not per state.
   const int64_t T = lp.frames;
   const size_t L = ids.size();
   const size_t S = 2 * L + 1;
-  auto label = [&](size_t s) -> int64_t { return s % 2 == 0 ? blank : ids[s / 2]; };
   if (T == 0) return L == 0 ? 0.0 : kNegInf;
-  std::vector<double> a(S, kNegInf), b(S, kNegInf);
-  a[0] = lp.row(0)[blank];
-  if (S > 1) a[1] = lp.row(0)[label(1)];
-  for (int64_t t = 1; t < T; ++t) {
-    const float* row = lp.row(t);
-    for (size_t s = 0; s < S; ++s) {
-      double v = a[s];
-      if (s >= 1) v = lse(v, a[s - 1]);
-      if (s >= 2 && s % 2 == 1 && label(s) != label(s - 2)) v = lse(v, a[s - 2]);
-      b[s] = v == kNegInf ? kNegInf : v + row[label(s)];
-    }
-    std::swap(a, b);
+  if (static_cast<int64_t>(L) > T) return kNegInf;
+  std::vector<int32_t> symbols{static_cast<int32_t>(blank)};
+  for (int32_t id : ids) symbols.push_back(id);
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  std::vector<int32_t> sym_of(S);   // state -> index into symbols
+  std::vector<uint8_t> skip(S, 0);  // state s may come from s - 2
+  for (size_t s = 0; s < S; ++s) {
+    const int32_t l = s % 2 == 0 ? static_cast<int32_t>(blank) : ids[s / 2];
+    sym_of[s] = static_cast<int32_t>(std::lower_bound(symbols.begin(), symbols.end(), l) - symbols.begin());
+    skip[s] = s >= 2 && s % 2 == 1 && ids[s / 2] != ids[s / 2 - 1];
   }
-  return S > 1 ? lse(a[S - 1], a[S - 2]) : a[0];
+  std::vector<double> p(symbols.size()), a(S, 0.0), b(S, 0.0);
+  auto probs = [&](int64_t t) {
+    const float* row = lp.row(t);
+    for (size_t k = 0; k < symbols.size(); ++k) p[k] = std::exp(static_cast<double>(row[symbols[k]]));
+  };
+  double log_scale = 0;
+  probs(0);
+  a[0] = p[sym_of[0]];
+  if (S > 1) a[1] = p[sym_of[1]];
+  for (int64_t t = 0; t < T; ++t) {
+    if (t > 0) {
+      probs(t);
+      // States that can still reach the end: s >= S - 2 (T - t); those reachable: s < 2 (t + 1).
+      const int64_t lo = std::max<int64_t>(0, static_cast<int64_t>(S) - 2 * (T - t));
+      const int64_t hi = std::min<int64_t>(static_cast<int64_t>(S), 2 * (t + 1));
+      for (int64_t s = 0; s < static_cast<int64_t>(S); ++s) {
+        if (s < lo || s >= hi) {
+          b[s] = 0.0;
+          continue;
+        }
+        double v = a[s];
+        if (s >= 1) v += a[s - 1];
+        if (skip[s]) v += a[s - 2];
+        b[s] = v * p[sym_of[s]];
+      }
+      std::swap(a, b);
+    }
+    double c = 0;
+    for (double v : a) c += v;
+    if (!(c > 0)) return kNegInf;
+    log_scale += std::log(c);
+    const double inv = 1.0 / c;
+    for (double& v : a) v *= inv;
+  }
+  const double end = S > 1 ? a[S - 1] + a[S - 2] : a[0];
+  return end > 0 ? log_scale + std::log(end) : kNegInf;
 }
 
 CtcHypothesis ctc_greedy(const LogProbs& lp, int64_t blank) {
@@ -82,11 +118,11 @@ Lexicon Lexicon::load(const std::string& path) {
     size_t a = line.find_first_not_of(" \t\r");
     if (a == std::string::npos) continue;
     size_t b = line.find_first_of(" \t\r", a);
-    std::string w = line.substr(a, b == std::string::npos ? std::string::npos : b - a);
-    for (size_t i = 1; i <= w.size(); ++i) lex.prefixes_.insert(w.substr(0, i));
-    lex.words_.insert(std::move(w));
+    lex.trie_.add(std::string_view(line).substr(a, b == std::string::npos ? std::string::npos : b - a),
+                  static_cast<int32_t>(lex.size_++));
   }
-  if (lex.words_.empty()) throw std::runtime_error(path + ": the lexicon lists no word");
+  if (lex.size_ == 0) throw std::runtime_error(path + ": the lexicon lists no word");
+  lex.trie_.freeze();
   return lex;
 }
 
@@ -115,25 +151,11 @@ bool CtcBeamSearch::before(const Cand& a, const Cand& b) const {
   return a.node != b.node && ids_less(a.node, b.node);
 }
 
-std::string CtcBeamSearch::open_word(int32_t node, int32_t extra_token) const {
-  std::vector<int32_t> ids;
-  if (nodes_[node].word_begin >= 0) {
-    for (int32_t n = node;; n = nodes_[n].parent) {
-      ids.push_back(nodes_[n].token);
-      if (n == nodes_[node].word_begin) break;
-    }
-    std::reverse(ids.begin(), ids.end());
-  }
-  if (extra_token >= 0) ids.push_back(extra_token);
-  if (ids.empty()) return {};
-  return units_.word_text(ids, 0, static_cast<int32_t>(ids.size()) - 1);
-}
-
-void CtcBeamSearch::complete_word(Node& n, const std::string& word) const {
-  if (lexicon_ != nullptr && !lexicon_->contains(word)) n.dead = true;
+void CtcBeamSearch::complete_word(Node& n) const {
+  if (lexicon_ != nullptr && lexicon_->trie().word(n.lex_node) < 0) n.dead = true;
   ++n.words;
   if (lm_ == nullptr) return;
-  const int32_t id = lm_->word_id(word);
+  const int32_t id = lm_->trie().word(n.lm_node);
   ArpaLm::State next;
   double log10p = 0;
   if (id >= 0) {
@@ -145,82 +167,150 @@ void CtcBeamSearch::complete_word(Node& n, const std::string& word) const {
   n.lm_state = next;
 }
 
+namespace {
+constexpr uint64_t kEmptyKey = ~0ull;
+size_t slot_of(uint64_t key, size_t mask) {
+  uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(h ^ (h >> 29)) & mask;
+}
+}  // namespace
+
+void CtcBeamSearch::clear_children() {
+  if (child_keys_.empty()) {
+    child_keys_.assign(1 << 12, kEmptyKey);
+    child_vals_.assign(1 << 12, -1);
+  } else {
+    std::fill(child_keys_.begin(), child_keys_.end(), kEmptyKey);
+  }
+  child_count_ = 0;
+}
+
+void CtcBeamSearch::grow_children() {
+  std::vector<uint64_t> keys(child_keys_.size() * 2, kEmptyKey);
+  std::vector<int32_t> vals(child_keys_.size() * 2, -1);
+  const size_t mask = keys.size() - 1;
+  for (size_t i = 0; i < child_keys_.size(); ++i) {
+    if (child_keys_[i] == kEmptyKey) continue;
+    size_t j = slot_of(child_keys_[i], mask);
+    while (keys[j] != kEmptyKey) j = (j + 1) & mask;
+    keys[j] = child_keys_[i];
+    vals[j] = child_vals_[i];
+  }
+  child_keys_ = std::move(keys);
+  child_vals_ = std::move(vals);
+}
+
+int32_t CtcBeamSearch::find_child(int32_t parent, int32_t token) const {
+  const uint64_t key = (static_cast<uint64_t>(parent) << 32) | static_cast<uint32_t>(token);
+  const size_t mask = child_keys_.size() - 1;
+  for (size_t j = slot_of(key, mask); child_keys_[j] != kEmptyKey; j = (j + 1) & mask)
+    if (child_keys_[j] == key) return child_vals_[j];
+  return -1;
+}
+
 int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
   const uint64_t key = (static_cast<uint64_t>(parent) << 32) | static_cast<uint32_t>(token);
-  auto it = children_.find(key);
-  if (it != children_.end()) return it->second;
+  size_t mask = child_keys_.size() - 1;
+  size_t j = slot_of(key, mask);
+  while (child_keys_[j] != kEmptyKey) {
+    if (child_keys_[j] == key) return child_vals_[j];
+    j = (j + 1) & mask;
+  }
   const auto idx = static_cast<int32_t>(nodes_.size());
   Node n = nodes_[parent];
   n.parent = parent;
   n.token = token;
+  const std::string_view spelling = units_.spelling(token);
+  auto open_word = [&] {
+    n.word_open = true;
+    n.open_chars = 0;
+    n.lm_node = 0;
+    n.lex_node = 0;
+  };
   switch (units_.kind(token)) {
     case Units::Kind::kSkip: break;
     case Units::Kind::kDelimiter:
-      if (n.word_begin >= 0) complete_word(n, open_word(parent, -1));
-      n.word_begin = -1;
+      if (n.word_open) complete_word(n);
+      n.word_open = false;
       if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, " ");
       break;
     case Units::Kind::kWordStart:
-      if (n.word_begin >= 0) complete_word(n, open_word(parent, -1));
-      n.word_begin = idx;
-      if (hot_ != nullptr) {
-        n.hot_bank += hot_->feed(n.hot_state, " ");
-        n.hot_bank += hot_->feed(n.hot_state, units_.spelling(token));
-      }
-      if (lexicon_ != nullptr && !lexicon_->is_prefix(std::string(units_.spelling(token)))) n.dead = true;
+      if (n.word_open) complete_word(n);
+      open_word();
+      if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, " ");
       break;
-    case Units::Kind::kPlain: {
-      std::string partial;
-      if (lexicon_ != nullptr) {
-        for (int32_t p = parent; n.word_begin >= 0; p = nodes_[p].parent) {
-          partial.insert(0, units_.spelling(nodes_[p].token));
-          if (p == n.word_begin) break;
-        }
-        partial += units_.spelling(token);
-        if (!lexicon_->is_prefix(partial)) n.dead = true;
-      }
-      if (n.word_begin < 0) n.word_begin = idx;
-      if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, units_.spelling(token));
+    case Units::Kind::kPlain:
+      if (!n.word_open) open_word();
       break;
+  }
+  if (n.word_open && units_.kind(token) != Units::Kind::kSkip) {
+    for (unsigned char c : spelling) n.open_chars += (c & 0xC0) != 0x80;
+    if (lm_ != nullptr) n.lm_node = lm_->trie().walk(n.lm_node, spelling);
+    if (lexicon_ != nullptr) {
+      n.lex_node = lexicon_->trie().walk(n.lex_node, spelling);
+      if (n.lex_node == PrefixTrie::kNone) n.dead = true;
     }
+    if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, spelling);
   }
   nodes_.push_back(n);
   slot_.push_back(-1);
   stamp_.push_back(-1);
-  children_.emplace(key, idx);
+  child_keys_[j] = key;
+  child_vals_[j] = idx;
+  if (++child_count_ * 2 > child_keys_.size()) grow_children();  // at most half full
   return idx;
 }
 
 double CtcBeamSearch::bonus(const Node& n) const {
-  return n.lm + n.hot_bank + (hot_ != nullptr ? hot_->potential(n.hot_state) : 0.0);
+  double b = n.lm + n.hot_bank + (hot_ != nullptr ? hot_->potential(n.hot_state) : 0.0);
+  if (lm_ != nullptr && n.word_open && n.open_chars > 0 && n.lm_node == PrefixTrie::kNone) {
+    // An open word that no LM word begins with costs unk_score already, as in pyctcdecode, and beyond 6
+    // characters in proportion to its length: or a hypothesis could pay once and then spell one endless
+    // word instead of words the LM would score.
+    b += opt_.unk_score * std::max(1.0, static_cast<double>(n.open_chars) / 6.0);
+  }
+  return b;
 }
 
-std::vector<CtcHypothesis> CtcBeamSearch::finish(const LogProbs& lp,
-                                                 const std::vector<std::pair<int32_t, int32_t>>& ends) {
-  std::vector<CtcHypothesis> out;
-  for (auto [idx, emit] : ends) {
-    Node n = nodes_[idx];  // a copy: completing the open word must not change the node itself
-    if (n.word_begin >= 0) complete_word(n, open_word(idx, -1));
+std::vector<CtcHypothesis> CtcBeamSearch::finish(const LogProbs& lp, const std::vector<End>& ends) {
+  // Rank by the search's own prefix probability plus the final LM and hotword scores; only the nbest
+  // kept get the exact likelihood (one forward pass each) and are ranked again by it.
+  struct Final {
+    End end;
+    double lm, rank;
+  };
+  std::vector<Final> finals;
+  for (const End& e : ends) {
+    Node n = nodes_[e.node];  // a copy: completing the open word must not change the node itself
+    if (n.word_open) complete_word(n);
     if (n.dead) continue;
     if (lm_ != nullptr) {
       ArpaLm::State next;
       n.lm += opt_.alpha * lm_->score(n.lm_state, lm_->eos(), next) * kLn10;
     }
     if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, " ");
+    finals.push_back(Final{e, n.lm + n.hot_bank, e.logp + n.lm + n.hot_bank});
+  }
+  std::sort(finals.begin(), finals.end(), [this](const Final& a, const Final& b) {
+    if (a.rank != b.rank) return a.rank > b.rank;
+    return a.end.node != b.end.node && ids_less(a.end.node, b.end.node);
+  });
+  if (finals.size() > static_cast<size_t>(opt_.nbest)) finals.resize(opt_.nbest);
+  std::vector<CtcHypothesis> out;
+  for (const Final& f : finals) {
     CtcHypothesis h;
-    h.ids = ids_of(idx);
-    for (int32_t e = emit; e >= 0; e = emits_[e].parent) h.frames.push_back(emits_[e].frame);
+    h.ids = ids_of(f.end.node);
+    for (int32_t e = f.end.emit; e >= 0; e = emits_[e].parent) h.frames.push_back(emits_[e].frame);
     std::reverse(h.frames.begin(), h.frames.end());
     h.acoustic = ctc_log_likelihood(lp, h.ids, opt_.blank);
-    h.lm = n.lm + n.hot_bank;
+    h.lm = f.lm;
     h.score = h.acoustic + h.lm;
     out.push_back(std::move(h));
   }
-  std::sort(out.begin(), out.end(), [](const CtcHypothesis& a, const CtcHypothesis& b) {
+  std::stable_sort(out.begin(), out.end(), [](const CtcHypothesis& a, const CtcHypothesis& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.ids < b.ids;
   });
-  if (out.size() > static_cast<size_t>(opt_.nbest)) out.resize(opt_.nbest);
   if (out.empty()) {
     // The lexicon rejected every hypothesis: the empty transcript.
     CtcHypothesis h;
@@ -266,7 +356,7 @@ std::vector<CtcHypothesis> CtcBeamSearch::best_path(const LogProbs& lp) {
     node = best_node;
     last = best_sym;
   }
-  return finish(lp, {{node, emit}});
+  return finish(lp, {End{node, emit, 0.0}});
 }
 
 std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
@@ -277,7 +367,7 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
                                 " entries");
   nodes_.clear();
   emits_.clear();
-  children_.clear();
+  clear_children();
   slot_.clear();
   stamp_.clear();
   Node root;
@@ -314,17 +404,41 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
         c.emit = emit;
       }
     };
+    // Staying (a blank, or the last label repeated) first: their totals bound what an extension must
+    // beat to enter the beam.
+    for (const Cand& h : beam_) {
+      const int32_t last = nodes_[h.node].token;
+      add(h.node, lse(h.pb, h.pnb) + row[opt_.blank], kNegInf, h.emit);
+      if (last >= 0 && h.pnb != kNegInf) add(h.node, kNegInf, h.pnb + row[last], h.emit);
+    }
+    // An extension whose total cannot reach the beam-th best stay, nor the pruning floor under the best
+    // stay, is never selected: it is skipped before its node is made. Only for labels that do not end a
+    // word, whose node's bonus cannot exceed its parent's (the open-word penalty only grows); not with
+    // hotwords, whose partial boosts can.
+    double cut = kNegInf;
+    if (hot_ == nullptr && !next_.empty()) {
+      stay_totals_.clear();
+      for (const Cand& c : next_) stay_totals_.push_back(lse(c.pb, c.pnb) + bonus(nodes_[c.node]));
+      std::sort(stay_totals_.begin(), stay_totals_.end(), std::greater<double>());
+      cut = stay_totals_.front() + opt_.beam_prune_logp;
+      if (stay_totals_.size() >= static_cast<size_t>(opt_.beam))
+        cut = std::max(cut, stay_totals_[opt_.beam - 1]);
+    }
     for (size_t i = 0; i < beam_.size(); ++i) {
       const Cand h = beam_[i];
       const double total = lse(h.pb, h.pnb);
       const int32_t last = nodes_[h.node].token;
-      add(h.node, total + row[opt_.blank], kNegInf, h.emit);
-      if (last >= 0 && h.pnb != kNegInf) add(h.node, kNegInf, h.pnb + row[last], h.emit);
+      const double parent_bonus = bonus(nodes_[h.node]);
       for (int32_t c : tokens_) {
-        const int32_t ch = child(h.node, c);
-        if (nodes_[ch].dead) continue;
         const double v = c == last ? h.pb + row[c] : total + row[c];
         if (v == kNegInf) continue;
+        const Units::Kind kind = units_.kind(c);
+        if (v + parent_bonus < cut && (kind == Units::Kind::kPlain || kind == Units::Kind::kSkip)) {
+          const int32_t existing = find_child(h.node, c);
+          if (existing < 0 || stamp_[existing] != stamp) continue;
+        }
+        const int32_t ch = child(h.node, c);
+        if (nodes_[ch].dead) continue;
         emits_.push_back(Emission{h.emit, stamp});
         add(ch, kNegInf, v, static_cast<int32_t>(emits_.size()) - 1);
       }
@@ -343,8 +457,8 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
     std::swap(beam_, next_);
     if (beam_.empty()) break;
   }
-  std::vector<std::pair<int32_t, int32_t>> ends;
-  for (const Cand& c : beam_) ends.emplace_back(c.node, c.emit);
+  std::vector<End> ends;
+  for (const Cand& c : beam_) ends.push_back(End{c.node, c.emit, lse(c.pb, c.pnb)});
   return finish(lp, ends);
 }
 

@@ -14,6 +14,8 @@
 // Errors: load throws std::runtime_error "<file>:<line>: <what is wrong>; <what to do>".
 #pragma once
 
+#include "decode/prefix_trie.hpp"
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -39,6 +41,8 @@ class ArpaLm {
   static std::shared_ptr<const ArpaLm> shared(const std::string& path);
 
   int order() const { return order_; }
+  /// The model's unigrams as a trie (word() gives the word id).
+  const PrefixTrie& trie() const { return trie_; }
   /// Word id or -1 when the word is not a unigram of the model.
   int32_t word_id(std::string_view word) const;
   int32_t bos() const { return bos_; }
@@ -69,11 +73,18 @@ class ArpaLm {
   };
   static Key make_key(const int32_t* words, int n);
   const Entry* find(const int32_t* words, int n) const;
+  /// Inserts; false when the key is there already.
+  bool insert(const Key& k, const Entry& e);
 
   int order_ = 0;
   std::vector<size_t> counts_;
   std::unordered_map<std::string, int32_t> vocab_;
-  std::unordered_map<Key, Entry, KeyHash> grams_;
+  PrefixTrie trie_;
+  // n-grams in one open-addressing table (linear probing, at most half full): a look-up touches one or
+  // two cache lines, where a node-based map chases pointers.
+  std::vector<Key> keys_;
+  std::vector<Entry> entries_;
+  size_t mask_ = 0;
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
 };
 

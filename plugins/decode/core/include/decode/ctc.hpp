@@ -31,12 +31,11 @@
 
 #include "decode/arpa_lm.hpp"
 #include "decode/hotwords.hpp"
+#include "decode/prefix_trie.hpp"
 #include "decode/units.hpp"
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace seqflow::decode {
@@ -70,13 +69,12 @@ double ctc_log_likelihood(const LogProbs& lp, const std::vector<int32_t>& ids, i
 class Lexicon {
  public:
   static Lexicon load(const std::string& path);
-  bool contains(const std::string& word) const { return words_.count(word) != 0; }
-  bool is_prefix(const std::string& partial) const { return prefixes_.count(partial) != 0; }
-  size_t size() const { return words_.size(); }
+  const PrefixTrie& trie() const { return trie_; }
+  size_t size() const { return size_; }
 
  private:
-  std::unordered_set<std::string> words_;
-  std::unordered_set<std::string> prefixes_;
+  PrefixTrie trie_;
+  size_t size_ = 0;
 };
 
 struct CtcBeamOptions {
@@ -101,11 +99,14 @@ class CtcBeamSearch {
   struct Node {
     int32_t parent = -1;
     int32_t token = -1;
-    int32_t word_begin = -1;  // node of the open word's first label, -1 when no word is open
+    bool word_open = false;  // a word is being spelled
+    bool dead = false;       // rejected by the lexicon
+    int32_t open_chars = 0;  // characters of the open word
+    int32_t lm_node = 0;     // the open word in the LM's trie (PrefixTrie::kNone: no LM word begins so)
+    int32_t lex_node = 0;    // ... in the lexicon's
     int32_t hot_state = 0;
     int32_t words = 0;
-    bool dead = false;  // rejected by the lexicon
-    double lm = 0;      // LM, word bonus and unk scores of the completed words
+    double lm = 0;  // LM, word bonus and unk scores of the completed words
     double hot_bank = 0;
     ArpaLm::State lm_state;
   };
@@ -122,13 +123,17 @@ class CtcBeamSearch {
   };
 
   int32_t child(int32_t parent, int32_t token);
-  void complete_word(Node& n, const std::string& word) const;
-  std::string open_word(int32_t node, int32_t extra_token) const;
+  int32_t find_child(int32_t parent, int32_t token) const;  // -1 when not made yet
+  void complete_word(Node& n) const;
   double bonus(const Node& n) const;
   bool before(const Cand& a, const Cand& b) const;  // ranking: higher total, then smaller id sequence
   bool ids_less(int32_t a, int32_t b) const;
   std::vector<int32_t> ids_of(int32_t node) const;
-  std::vector<CtcHypothesis> finish(const LogProbs& lp, const std::vector<std::pair<int32_t, int32_t>>& ends);
+  struct End {
+    int32_t node, emit;
+    double logp;  // the search's log P(prefix)
+  };
+  std::vector<CtcHypothesis> finish(const LogProbs& lp, const std::vector<End>& ends);
   std::vector<CtcHypothesis> best_path(const LogProbs& lp);
 
   const Units& units_;
@@ -138,10 +143,16 @@ class CtcBeamSearch {
   const Hotwords* hot_;
   std::vector<Node> nodes_;
   std::vector<Emission> emits_;
-  std::unordered_map<uint64_t, int32_t> children_;
+  // (parent, token) -> child node: open addressing, linear probing, cleared per input without freeing.
+  std::vector<uint64_t> child_keys_;
+  std::vector<int32_t> child_vals_;
+  size_t child_count_ = 0;
+  void clear_children();
+  void grow_children();
   std::vector<Cand> beam_, next_;
   std::vector<int32_t> slot_, stamp_;
   std::vector<int32_t> tokens_;
+  std::vector<double> stay_totals_;
 };
 
 }  // namespace seqflow::decode
