@@ -26,6 +26,9 @@ DATA = os.path.join(HERE, "data")
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 REPS = int(os.environ.get("REPS", "5"))
 BEAM, PRUNE, TOKEN_MIN, ALPHA, BETA, UNK = 16, -10.0, -5.0, 0.5, 1.5, -10.0
+# pyctcdecode adds unk_score_offset to the LM's log10 score before alpha x ln(10) scales it; seqflow's
+# unk_score is in the final (natural log) units.
+UNK_NATS = ALPHA * 2.302585092994046 * UNK
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
@@ -62,7 +65,7 @@ beam_prune_logp = {PRUNE}
 token_min_logp = {TOKEN_MIN}
 alpha = {ALPHA}
 beta = {BETA}
-unk_score = {UNK}
+unk_score = {UNK_NATS}
 
 [[stage]]
 name = "write"
@@ -109,6 +112,53 @@ def pyctc(kind, utts, with_lm=True):
     return statistics.median(times), load_s, texts
 
 
+def flashlight(kind, utts):
+    """flashlight-text's LexiconDecoder with KenLM, set up as torchaudio's ctc_decoder does (lexicon: the
+    LM's words spelled in characters and "|"; smeared trie of unigram scores). Characters only."""
+    try:
+        from flashlight.lib.text.decoder import (CriterionType, KenLM, LexiconDecoder, LexiconDecoderOptions,
+                                                 SmearingMode, Trie)
+        from flashlight.lib.text.dictionary import Dictionary, create_word_dict, load_words
+    except ImportError:
+        return None
+    chars = open(os.path.join(DATA, "chars.txt")).read().split("\n")[:-1]
+    lex_path = os.path.join(DATA, "lexicon_chars.txt")
+    with open(lex_path, "w") as f:
+        for line in open(os.path.join(DATA, "lm.arpa")):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2 and " " not in parts[1] and parts[1] not in ("<s>", "</s>", "<unk>") \
+                    and all(c in chars for c in parts[1]):
+                f.write(parts[1] + "\t" + " ".join(parts[1]) + " |\n")
+    t0 = time.perf_counter()
+    tokens = Dictionary(chars)
+    lexicon = load_words(lex_path)
+    words = create_word_dict(lexicon)
+    lm = KenLM(os.path.join(DATA, "lm.arpa"), words)
+    trie = Trie(tokens.index_size(), tokens.get_index("|"))
+    start = lm.start(False)
+    for word, spellings in lexicon.items():
+        w = words.get_index(word)
+        _, score = lm.score(start, w)
+        for sp in spellings:
+            trie.insert([tokens.get_index(t) for t in sp], w, score)
+    trie.smear(SmearingMode.MAX)
+    opts = LexiconDecoderOptions(beam_size=BEAM, beam_size_token=len(chars), beam_threshold=-PRUNE,
+                                 lm_weight=ALPHA, word_score=BETA, unk_score=float("-inf"), sil_score=0.0,
+                                 log_add=False, criterion_type=CriterionType.CTC)
+    dec = LexiconDecoder(opts, trie, lm, tokens.get_index("|"), tokens.get_index("_"), words.get_index("<unk>"),
+                         [], False)
+    load_s = time.perf_counter() - t0
+    times, texts = [], {}
+    for _ in range(REPS):
+        t0 = time.perf_counter()
+        for name, lp in utts:
+            x = np.ascontiguousarray(lp, dtype=np.float32)
+            best = dec.decode(x.ctypes.data, x.shape[0], x.shape[1])[0]
+            texts[name] = " ".join(words.get_entry(w) for w in best.words if w >= 0)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), load_s, texts
+
+
 def word_agreement(a, b):
     """Fraction of utterances with identical transcripts, and the word error rate of b against a."""
     same = sum(a[k] == b[k] for k in a) / len(a)
@@ -150,6 +200,14 @@ def main():
                    "pyctcdecode_frames_per_s": frames / p_time, "pyctcdecode_load_s": p_load,
                    "speedup": p_time / s_busy, "identical_transcripts": same, "wer_vs_pyctcdecode": wer,
                    "wer_vs_reference": {"seqflow": s_wer, "pyctcdecode": p_wer}}
+            if kind == "chars" and with_lm:
+                fl = flashlight(kind, utts)
+                if fl is not None:
+                    f_time, f_load, f_text = fl
+                    _, f_wer = word_agreement(refs, f_text)
+                    row.update({"flashlight_frames_per_s": frames / f_time, "flashlight_load_s": f_load,
+                                "speedup_vs_flashlight": f_time / s_busy,
+                                "wer_vs_reference_flashlight": f_wer})
             results["cases"].append(row)
             print(json.dumps(row), flush=True)
     json.dump(results, open(os.path.join(DATA, "bench_ctc.json"), "w"), indent=1)

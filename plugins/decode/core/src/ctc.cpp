@@ -167,59 +167,22 @@ void CtcBeamSearch::complete_word(Node& n) const {
   n.lm_state = next;
 }
 
-namespace {
-constexpr uint64_t kEmptyKey = ~0ull;
-size_t slot_of(uint64_t key, size_t mask) {
-  uint64_t h = key * 0x9E3779B97F4A7C15ull;
-  return static_cast<size_t>(h ^ (h >> 29)) & mask;
-}
-}  // namespace
-
-void CtcBeamSearch::clear_children() {
-  if (child_keys_.empty()) {
-    child_keys_.assign(1 << 12, kEmptyKey);
-    child_vals_.assign(1 << 12, -1);
-  } else {
-    std::fill(child_keys_.begin(), child_keys_.end(), kEmptyKey);
-  }
-  child_count_ = 0;
-}
-
-void CtcBeamSearch::grow_children() {
-  std::vector<uint64_t> keys(child_keys_.size() * 2, kEmptyKey);
-  std::vector<int32_t> vals(child_keys_.size() * 2, -1);
-  const size_t mask = keys.size() - 1;
-  for (size_t i = 0; i < child_keys_.size(); ++i) {
-    if (child_keys_[i] == kEmptyKey) continue;
-    size_t j = slot_of(child_keys_[i], mask);
-    while (keys[j] != kEmptyKey) j = (j + 1) & mask;
-    keys[j] = child_keys_[i];
-    vals[j] = child_vals_[i];
-  }
-  child_keys_ = std::move(keys);
-  child_vals_ = std::move(vals);
-}
-
 int32_t CtcBeamSearch::find_child(int32_t parent, int32_t token) const {
-  const uint64_t key = (static_cast<uint64_t>(parent) << 32) | static_cast<uint32_t>(token);
-  const size_t mask = child_keys_.size() - 1;
-  for (size_t j = slot_of(key, mask); child_keys_[j] != kEmptyKey; j = (j + 1) & mask)
-    if (child_keys_[j] == key) return child_vals_[j];
+  // A node's children are a list through next_sibling: made in the same frames, they sit close together
+  // in nodes_, where a hash table's slots would be a cache miss each.
+  for (int32_t c = nodes_[parent].first_child; c >= 0; c = nodes_[c].next_sibling)
+    if (nodes_[c].token == token) return c;
   return -1;
 }
 
 int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
-  const uint64_t key = (static_cast<uint64_t>(parent) << 32) | static_cast<uint32_t>(token);
-  size_t mask = child_keys_.size() - 1;
-  size_t j = slot_of(key, mask);
-  while (child_keys_[j] != kEmptyKey) {
-    if (child_keys_[j] == key) return child_vals_[j];
-    j = (j + 1) & mask;
-  }
+  if (const int32_t found = find_child(parent, token); found >= 0) return found;
   const auto idx = static_cast<int32_t>(nodes_.size());
   Node n = nodes_[parent];
   n.parent = parent;
   n.token = token;
+  n.first_child = -1;
+  n.next_sibling = nodes_[parent].first_child;
   const std::string_view spelling = units_.spelling(token);
   auto open_word = [&] {
     n.word_open = true;
@@ -253,11 +216,9 @@ int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
     if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, spelling);
   }
   nodes_.push_back(n);
+  nodes_[parent].first_child = idx;
   slot_.push_back(-1);
   stamp_.push_back(-1);
-  child_keys_[j] = key;
-  child_vals_[j] = idx;
-  if (++child_count_ * 2 > child_keys_.size()) grow_children();  // at most half full
   return idx;
 }
 
@@ -367,7 +328,6 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
                                 " entries");
   nodes_.clear();
   emits_.clear();
-  clear_children();
   slot_.clear();
   stamp_.clear();
   Node root;

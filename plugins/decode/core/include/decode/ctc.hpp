@@ -99,6 +99,8 @@ class CtcBeamSearch {
   struct Node {
     int32_t parent = -1;
     int32_t token = -1;
+    int32_t first_child = -1;  // children made so far, linked through next_sibling
+    int32_t next_sibling = -1;
     bool word_open = false;  // a word is being spelled
     bool dead = false;       // rejected by the lexicon
     int32_t open_chars = 0;  // characters of the open word
@@ -143,12 +145,7 @@ class CtcBeamSearch {
   const Hotwords* hot_;
   std::vector<Node> nodes_;
   std::vector<Emission> emits_;
-  // (parent, token) -> child node: open addressing, linear probing, cleared per input without freeing.
-  std::vector<uint64_t> child_keys_;
-  std::vector<int32_t> child_vals_;
-  size_t child_count_ = 0;
-  void clear_children();
-  void grow_children();
+
   std::vector<Cand> beam_, next_;
   std::vector<int32_t> slot_, stamp_;
   std::vector<int32_t> tokens_;
