@@ -1,4 +1,6 @@
 // Helpers shared by the decode stages: reading score matrices from records, a log-softmax.
+// Threading: pure functions. Ownership: a Matrix points into the record (or its own copy for f16/bf16)
+// and is valid while the field is. Errors: seqflow::Error naming the field.
 #pragma once
 
 #include <seqflow/sdk.hpp>

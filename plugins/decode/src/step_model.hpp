@@ -1,4 +1,8 @@
-// A StepModel over the seqflow.onednn.step C interface (one session at a time).
+// A StepModel over the seqflow.onednn.step C interface.
+//
+// Lifecycle: one session at a time, from begin() to end() (the destructor ends an open one).
+// Threading: used by one thread (the stage instance's). Ownership: borrows the resource's model and
+// vtable; owns its session. Errors: a failed call throws seqflow::Error with the interface's message.
 #pragma once
 
 #include "decode/generate.hpp"

@@ -1,5 +1,6 @@
 #include "decode/arpa_lm.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -226,6 +227,7 @@ ArpaLm ArpaLm::load(const std::string& path) {
       throw std::runtime_error(where() + "more " + std::to_string(n) + "-grams than the " +
                                std::to_string(lm.counts_[n - 1]) + " that \\data\\ announced");
     Entry e{logp, backoff};
+    lm.max_backoff_ = std::max(lm.max_backoff_, backoff);
     if (!lm.insert(make_key(ids.data(), n), e))
       throw std::runtime_error(where() + "the " + std::to_string(n) + "-gram '" +
                                line.substr(f[1].data() - line.data()) + "' is listed twice");

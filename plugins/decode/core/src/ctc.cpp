@@ -134,6 +134,8 @@ CtcBeamSearch::CtcBeamSearch(const Units& units, const CtcBeamOptions& options, 
       lexicon_(lexicon),
       hot_(hotwords != nullptr && !hotwords->empty() ? hotwords : nullptr) {
   if (opt_.beam < 1) throw std::invalid_argument("beam must be at least 1");
+  prefilter_ = hot_ == nullptr && opt_.unk_score <= 0 && opt_.alpha >= 0;
+  if (lm_ != nullptr) word_gain_ = std::max(0.0, opt_.beta) + opt_.alpha * kLn10 * lm_->max_backoff_gain();
   if (opt_.nbest < 1) throw std::invalid_argument("nbest must be at least 1");
 }
 
@@ -168,11 +170,14 @@ void CtcBeamSearch::complete_word(Node& n) const {
 }
 
 int32_t CtcBeamSearch::find_child(int32_t parent, int32_t token) const {
-  // A node's children are a list through next_sibling: made in the same frames, they sit close together
-  // in nodes_, where a hash table's slots would be a cache miss each.
-  for (int32_t c = nodes_[parent].first_child; c >= 0; c = nodes_[c].next_sibling)
-    if (nodes_[c].token == token) return c;
-  return -1;
+  // A node's children sit in one small vector sorted by label, in a pool reused across inputs: a hash
+  // table of all (parent, label) pairs was a cache miss per look-up, and a linked list of siblings grew
+  // long for prefixes that stay in the beam over many frames of a large vocabulary.
+  const int32_t list = nodes_[parent].children;
+  if (list < 0) return -1;
+  const auto& v = child_lists_[list];
+  auto it = std::lower_bound(v.begin(), v.end(), token, [](const auto& e, int32_t t) { return e.first < t; });
+  return it != v.end() && it->first == token ? it->second : -1;
 }
 
 int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
@@ -181,8 +186,7 @@ int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
   Node n = nodes_[parent];
   n.parent = parent;
   n.token = token;
-  n.first_child = -1;
-  n.next_sibling = nodes_[parent].first_child;
+  n.children = -1;
   const std::string_view spelling = units_.spelling(token);
   auto open_word = [&] {
     n.word_open = true;
@@ -216,21 +220,29 @@ int32_t CtcBeamSearch::child(int32_t parent, int32_t token) {
     if (hot_ != nullptr) n.hot_bank += hot_->feed(n.hot_state, spelling);
   }
   nodes_.push_back(n);
-  nodes_[parent].first_child = idx;
+  if (nodes_[parent].children < 0) {
+    if (lists_used_ == child_lists_.size()) child_lists_.emplace_back();
+    child_lists_[lists_used_].clear();
+    nodes_[parent].children = static_cast<int32_t>(lists_used_++);
+  }
+  auto& v = child_lists_[nodes_[parent].children];
+  v.insert(std::lower_bound(v.begin(), v.end(), token, [](const auto& e, int32_t t) { return e.first < t; }),
+           {token, idx});
   slot_.push_back(-1);
   stamp_.push_back(-1);
   return idx;
 }
 
+double CtcBeamSearch::open_word_penalty(const Node& n) const {
+  // An open word that no LM word begins with costs unk_score already, as in pyctcdecode, and beyond 6
+  // characters in proportion to its length: or a hypothesis could pay once and then spell one endless
+  // word instead of words the LM would score.
+  if (lm_ == nullptr || !n.word_open || n.open_chars == 0 || n.lm_node != PrefixTrie::kNone) return 0.0;
+  return opt_.unk_score * std::max(1.0, static_cast<double>(n.open_chars) / 6.0);
+}
+
 double CtcBeamSearch::bonus(const Node& n) const {
-  double b = n.lm + n.hot_bank + (hot_ != nullptr ? hot_->potential(n.hot_state) : 0.0);
-  if (lm_ != nullptr && n.word_open && n.open_chars > 0 && n.lm_node == PrefixTrie::kNone) {
-    // An open word that no LM word begins with costs unk_score already, as in pyctcdecode, and beyond 6
-    // characters in proportion to its length: or a hypothesis could pay once and then spell one endless
-    // word instead of words the LM would score.
-    b += opt_.unk_score * std::max(1.0, static_cast<double>(n.open_chars) / 6.0);
-  }
-  return b;
+  return n.lm + n.hot_bank + (hot_ != nullptr ? hot_->potential(n.hot_state) : 0.0) + open_word_penalty(n);
 }
 
 std::vector<CtcHypothesis> CtcBeamSearch::finish(const LogProbs& lp, const std::vector<End>& ends) {
@@ -328,6 +340,7 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
                                 " entries");
   nodes_.clear();
   emits_.clear();
+  lists_used_ = 0;
   slot_.clear();
   stamp_.clear();
   Node root;
@@ -372,11 +385,13 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
       if (last >= 0 && h.pnb != kNegInf) add(h.node, kNegInf, h.pnb + row[last], h.emit);
     }
     // An extension whose total cannot reach the beam-th best stay, nor the pruning floor under the best
-    // stay, is never selected: it is skipped before its node is made. Only for labels that do not end a
-    // word, whose node's bonus cannot exceed its parent's (the open-word penalty only grows); not with
-    // hotwords, whose partial boosts can.
+    // stay, is never selected: it is skipped before its node is made, from a bound on its bonus. A label
+    // that continues a word cannot raise its parent's bonus (the open-word penalty only grows); one that
+    // ends a word raises it by at most word_gain_ (beta, positive back-off weights) plus the parent's
+    // open-word penalty, which it settles. Not with hotwords (partial boosts can grow), nor with a
+    // positive unk_score or a negative alpha, where these bounds do not hold.
     double cut = kNegInf;
-    if (hot_ == nullptr && !next_.empty()) {
+    if (prefilter_ && !next_.empty()) {
       stay_totals_.clear();
       for (const Cand& c : next_) stay_totals_.push_back(lse(c.pb, c.pnb) + bonus(nodes_[c.node]));
       std::sort(stay_totals_.begin(), stay_totals_.end(), std::greater<double>());
@@ -387,13 +402,17 @@ std::vector<CtcHypothesis> CtcBeamSearch::decode(const LogProbs& lp) {
     for (size_t i = 0; i < beam_.size(); ++i) {
       const Cand h = beam_[i];
       const double total = lse(h.pb, h.pnb);
-      const int32_t last = nodes_[h.node].token;
-      const double parent_bonus = bonus(nodes_[h.node]);
+      const Node& parent = nodes_[h.node];
+      const int32_t last = parent.token;
+      const double parent_bonus = bonus(parent);
+      const double ending_bound =
+          parent_bonus - (parent.word_open ? open_word_penalty(parent) : 0.0) + word_gain_;
       for (int32_t c : tokens_) {
         const double v = c == last ? h.pb + row[c] : total + row[c];
         if (v == kNegInf) continue;
         const Units::Kind kind = units_.kind(c);
-        if (v + parent_bonus < cut && (kind == Units::Kind::kPlain || kind == Units::Kind::kSkip)) {
+        const bool ends = kind == Units::Kind::kDelimiter || kind == Units::Kind::kWordStart;
+        if (v + (ends ? ending_bound : parent_bonus) < cut) {
           const int32_t existing = find_child(h.node, c);
           if (existing < 0 || stamp_[existing] != stamp) continue;
         }

@@ -53,6 +53,9 @@ class ArpaLm {
   State begin_state() const;
   /// log10 P(word | state) with back-off, and the state after it.
   double score(const State& state, int32_t word, State& next) const;
+  /// An upper bound of log10 P(word | history): the positive back-off weights a look-up can add up
+  /// (order - 1 of them at most; listed log-probabilities are <= 0).
+  double max_backoff_gain() const { return (order_ - 1) * max_backoff_; }
   /// Number of n-grams of order n (1-based), as read.
   size_t count(int n) const { return counts_[n - 1]; }
 
@@ -86,6 +89,7 @@ class ArpaLm {
   std::vector<Entry> entries_;
   size_t mask_ = 0;
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
+  double max_backoff_ = 0;  // the largest back-off weight, or 0
 };
 
 }  // namespace seqflow::decode

@@ -4,7 +4,8 @@
 // time (mean, max, first or last), turned into probabilities (a softmax in double, unless the input
 // already holds probabilities) and ranked; ties go to the lower class id.
 //
-// Threading: pure functions. Errors: std::invalid_argument for an empty input or NaN.
+// Lifecycle and ownership: pure functions on values. Threading: any thread.
+// Errors: std::invalid_argument for an empty input, NaN, or an unknown pool name.
 #pragma once
 
 #include <cstdint>

@@ -99,8 +99,7 @@ class CtcBeamSearch {
   struct Node {
     int32_t parent = -1;
     int32_t token = -1;
-    int32_t first_child = -1;  // children made so far, linked through next_sibling
-    int32_t next_sibling = -1;
+    int32_t children = -1;   // its (label, child) list in child_lists_, -1 before the first child
     bool word_open = false;  // a word is being spelled
     bool dead = false;       // rejected by the lexicon
     int32_t open_chars = 0;  // characters of the open word
@@ -128,6 +127,7 @@ class CtcBeamSearch {
   int32_t find_child(int32_t parent, int32_t token) const;  // -1 when not made yet
   void complete_word(Node& n) const;
   double bonus(const Node& n) const;
+  double open_word_penalty(const Node& n) const;
   bool before(const Cand& a, const Cand& b) const;  // ranking: higher total, then smaller id sequence
   bool ids_less(int32_t a, int32_t b) const;
   std::vector<int32_t> ids_of(int32_t node) const;
@@ -145,11 +145,15 @@ class CtcBeamSearch {
   const Hotwords* hot_;
   std::vector<Node> nodes_;
   std::vector<Emission> emits_;
+  std::vector<std::vector<std::pair<int32_t, int32_t>>> child_lists_;  // a pool, reused across inputs
+  size_t lists_used_ = 0;
 
   std::vector<Cand> beam_, next_;
   std::vector<int32_t> slot_, stamp_;
   std::vector<int32_t> tokens_;
   std::vector<double> stay_totals_;
+  bool prefilter_ = false;
+  double word_gain_ = 0;  // the most a completed word can add to a prefix's bonus
 };
 
 }  // namespace seqflow::decode

@@ -22,7 +22,9 @@
 // composition (up to the model's own floating-point results).
 //
 // Lifecycle: `generate` runs one session from begin() to end().
-// Threading: one call per StepModel at a time. Errors: std::invalid_argument for bad requests.
+// Threading: one call per StepModel at a time. Ownership: the caller owns the model, the requests and
+// their memory views, which must outlive the call.
+// Errors: std::invalid_argument for bad requests; whatever the StepModel throws propagates.
 #pragma once
 
 #include <seqflow/plugin_abi.h>

@@ -9,7 +9,7 @@
 // potential drops with it: the partial boost is given back, never counted twice.
 //
 // Lifecycle: built once per stage instance from the `hotwords` table.
-// Threading: immutable after construction.
+// Threading: immutable after construction. Ownership: plain values; states are ints the caller keeps.
 // Errors: the constructor throws std::invalid_argument for an empty phrase or a non-finite boost.
 #pragma once
 

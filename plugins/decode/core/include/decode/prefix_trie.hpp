@@ -5,7 +5,8 @@
 // this" cost a short search per byte of the new unit, with no strings built on the hot path. Words are
 // added first, then freeze() lays the edges out per node, sorted by byte (one cache line for a node's
 // few children rather than a hash table's scattered buckets).
-// Threading: immutable after freeze(). Ownership: plain values.
+// Lifecycle: add() every word, freeze() once, then walk(). Threading: immutable after freeze().
+// Ownership: plain values. Errors: none (an unknown path walks to kNone).
 #pragma once
 
 #include <cstdint>
