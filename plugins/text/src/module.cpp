@@ -170,7 +170,7 @@ class Tokenize : public Transform<Tokenize> {
       "ids, as Hugging Face's return_overflowing_tokens.",
       "[[stage]]\nname = \"tokens\"\nplugin = \"text.tokenize\"\ntokenizer = \"tok\"\ninput = \"text\"\n"
       "output = \"ids\"\n",
-      SF_FLAG_THREAD_SAFE, 0};
+      SF_FLAG_THREAD_SAFE | SF_FLAG_SPLITS, 0};
   static constexpr sf_param_decl params[] = {
       Param::resource("tokenizer", kImplInterface, "The text.tokenizer resource to use."),
       Param::field("input", "\"text\"", "String field with the text."),
@@ -236,9 +236,13 @@ class Tokenize : public Transform<Tokenize> {
     } catch (const TokenizerError& err) {
       throw Error(err.what());
     }
+    // The stage may split records (overflow windows), so the host keeps only what it emits: each
+    // output is a copy of the input record with its own ids.
     if (truncation_ == 0 || static_cast<int64_t>(e.ids.size()) <= room_) {
       tok_.post_process(e, add_special_);
-      write(r, e);
+      Record out = ctx.emit(&r);
+      write(out, e);
+      ctx.drop(r);
       return;
     }
     // Hugging Face's Encoding::truncate: windows of `room` ids stepping by room - stride.
@@ -259,18 +263,14 @@ class Tokenize : public Transform<Tokenize> {
       }
     }
     if (!overflow_) parts.resize(1);
-    for (size_t k = 0; k < parts.size(); ++k) {
+    for (const auto& [b, stop] : parts) {
       Encoding w;
-      for (size_t i = parts[k].first; i < parts[k].second; ++i) w.add(e.ids[i], e.offsets[i], e.special[i] != 0);
+      for (size_t i = b; i < stop; ++i) w.add(e.ids[i], e.offsets[i], e.special[i] != 0);
       tok_.post_process(w, add_special_);
-      if (parts.size() == 1) {
-        write(r, w);
-      } else {
-        Record out = ctx.emit(&r);
-        write(out, w);
-      }
+      Record out = ctx.emit(&r);
+      write(out, w);
     }
-    if (parts.size() > 1) ctx.drop(r);
+    ctx.drop(r);
   }
 
  private:
