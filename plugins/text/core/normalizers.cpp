@@ -102,13 +102,19 @@ class Strip : public Normalizer {
   bool left_, right_;
 };
 
+// Hugging Face's StripAccents drops every combining mark (Mn, Mc, Me); BertNormalizer's
+// strip_accents drops only Mn.
 class StripAccents : public Normalizer {
  public:
+  explicit StripAccents(bool nonspacing_only) : mn_only_(nonspacing_only) {}
   void normalize(const Text& in, Text& out) const override {
-    map_chars(in, out, [](char32_t c, std::string_view raw, std::string& o) {
-      if (!is_mark_nonspacing(c)) o.append(raw);
+    map_chars(in, out, [&](char32_t c, std::string_view raw, std::string& o) {
+      if (!(mn_only_ ? is_mark_nonspacing(c) : is_mark(c))) o.append(raw);
     });
   }
+
+ private:
+  bool mn_only_;
 };
 
 class Replace : public Normalizer {
@@ -193,7 +199,7 @@ class BertNorm : public Normalizer {
       Text b;
       UnicodeNorm(NormForm::kNfd).normalize(a, b);
       a = Text();
-      StripAccents().normalize(b, a);
+      StripAccents(true).normalize(b, a);
     }
     if (lower_) {
       Lowercase().normalize(a, out);
@@ -274,7 +280,7 @@ class Sequence : public Normalizer {
 NormalizerPtr make_unicode_normalizer(NormForm form) { return std::make_unique<UnicodeNorm>(form); }
 NormalizerPtr make_lowercase() { return std::make_unique<Lowercase>(); }
 NormalizerPtr make_strip(bool left, bool right) { return std::make_unique<Strip>(left, right); }
-NormalizerPtr make_strip_accents() { return std::make_unique<StripAccents>(); }
+NormalizerPtr make_strip_accents() { return std::make_unique<StripAccents>(false); }
 NormalizerPtr make_replace(const std::string& pattern, bool regex, const std::string& content) {
   return std::make_unique<Replace>(pattern, regex, content);
 }

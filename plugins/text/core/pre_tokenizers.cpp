@@ -1,6 +1,7 @@
 // Pre-tokenizer components (see pre_tokenizers.hpp), after Hugging Face's of the same names.
 #include "pre_tokenizers.hpp"
 
+#include <unicode/uchar.h>
 #include <unicode/uscript.h>
 
 #include "normalizers.hpp"
@@ -86,7 +87,6 @@ void parts_from_matches(uint32_t b, uint32_t e, const std::vector<std::pair<size
   parts.clear();
   uint32_t prev = b;
   for (auto [mb, me] : m) {
-    if (mb == me) continue;
     if (prev != mb) parts.push_back({prev, static_cast<uint32_t>(mb), invert});
     parts.push_back({static_cast<uint32_t>(mb), static_cast<uint32_t>(me), !invert});
     prev = static_cast<uint32_t>(me);
@@ -136,6 +136,10 @@ class SplitRegex : public PreTokenizer {
       } else if (!literal_.empty()) {
         for (size_t k = sub.find(literal_); k != std::string_view::npos; k = sub.find(literal_, k + literal_.size()))
           m.emplace_back(k, k + literal_.size());
+      } else {
+        // An empty pattern matches (emptily) at every character boundary, as Hugging Face's does.
+        for (size_t k = 0; k <= sub.size(); k += k < sub.size() ? utf8_len(static_cast<unsigned char>(sub[k])) : 1)
+          m.emplace_back(k, k);
       }
       for (auto& x : m) x = {x.first + b, x.second + b};
       parts_from_matches(b, e, m, invert_, parts);
@@ -186,13 +190,35 @@ class ByteLevelPre : public PreTokenizer {
   std::unique_ptr<SplitRegex> re_;
 };
 
+// Hugging Face's Whitespace: the matches of \w+|[^\w\s]+ under Rust regex's Unicode classes (not
+// Oniguruma's or PCRE2's: its \w holds Join_Control and every Alphabetic character).
 class Whitespace : public PreTokenizer {
  public:
-  Whitespace() : re_(R"(\w+|[^\w\s]+)", false, SplitBehavior::kRemoved, true) {}
-  void split(Pieces& p) const override { re_.split(p); }
-
- private:
-  SplitRegex re_;
+  void split(Pieces& p) const override {
+    Ranges out;
+    const std::string& s = p.text.s;
+    for (auto [b, e] : p.ranges) {
+      for (uint32_t i = b; i < e;) {
+        size_t len = 0;
+        const char32_t c = decode_utf8(s, i, len);
+        if (is_whitespace(c)) {
+          i += static_cast<uint32_t>(len);
+          continue;
+        }
+        const bool word = is_word_char(c);
+        uint32_t j = i + static_cast<uint32_t>(len);
+        while (j < e) {
+          size_t l2 = 0;
+          const char32_t d = decode_utf8(s, j, l2);
+          if (word ? !is_word_char(d) : (is_word_char(d) || is_whitespace(d))) break;
+          j += static_cast<uint32_t>(l2);
+        }
+        out.emplace_back(i, j);
+        i = j;
+      }
+    }
+    p.ranges = std::move(out);
+  }
 };
 
 class WhitespaceSplit : public PreTokenizer {
@@ -268,13 +294,21 @@ class Metaspace : public PreTokenizer {
 };
 thread_local bool Metaspace::p_first_ = true;
 
+bool newer_than_9(char32_t c) {
+  UVersionInfo v;
+  u_charAge(static_cast<UChar32>(c), v);
+  return v[0] > 9 || (v[0] == 0 && u_charType(static_cast<UChar32>(c)) == U_UNASSIGNED);
+}
+
 class UnicodeScripts : public PreTokenizer {
  public:
   void split(Pieces& p) const override {
     Ranges out;
     for (auto [b, e] : p.ranges) {
-      int last = -2;  // -2: none yet; -1: Any
-      uint32_t start = b;
+      // As Hugging Face: a piece starts at each character whose script differs from the last non-Any
+      // script; characters before the first such start (and pieces of only Any) are dropped.
+      int last = -2;  // none yet
+      int64_t start = -1;
       for (uint32_t i = b; i < e;) {
         size_t len = 0;
         const char32_t c = decode_utf8(p.text.s, i, len);
@@ -283,19 +317,21 @@ class UnicodeScripts : public PreTokenizer {
           script = USCRIPT_HAN;
         } else if (c == ' ') {
           script = -1;
+        } else if (newer_than_9(c)) {
+          script = -1;  // Hugging Face's script table is Unicode 9.0: later characters are "Any"
         } else {
           UErrorCode err = U_ZERO_ERROR;
           script = uscript_getScript(static_cast<UChar32>(c), &err);
           if (script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA) script = USCRIPT_HAN;
         }
-        if (script != -1 && last != -1 && last != -2 && last != script) {
-          if (i > start) out.emplace_back(start, i);
+        if (script != -1 && last != script) {
+          if (start >= 0) out.emplace_back(static_cast<uint32_t>(start), i);
           start = i;
         }
         if (script != -1) last = script;
         i += static_cast<uint32_t>(len);
       }
-      if (e > start) out.emplace_back(start, e);
+      if (start >= 0 && e > start) out.emplace_back(static_cast<uint32_t>(start), e);
     }
     p.ranges = std::move(out);
   }

@@ -44,7 +44,8 @@ void Regex::find_all(std::string_view s, std::vector<std::pair<size_t, size_t>>&
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(tl.md);
     const size_t b = ov[0], e = ov[1];
     if (e == b) {
-      // An empty match: step over one character.
+      // An empty match is reported (Split keeps it as a boundary); then step over one character.
+      out.emplace_back(b, e);
       if (b >= s.size()) break;
       size_t n = 1;
       while (b + n < s.size() && (static_cast<unsigned char>(s[b + n]) & 0xC0) == 0x80) ++n;

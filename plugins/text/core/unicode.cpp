@@ -1,6 +1,7 @@
 // utf8proc-backed Unicode helpers (see unicode.hpp).
 #include "unicode.hpp"
 
+#include <unicode/uchar.h>
 #include <utf8proc.h>
 
 #include <vector>
@@ -104,9 +105,11 @@ bool is_other_cc_cf_co(char32_t c) {
 }
 bool is_word_char(char32_t c) {
   if (c < 0x80) return is_letter(c) || (c >= '0' && c <= '9') || c == '_';
+  // Rust regex's Unicode \w (UTS #18): Alphabetic, marks, decimal digits, connector punctuation and
+  // Join_Control (ZWJ, ZWNJ); ICU has the Alphabetic and Join_Control properties.
   const auto k = cat(c);
-  return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME) || k == UTF8PROC_CATEGORY_ND ||
-         k == UTF8PROC_CATEGORY_PC;
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_ALPHABETIC) || (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME) ||
+         k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_PC || c == 0x200C || c == 0x200D;
 }
 int combining_class(char32_t c) {
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;

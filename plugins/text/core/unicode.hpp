@@ -1,7 +1,8 @@
 // Unicode helpers of the text module: UTF-8 decoding, the character classes the tokenizers test,
 // normalization forms and lowercasing.
 //
-// What: thin functions over utf8proc (Debian libutf8proc-dev, Unicode 15.0 tables). utf8proc rather
+// What: thin functions over utf8proc (Debian libutf8proc-dev, Unicode 15.0 tables) and, for the
+// Alphabetic property and script ages, ICU 72. utf8proc rather
 // than ICU because it is a small C library whose per-code-point property look-ups (category,
 // combining class, decomposition) are all the tokenizers need, and PCRE2 carries its own tables for
 // the regex path. Lifecycle: stateless. Threading: every function is reentrant. Errors: none; invalid
@@ -32,7 +33,7 @@ bool is_mark(char32_t c);           // M*
 bool is_mark_nonspacing(char32_t c);  // Mn
 bool is_punctuation(char32_t c);    // P*
 bool is_other_cc_cf_co(char32_t c);  // Cc, Cf or Co (the `unicode_categories` crate's is_other)
-bool is_word_char(char32_t c);      // \w: L, M, Nd, Pc (Oniguruma's Unicode \w)
+bool is_word_char(char32_t c);      // Rust regex's \w: Alphabetic, M, Nd, Pc, Join_Control
 int combining_class(char32_t c);
 
 enum class NormForm { kNfc, kNfd, kNfkc, kNfkd };
