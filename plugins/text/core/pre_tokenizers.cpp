@@ -5,6 +5,7 @@
 #include <unicode/uscript.h>
 
 #include "normalizers.hpp"
+#include "scanners.hpp"
 #include "unicode.hpp"
 
 namespace seqflow::text {
@@ -122,7 +123,10 @@ class SplitRegex : public PreTokenizer {
  public:
   SplitRegex(const std::string& pattern, bool literal, SplitBehavior b, bool invert)
       : literal_(literal ? pattern : ""), beh_(b), invert_(invert) {
-    if (!literal) re_ = std::make_unique<Regex>(pattern);
+    if (!literal) {
+      re_ = std::make_unique<Regex>(pattern);  // compiled anyway: an invalid pattern is an error
+      scanner_ = scanner_for(pattern);
+    }
   }
   void split(Pieces& p) const override {
     Ranges out;
@@ -131,7 +135,9 @@ class SplitRegex : public PreTokenizer {
     for (auto [b, e] : p.ranges) {
       m.clear();
       std::string_view sub(p.text.s.data() + b, e - b);
-      if (re_) {
+      if (scanner_ != Scanner::kNone) {
+        scan(scanner_, sub, 0, m);
+      } else if (re_) {
         re_->find_all(sub, m);
       } else if (!literal_.empty()) {
         for (size_t k = sub.find(literal_); k != std::string_view::npos; k = sub.find(literal_, k + literal_.size()))
@@ -150,6 +156,7 @@ class SplitRegex : public PreTokenizer {
 
  private:
   std::unique_ptr<Regex> re_;
+  Scanner scanner_ = Scanner::kNone;
   std::string literal_;
   SplitBehavior beh_;
   bool invert_;
