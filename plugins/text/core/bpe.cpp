@@ -173,25 +173,40 @@ class Bpe : public Model {
     add_sym(s, o_.unk, b, e);
   }
 
+  // Short words: the rank of each adjacent pair is looked up once and again only for the two pairs a
+  // merge changes; the minimum is found by a scan of the (short) list.
   void merge_small(std::vector<Sym>& s) const {
+    thread_local std::vector<uint32_t> rank;
+    thread_local std::vector<int32_t> merged;
+    rank.assign(s.size(), UINT32_MAX);
+    merged.assign(s.size(), -1);
+    auto look = [&](int32_t i) {
+      rank[i] = UINT32_MAX;
+      if (i < 0 || s[i].next < 0) return;
+      uint32_t r;
+      int32_t id;
+      if (merges_.get(pair_key(s[i].id, s[s[i].next].id), r, id)) {
+        rank[i] = r;
+        merged[i] = id;
+      }
+    };
+    for (int32_t i = 0; i >= 0; i = s[i].next) look(i);
     while (true) {
       uint32_t best_rank = UINT32_MAX;
-      int32_t best = -1, best_id = -1;
-      for (int32_t i = 0; s[i].next >= 0; i = s[i].next) {
-        uint32_t r;
-        int32_t id;
-        if (merges_.get(pair_key(s[i].id, s[s[i].next].id), r, id) && r < best_rank) {
-          best_rank = r;
+      int32_t best = -1;
+      for (int32_t i = 0; i >= 0; i = s[i].next)
+        if (rank[i] < best_rank) {
+          best_rank = rank[i];
           best = i;
-          best_id = id;
         }
-      }
       if (best < 0) return;
       const int32_t nx = s[best].next;
-      s[best].id = best_id;
+      s[best].id = merged[best];
       s[best].end = s[nx].end;
       s[best].next = s[nx].next;
       if (s[nx].next >= 0) s[s[nx].next].prev = best;
+      look(best);
+      if (s[best].prev >= 0) look(s[best].prev);
     }
   }
 

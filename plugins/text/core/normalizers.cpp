@@ -28,6 +28,15 @@ class UnicodeNorm : public Normalizer {
   void normalize(const Text& in, Text& out) const override {
     out.track = in.track;
     const std::string& s = in.s;
+    // Text whose bytes are all below the quick-check bound is already normalized: for NFC every code
+    // point below U+0300 (lead byte < 0xCC) is stable; the other forms change some Latin-1 letters.
+    const unsigned char bound = form_ == NormForm::kNfc ? 0xCC : 0x80;
+    size_t q = 0;
+    while (q < s.size() && static_cast<unsigned char>(s[q]) < bound) ++q;
+    if (q == s.size()) {
+      out = in;
+      return;
+    }
     size_t i = 0;
     std::string tmp;
     while (i < s.size()) {

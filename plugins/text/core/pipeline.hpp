@@ -87,15 +87,14 @@ class Model {
   virtual void tokenize(std::string_view piece, std::vector<TokenOut>& out) const = 0;
 };
 
-/// An encoding under construction: ids, original spans, special mask.
+/// An encoding under construction: ids and, when `track` is set, their original spans.
 struct Encoding {
   std::vector<int32_t> ids;
   std::vector<Span> offsets;
-  std::vector<uint8_t> special;
-  void add(int32_t id, Span s, bool sp) {
+  bool track = false;
+  void add(int32_t id, Span s) {
     ids.push_back(id);
-    offsets.push_back(s);
-    special.push_back(sp ? 1 : 0);
+    if (track) offsets.push_back(s);
   }
 };
 

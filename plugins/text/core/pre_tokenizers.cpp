@@ -129,14 +129,25 @@ class SplitRegex : public PreTokenizer {
     }
   }
   void split(Pieces& p) const override {
-    Ranges out;
-    std::vector<Part> parts;
-    std::vector<std::pair<size_t, size_t>> m;
+    thread_local Ranges out;
+    thread_local std::vector<Part> parts;
+    thread_local std::vector<std::pair<size_t, size_t>> m;
+    out.clear();
+    // A scanner's matches cover the text: kept whole (Isolated, or Removed inverted), they are the pieces.
+    const bool direct = scanner_ != Scanner::kNone && !invert_ ? beh_ == SplitBehavior::kIsolated
+                                                               : scanner_ != Scanner::kNone && beh_ == SplitBehavior::kRemoved;
     for (auto [b, e] : p.ranges) {
       m.clear();
       std::string_view sub(p.text.s.data() + b, e - b);
+      if (direct) {
+        scan(scanner_, sub, b, out);
+        continue;
+      }
       if (scanner_ != Scanner::kNone) {
-        scan(scanner_, sub, 0, m);
+        thread_local Ranges sm;
+        sm.clear();
+        scan(scanner_, sub, 0, sm);
+        for (auto [x, y] : sm) m.emplace_back(x, y);
       } else if (re_) {
         re_->find_all(sub, m);
       } else if (!literal_.empty()) {
@@ -151,7 +162,7 @@ class SplitRegex : public PreTokenizer {
       parts_from_matches(b, e, m, invert_, parts);
       apply_behavior(parts, beh_, out);
     }
-    p.ranges = std::move(out);
+    p.ranges.assign(out.begin(), out.end());
   }
 
  private:

@@ -15,13 +15,13 @@ class Template : public PostProcessor {
   void process(Encoding& e, bool add) const override {
     if (!add || added_ == 0) return;
     Encoding r;
+    r.track = e.track;
     for (const auto& t : single_) {
       if (t.sequence) {
         r.ids.insert(r.ids.end(), e.ids.begin(), e.ids.end());
         r.offsets.insert(r.offsets.end(), e.offsets.begin(), e.offsets.end());
-        r.special.insert(r.special.end(), e.special.begin(), e.special.end());
       } else {
-        for (int32_t id : t.ids) r.add(id, {0, 0}, true);
+        for (int32_t id : t.ids) r.add(id, {0, 0});
       }
     }
     e = std::move(r);

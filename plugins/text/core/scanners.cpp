@@ -175,7 +175,7 @@ Scanner scanner_for(const std::string& p) {
   return Scanner::kNone;
 }
 
-void scan(Scanner k, std::string_view s, uint32_t base, std::vector<std::pair<size_t, size_t>>& out) {
+void scan(Scanner k, std::string_view s, uint32_t base, std::vector<std::pair<uint32_t, uint32_t>>& out) {
   const Cursor u{s, classes()};
   for (size_t i = 0; i < s.size();) {
     size_t j;
@@ -185,7 +185,7 @@ void scan(Scanner k, std::string_view s, uint32_t base, std::vector<std::pair<si
       case Scanner::kCl100k: j = next_llama(u, i, 3, true); break;
       default: j = next_gpt2(u, i); break;
     }
-    out.emplace_back(base + i, base + j);
+    out.emplace_back(base + static_cast<uint32_t>(i), base + static_cast<uint32_t>(j));
     i = j;
   }
 }

@@ -21,8 +21,8 @@ enum class Scanner { kNone, kGpt2, kLlama3, kQwen, kCl100k };
 
 /// The scanner for `pattern`, or kNone.
 Scanner scanner_for(const std::string& pattern);
-/// Appends the matches of the scanner's pattern in `s` (absolute offsets: + base), as
-/// Regex::find_all would.
-void scan(Scanner k, std::string_view s, uint32_t base, std::vector<std::pair<size_t, size_t>>& out);
+/// Appends the matches of the scanner's pattern in `s` (offsets + base), as Regex::find_all would.
+/// The patterns match every character, so the matches cover `s`.
+void scan(Scanner k, std::string_view s, uint32_t base, std::vector<std::pair<uint32_t, uint32_t>>& out);
 
 }  // namespace seqflow::text

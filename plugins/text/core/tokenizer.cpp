@@ -2,6 +2,7 @@
 #include "tokenizer.hpp"
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -12,19 +13,120 @@
 namespace seqflow::text {
 namespace {
 
-struct SvHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+// The per-thread cache of pre-token -> tokens, for one tokenizer at a time (a thread that alternates
+// between tokenizers only loses hits): open addressing over a power-of-two table, keys and values in
+// two arenas, cleared whole when it fills. Pieces longer than kMaxKey bytes are not cached.
+constexpr size_t kMaxKey = 64;
+constexpr size_t kSlots = 1 << 17;  // 2 MB of slots, room for ~98k pieces
+
+inline uint64_t hash_bytes(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  h ^= w;
+  // murmur3's fmix64: every output bit depends on every input bit (table indices use the low bits).
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 33);
+}
+
+// In front of Cache: a direct-mapped table of 4096 short pieces (up to 16 bytes, 3 ids) with the key
+// and ids inline, 128 KB, so the common words cost one cache line instead of three misses.
+class HotCache {
+ public:
+  static constexpr size_t kKey = 16;
+  static constexpr size_t kIds = 3;
+  uint64_t owner = 0;
+  void clear() { e_.assign(kSize, Entry{}); }
+  static void key_of(std::string_view p, uint64_t k[2]) {
+    k[0] = k[1] = 0;
+    std::memcpy(k, p.data(), p.size());
+  }
+  // Appends the ids of `piece` (size <= kKey) to `out` and returns true on a hit.
+  bool get(std::string_view piece, uint64_t h, std::vector<int32_t>& out) const {
+    const Entry& x = e_[h & (kSize - 1)];
+    if (x.len != piece.size() || x.n == 0) return false;
+    uint64_t k[2];
+    key_of(piece, k);
+    if (k[0] != x.key[0] || k[1] != x.key[1]) return false;
+    out.insert(out.end(), x.ids, x.ids + x.n);
+    return true;
+  }
+  void put(std::string_view piece, uint64_t h, const TokenOut* t, uint32_t n) {
+    if (n == 0 || n > kIds) return;
+    Entry& x = e_[h & (kSize - 1)];
+    key_of(piece, x.key);
+    x.len = static_cast<uint8_t>(piece.size());
+    x.n = static_cast<uint8_t>(n);
+    for (uint32_t i = 0; i < n; ++i) x.ids[i] = t[i].id;
+  }
+  bool empty() const { return e_.empty(); }
+
+ private:
+  static constexpr size_t kSize = 4096;
+  struct Entry {
+    uint64_t key[2] = {0, 0};
+    uint8_t len = 0, n = 0;
+    int32_t ids[kIds] = {0, 0, 0};
+  };
+  std::vector<Entry> e_;
 };
 
-// The per-thread cache of pre-token -> tokens, for one tokenizer at a time (a thread that alternates
-// between tokenizers only loses hits). Pieces longer than kMaxKey bytes are not cached.
-struct Cache {
+class Cache {
+ public:
   uint64_t owner = 0;
-  std::unordered_map<std::string, std::vector<TokenOut>, SvHash, std::equal_to<>> map;
+  void clear() {
+    slots_.assign(kSlots, Slot{});
+    keys_.clear();
+    vals_.clear();
+    used_ = 0;
+  }
+  // The cached tokens of `piece`, or nullptr (then `insert` may follow).
+  const TokenOut* find(std::string_view piece, uint64_t h, uint32_t& n) {
+    if (slots_.empty()) clear();
+    for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+      const Slot& sl = slots_[i];
+      if (sl.len == 0) return nullptr;
+      if (sl.hash == static_cast<uint32_t>(h) && sl.len == piece.size() && std::memcmp(keys_.data() + sl.key, piece.data(), piece.size()) == 0) {
+        n = sl.count;
+        return vals_.data() + sl.val;
+      }
+    }
+  }
+  void insert(std::string_view piece, uint64_t h, const TokenOut* t, uint32_t n) {
+    if (used_ * 4 >= kSlots * 3 || n > 0xFFFF) {
+      if (n > 0xFFFF) return;
+      clear();
+    }
+    size_t i = h & (kSlots - 1);
+    while (slots_[i].len != 0) i = (i + 1) & (kSlots - 1);
+    slots_[i] = {static_cast<uint32_t>(h), static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(vals_.size()),
+                 static_cast<uint16_t>(piece.size()), static_cast<uint16_t>(n)};
+    keys_.append(piece);
+    vals_.insert(vals_.end(), t, t + n);
+    ++used_;
+  }
+
+ private:
+  struct Slot {
+    uint32_t hash = 0;
+    uint32_t key = 0, val = 0;
+    uint16_t len = 0, count = 0;
+  };
+  std::vector<Slot> slots_;
+  std::string keys_;
+  std::vector<TokenOut> vals_;
+  size_t used_ = 0;
 };
-constexpr size_t kMaxKey = 64;
-constexpr size_t kMaxEntries = 1 << 17;
 std::atomic<uint64_t> g_serial{1};
 
 bool is_wtf8_surrogate(std::string_view s, size_t i) {
@@ -158,6 +260,7 @@ void Tokenizer::find_added(std::string_view s, const ByteTrie& trie, bool allow_
 }
 
 void Tokenizer::encode(std::string_view text, bool allow_special, bool track, Encoding& out) const {
+  out.track = track;
   std::string fixed;
   const std::string_view s = checked_text(text, replace_surrogates, fixed);
   if (!has_raw_) {
@@ -167,7 +270,7 @@ void Tokenizer::encode(std::string_view text, bool allow_special, bool track, En
   std::vector<std::pair<int32_t, std::pair<size_t, size_t>>> segs;
   find_added(s, raw_trie_, allow_special, segs);
   for (const auto& [id, sp] : segs) {
-    if (id >= 0) out.add(id, {static_cast<uint32_t>(sp.first), static_cast<uint32_t>(sp.second)}, special[id] != 0);
+    if (id >= 0) out.add(id, {static_cast<uint32_t>(sp.first), static_cast<uint32_t>(sp.second)});
     else encode_segment(s.substr(sp.first, sp.second - sp.first), static_cast<uint32_t>(sp.first), sp.first == 0, track, out);
   }
 }
@@ -183,62 +286,74 @@ void Tokenizer::encode_segment(std::string_view text, uint32_t origin, bool at_i
     for (uint32_t i = 0; i < text.size(); ++i) raw.align[i] = {origin + i, origin + i + 1};
   }
   Text norm;
-  const Text* t = &raw;
+  Text* t = &raw;
   if (normalizer) {
     normalizer->normalize(raw, norm);
     t = &norm;
   }
   if (!has_norm_) {
-    encode_normalized(*t, at_input_start, out);
+    encode_normalized(std::move(*t), at_input_start, out);
     return;
   }
   std::vector<std::pair<int32_t, std::pair<size_t, size_t>>> segs;
   find_added(t->s, norm_trie_, true, segs);
   for (const auto& [id, sp] : segs) {
     if (id >= 0) {
-      out.add(id, t->span_of(sp.first, sp.second), special[id] != 0);
+      out.add(id, t->span_of(sp.first, sp.second));
       continue;
     }
     Text part;
     part.track = track;
     part.copy(*t, sp.first, sp.second);
-    encode_normalized(part, at_input_start && sp.first == 0, out);
+    encode_normalized(std::move(part), at_input_start && sp.first == 0, out);
   }
 }
 
-void Tokenizer::encode_normalized(const Text& t, bool at_input_start, Encoding& out) const {
+void Tokenizer::encode_normalized(Text&& t, bool at_input_start, Encoding& out) const {
   if (t.s.empty()) return;
   Pieces p;
-  p.text = t;
-  p.ranges.emplace_back(0, static_cast<uint32_t>(t.s.size()));
+  p.text = std::move(t);
+  p.ranges.emplace_back(0, static_cast<uint32_t>(p.text.s.size()));
   if (pre_tokenizer) {
     set_metaspace_first(at_input_start);
     pre_tokenizer->split(p);
   }
   thread_local Cache cache;
+  thread_local HotCache hot;
   if (cache.owner != serial_) {
-    cache.map.clear();
+    cache.clear();
+    hot.clear();
     cache.owner = serial_;
   }
   thread_local std::vector<TokenOut> toks;
   for (auto [b, e] : p.ranges) {
     const std::string_view piece(p.text.s.data() + b, e - b);
-    const std::vector<TokenOut>* res;
+    const TokenOut* res = nullptr;
+    uint32_t n = 0;
     if (piece.size() <= kMaxKey) {
-      auto it = cache.map.find(piece);
-      if (it == cache.map.end()) {
-        if (cache.map.size() >= kMaxEntries) cache.map.clear();
+      const uint64_t h = hash_bytes(piece);
+      const bool short_piece = piece.size() <= HotCache::kKey;
+      if (short_piece && !out.track && hot.get(piece, h, out.ids)) continue;
+      res = cache.find(piece, h, n);
+      if (res == nullptr) {
         toks.clear();
         model->tokenize(piece, toks);
-        it = cache.map.emplace(std::string(piece), toks).first;
+        cache.insert(piece, h, toks.data(), static_cast<uint32_t>(toks.size()));
+        res = toks.data();
+        n = static_cast<uint32_t>(toks.size());
       }
-      res = &it->second;
+      if (short_piece) hot.put(piece, h, res, n);
     } else {
       toks.clear();
       model->tokenize(piece, toks);
-      res = &toks;
+      res = toks.data();
+      n = static_cast<uint32_t>(toks.size());
     }
-    for (const TokenOut& x : *res) out.add(x.id, p.text.span_of(b + x.begin, b + x.end), false);
+    if (out.track) {
+      for (uint32_t k = 0; k < n; ++k) out.add(res[k].id, p.text.span_of(b + res[k].begin, b + res[k].end));
+    } else {
+      for (uint32_t k = 0; k < n; ++k) out.ids.push_back(res[k].id);
+    }
   }
 }
 

@@ -81,7 +81,7 @@ class Tokenizer {
  private:
   void encode_segment(std::string_view text, uint32_t origin, bool at_input_start, bool track,
                       Encoding& out) const;
-  void encode_normalized(const Text& t, bool at_input_start, Encoding& out) const;
+  void encode_normalized(Text&& t, bool at_input_start, Encoding& out) const;
   void find_added(std::string_view s, const ByteTrie& trie, bool allow_special,
                   std::vector<std::pair<int32_t, std::pair<size_t, size_t>>>& out) const;
   ByteTrie raw_trie_, norm_trie_;

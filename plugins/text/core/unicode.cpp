@@ -144,7 +144,8 @@ const std::vector<bool>& composition_seconds() {
 }  // namespace
 
 void normalize_append(std::string_view s, NormForm form, std::string& out) {
-  std::vector<utf8proc_int32_t> cps;
+  thread_local std::vector<utf8proc_int32_t> cps;
+  cps.clear();
   cps.reserve(s.size() * 2 + 8);
   const utf8proc_option_t opt = options_of(form);
   for (size_t i = 0; i < s.size();) {

@@ -231,8 +231,9 @@ class Tokenize : public Transform<Tokenize> {
   void process(Context& ctx, Record& r) {
     const std::string_view text = r.string(input_);
     Encoding e;
+    e.track = static_cast<bool>(offsets_);
     try {
-      tok_.encode(text, allow_special_, static_cast<bool>(offsets_), e);
+      tok_.encode(text, allow_special_, e.track, e);
     } catch (const TokenizerError& err) {
       throw Error(err.what());
     }
@@ -265,7 +266,8 @@ class Tokenize : public Transform<Tokenize> {
     if (!overflow_) parts.resize(1);
     for (const auto& [b, stop] : parts) {
       Encoding w;
-      for (size_t i = b; i < stop; ++i) w.add(e.ids[i], e.offsets[i], e.special[i] != 0);
+      w.track = e.track;
+      for (size_t i = b; i < stop; ++i) w.add(e.ids[i], e.track ? e.offsets[i] : Span{});
       tok_.post_process(w, add_special_);
       Record out = ctx.emit(&r);
       write(out, w);
