@@ -66,7 +66,8 @@ TEST_CASE("bert-base-uncased vocab.txt gives the same ids as its tokenizer.json"
   check({"bert-base-uncased/vocab.txt", "bert-base-uncased/fixture.jsonl", 218});
 }
 
-TEST_CASE("albert-base-v2 SentencePiece Unigram: every fixture id and the 749 round trips", "[text][shared]") {
+TEST_CASE("albert-base-v2 SentencePiece Unigram: every fixture id and the 749 round trips",
+          "[text][shared]") {
   if (!text_test::have_shared()) return;
   const std::string dir = text_test::shared_tokenizers() + "/";
   const auto tok = load_tokenizer(dir + "albert-base-v2/spiece.model", {});
@@ -92,7 +93,8 @@ TEST_CASE("hand checks from PROVENANCE.md", "[text][shared]") {
   CHECK(text_test::encode(*qwen, "Hello, world!", true) == std::vector<int32_t>{9707, 11, 1879, 0});
   CHECK(text_test::encode(*qwen, "a<|endoftext|>b", false) == std::vector<int32_t>{64, 151643, 65});
   const auto bert = load_tokenizer(dir + "bert-base-uncased/vocab.txt", {});
-  CHECK(text_test::encode(*bert, "i like strawberries", false) == std::vector<int32_t>{1045, 2066, 13137, 20968});
+  CHECK(text_test::encode(*bert, "i like strawberries", false) ==
+        std::vector<int32_t>{1045, 2066, 13137, 20968});
   CHECK(text_test::encode(*bert, "John Johanson's house", true) ==
         std::vector<int32_t>{101, 2198, 13093, 3385, 1005, 1055, 2160, 102});
   // allowed_special = none: the special-token string is text.

@@ -23,7 +23,8 @@ sf_value str(const char* s) {
   return v;
 }
 
-const char* const kTok = R"({"added_tokens": [{"id": 0, "content": "[CLS]", "special": true, "normalized": false},
+const char* const kTok =
+    R"({"added_tokens": [{"id": 0, "content": "[CLS]", "special": true, "normalized": false},
  {"id": 1, "content": "[SEP]", "special": true, "normalized": false}],
  "normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "Whitespace"},
  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 1], "cls": ["[CLS]", 0]},

@@ -25,21 +25,24 @@ std::string load_error(const std::string& name, const std::string& content, cons
   }
   return "no error";
 }
-const char* const kBpe = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})";
+const char* const kBpe =
+    R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})";
 }  // namespace
 
 TEST_CASE("malformed tokenizer.json", "[text]") {
   std::string e = load_error("t1.json", std::string(kBpe).substr(0, 40));
   CHECK(e.find("t1.json: not valid JSON (parse error at line 1, column 41") != std::string::npos);
-  e = load_error("t2.json", R"({"normalizer": {"type": "Nope"}, "model": {"type": "WordLevel", "vocab": {}}})");
+  e = load_error("t2.json",
+                 R"({"normalizer": {"type": "Nope"}, "model": {"type": "WordLevel", "vocab": {}}})");
   CHECK(e.find("t2.json: normalizer: unsupported normalizer type \"Nope\"") != std::string::npos);
   e = load_error("t3.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a c"]}})");
   CHECK(e.find("t3.json: model.merges[0]: token \"c\" is not in the vocabulary") != std::string::npos);
   e = load_error("t4.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}})");
   CHECK(e.find("merge 0 (\"a\" + \"b\") gives \"ab\", which is not in the vocabulary") != std::string::npos);
-  e = load_error("t5.json",
-                 R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"}, )"
-                 R"("model": {"type": "WordLevel", "vocab": {"a": 0}}})");
+  e = load_error(
+      "t5.json",
+      R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"}, )"
+      R"("model": {"type": "WordLevel", "vocab": {"a": 0}}})");
   CHECK(e.find("t5.json: pre_tokenizer: invalid regex at offset 2") != std::string::npos);
   e = load_error("t6.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1}})");
   CHECK(e.find("model.dropout: BPE dropout") != std::string::npos);
@@ -58,7 +61,8 @@ TEST_CASE("malformed tiktoken, SentencePiece and vocab.txt files", "[text]") {
   CHECK(e.find("needs `encoding`") != std::string::npos);
   // A ModelProto whose first piece claims 100 bytes but the file ends after 3.
   e = load_error("m.model", std::string("\x0A\x64\x0A\x01", 4));
-  CHECK(e.find("m.model: not a valid SentencePiece model (protobuf does not parse at byte 2") != std::string::npos);
+  CHECK(e.find("m.model: not a valid SentencePiece model (protobuf does not parse at byte 2") !=
+        std::string::npos);
   e = load_error("v.txt", "[PAD]\nhello\n");
   CHECK(e.find("v.txt: a BERT vocab.txt needs an [UNK] line") != std::string::npos);
 }

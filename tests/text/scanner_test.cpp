@@ -25,16 +25,50 @@ std::vector<std::string> inputs() {
   std::vector<std::string> v;
   if (text_test::have_shared()) {
     for (const char* f : {"qwen3/fixture.jsonl", "albert-base-v2/fixture.jsonl"})
-      for (const auto& r : text_test::read_jsonl(text_test::shared_tokenizers() + "/" + f)) v.push_back(r.at("text"));
+      for (const auto& r : text_test::read_jsonl(text_test::shared_tokenizers() + "/" + f))
+        v.push_back(r.at("text"));
   }
   for (const auto& r : text_test::read_jsonl(std::string(TEXT_FIXTURES) + "/pathological.jsonl"))
     if (!r.at("text").is_null()) v.push_back(r.at("text"));
   v.push_back(std::string(100000, ' ') + "x");
   v.push_back(std::string(5000, '\n') + "  ");
-  const char* alphabet[] = {"a",  "Z",  "'",  "s",  "S",  "t",  "l",  "L",  "r",  "e",  "v",      "m",
-                            "D",  "1",  "9",  " ",  " ",  "\n", "\r", "\t", ".",  ",",  "-",      "/",
-                            "é",  "e\xCC\x81", "中", "ſ", "\xC2\xA0", "\xC2\x85", "\xE1\xA0\x8E", "😀",
-                            "①",  "٣",  "ǅ",  "\xE2\x80\xA8", "\xF0\xB1\x8D\x90" /* U+31350, Unicode 15 */};
+  const char* alphabet[] = {"a",
+                            "Z",
+                            "'",
+                            "s",
+                            "S",
+                            "t",
+                            "l",
+                            "L",
+                            "r",
+                            "e",
+                            "v",
+                            "m",
+                            "D",
+                            "1",
+                            "9",
+                            " ",
+                            " ",
+                            "\n",
+                            "\r",
+                            "\t",
+                            ".",
+                            ",",
+                            "-",
+                            "/",
+                            "é",
+                            "e\xCC\x81",
+                            "中",
+                            "ſ",
+                            "\xC2\xA0",
+                            "\xC2\x85",
+                            "\xE1\xA0\x8E",
+                            "😀",
+                            "①",
+                            "٣",
+                            "ǅ",
+                            "\xE2\x80\xA8",
+                            "\xF0\xB1\x8D\x90" /* U+31350, Unicode 15 */};
   std::mt19937 rng(1234);
   for (int k = 0; k < 30000; ++k) {
     std::string s;

@@ -24,7 +24,8 @@ inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   return out;
 }
 
-inline std::vector<int32_t> encode(const seqflow::text::Tokenizer& t, const std::string& s, bool add_special) {
+inline std::vector<int32_t> encode(const seqflow::text::Tokenizer& t, const std::string& s,
+                                   bool add_special) {
   seqflow::text::Encoding e;
   t.encode(s, true, false, e);
   t.post_process(e, add_special);

@@ -29,7 +29,8 @@ TEST_CASE("tiktoken encodings give tiktoken's ids", "[text][tiktoken]") {
     o.encoding = name;
     const std::string file = std::string(name) == "p50k_edit" ? "p50k_base" : name;
     const auto tok = load_tokenizer(cache + file + ".tiktoken", o);
-    const auto recs = text_test::read_jsonl(std::string(TEXT_FIXTURES) + "/tiktoken/" + name + ".expected.jsonl");
+    const auto recs =
+        text_test::read_jsonl(std::string(TEXT_FIXTURES) + "/tiktoken/" + name + ".expected.jsonl");
     REQUIRE(recs.size() > 100);
     size_t bad = 0;
     for (const auto& r : recs) {

@@ -23,7 +23,8 @@ void check_file(const std::string& model, const std::string& expected, bool hf) 
       const std::string text = r.at("text");
       const auto plain = text_test::encode(*tok, text, false);
       const auto special = text_test::encode(*tok, text, true);
-      if (plain != r.at("ids").get<std::vector<int32_t>>() || special != r.at("ids_special").get<std::vector<int32_t>>()) {
+      if (plain != r.at("ids").get<std::vector<int32_t>>() ||
+          special != r.at("ids_special").get<std::vector<int32_t>>()) {
         if (++id_bad <= 3) FAIL_CHECK(model << ": ids differ for " << r.at("text").dump());
       }
       ids = r.at(hf ? "ids_special" : "ids").get<std::vector<int32_t>>();
@@ -33,7 +34,8 @@ void check_file(const std::string& model, const std::string& expected, bool hf) 
     for (int skip = 0; skip < (hf ? 2 : 1); ++skip) {
       const std::string want = r.at(skip ? "decode_skip" : "decode");
       if (tok->decode(ids.data(), ids.size(), skip != 0) != want) {
-        if (++dec_bad <= 3) FAIL_CHECK(model << ": decode differs, want " << r.at(skip ? "decode_skip" : "decode").dump());
+        if (++dec_bad <= 3)
+          FAIL_CHECK(model << ": decode differs, want " << r.at(skip ? "decode_skip" : "decode").dump());
       }
     }
   }

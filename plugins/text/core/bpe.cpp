@@ -139,7 +139,8 @@ class Bpe : public Model {
     }
     std::string key;
     for (uint32_t i = 0; i < w.size();) {
-      const size_t len = o_.byte_level ? 1 : std::min(utf8_len(static_cast<unsigned char>(w[i])), w.size() - i);
+      const size_t len =
+          o_.byte_level ? 1 : std::min(utf8_len(static_cast<unsigned char>(w[i])), w.size() - i);
       key.assign(w.substr(i, len));
       if (i > 0 && !o_.prefix.empty()) key.insert(0, o_.prefix);
       if (i + len == w.size() && !o_.suffix.empty()) key += o_.suffix;
@@ -166,7 +167,7 @@ class Bpe : public Model {
 
   void push_unk(std::vector<Sym>& s, uint32_t b, uint32_t e) const {
     // fuse_unk: a run of unknown characters becomes one unknown symbol.
-    if (o_.fuse_unk && !s.empty() && s.back().id == o_.unk && s.back().end == b ) {
+    if (o_.fuse_unk && !s.empty() && s.back().id == o_.unk && s.back().end == b) {
       s.back().end = e;
       return;
     }
@@ -252,6 +253,8 @@ class Bpe : public Model {
 
 }  // namespace
 
-ModelPtr make_bpe(BpeOptions o, const std::string& where) { return std::make_unique<Bpe>(std::move(o), where); }
+ModelPtr make_bpe(BpeOptions o, const std::string& where) {
+  return std::make_unique<Bpe>(std::move(o), where);
+}
 
 }  // namespace seqflow::text

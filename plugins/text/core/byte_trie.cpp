@@ -35,7 +35,8 @@ void ByteTrie::build(const std::vector<std::pair<std::string, int32_t>>& keys) {
     }
   }
   for (auto& r : root_) r = kNone;
-  for (uint32_t k = nodes_[0].first; k < nodes_[0].first + nodes_[0].count; ++k) root_[edges_[k].first] = edges_[k].second;
+  for (uint32_t k = nodes_[0].first; k < nodes_[0].first + nodes_[0].count; ++k)
+    root_[edges_[k].first] = edges_[k].second;
 }
 
 }  // namespace seqflow::text

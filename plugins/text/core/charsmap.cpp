@@ -15,7 +15,8 @@ inline uint32_t offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6);
 
 CharsMap::CharsMap(std::string_view blob, const std::string& where) {
   if (blob.empty()) return;
-  if (blob.size() < 4) throw TokenizerError(where + ": precompiled_charsmap is shorter than its 4-byte header");
+  if (blob.size() < 4)
+    throw TokenizerError(where + ": precompiled_charsmap is shorter than its 4-byte header");
   uint32_t trie_bytes = 0;
   std::memcpy(&trie_bytes, blob.data(), 4);
   if (trie_bytes % 4 != 0 || trie_bytes > blob.size() - 4 || trie_bytes == 0)

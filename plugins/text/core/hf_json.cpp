@@ -25,7 +25,8 @@ const json& member(const Ctx& c, const json& j, const char* key, const std::stri
   if (!j.is_object() || !j.contains(key)) c.fail(where, std::string("missing \"") + key + "\"");
   return j.at(key);
 }
-std::string get_str(const Ctx& c, const json& j, const char* key, const std::string& where, const char* def = nullptr) {
+std::string get_str(const Ctx& c, const json& j, const char* key, const std::string& where,
+                    const char* def = nullptr) {
   if (!j.contains(key) || j.at(key).is_null()) {
     if (def != nullptr) return def;
     c.fail(where, std::string("missing string \"") + key + "\"");
@@ -45,8 +46,10 @@ std::string type_of(const Ctx& c, const json& j, const std::string& where) {
 // {"String": "..."} or {"Regex": "..."}
 std::pair<std::string, bool> pattern_of(const Ctx& c, const json& j, const std::string& where) {
   const json& p = member(c, j, "pattern", where);
-  if (p.is_object() && p.contains("String") && p.at("String").is_string()) return {p.at("String").get<std::string>(), false};
-  if (p.is_object() && p.contains("Regex") && p.at("Regex").is_string()) return {p.at("Regex").get<std::string>(), true};
+  if (p.is_object() && p.contains("String") && p.at("String").is_string())
+    return {p.at("String").get<std::string>(), false};
+  if (p.is_object() && p.contains("Regex") && p.at("Regex").is_string())
+    return {p.at("Regex").get<std::string>(), true};
   c.fail(where + ".pattern", "must be {\"String\": ...} or {\"Regex\": ...}");
 }
 
@@ -60,7 +63,8 @@ NormalizerPtr normalizer(const Ctx& c, const json& j, const std::string& where) 
     if (t == "Lowercase") return make_lowercase();
     if (t == "StripAccents") return make_strip_accents();
     if (t == "Strip")
-      return make_strip(get_bool(c, j, "strip_left", where, true), get_bool(c, j, "strip_right", where, true));
+      return make_strip(get_bool(c, j, "strip_left", where, true),
+                        get_bool(c, j, "strip_right", where, true));
     if (t == "Replace") {
       auto [p, re] = pattern_of(c, j, where);
       return make_replace(p, re, get_str(c, j, "content", where));
@@ -116,14 +120,16 @@ int prepend_scheme(const Ctx& c, const json& j, const std::string& where) {
   return get_bool(c, j, "add_prefix_space", where, true) ? 2 : 0;
 }
 
-PreTokenizerPtr pre_tokenizer(const Ctx& c, const json& j, const std::string& where, bool last, bool& byte_level) {
+PreTokenizerPtr pre_tokenizer(const Ctx& c, const json& j, const std::string& where, bool last,
+                              bool& byte_level) {
   const std::string t = type_of(c, j, where);
   try {
     if (t == "ByteLevel") {
       if (!last)
         c.fail(where, "a ByteLevel pre-tokenizer followed by another pre-tokenizer is not supported");
       byte_level = true;
-      return make_byte_level(get_bool(c, j, "add_prefix_space", where, true), get_bool(c, j, "use_regex", where, true));
+      return make_byte_level(get_bool(c, j, "add_prefix_space", where, true),
+                             get_bool(c, j, "use_regex", where, true));
     }
     if (t == "Split") {
       auto [p, re] = pattern_of(c, j, where);
@@ -138,7 +144,8 @@ PreTokenizerPtr pre_tokenizer(const Ctx& c, const json& j, const std::string& wh
                             get_bool(c, j, "split", where, true));
     if (t == "Digits") return make_digits(get_bool(c, j, "individual_digits", where, false));
     if (t == "Punctuation")
-      return make_punctuation(parse_split_behavior(get_str(c, j, "behavior", where, "Isolated"), where + ".behavior"));
+      return make_punctuation(
+          parse_split_behavior(get_str(c, j, "behavior", where, "Isolated"), where + ".behavior"));
     if (t == "UnicodeScripts") return make_unicode_scripts();
     if (t == "CharDelimiterSplit") {
       return make_split(get_str(c, j, "delimiter", where), true, SplitBehavior::kRemoved, false);
@@ -156,9 +163,10 @@ PreTokenizerPtr pre_tokenizer(const Ctx& c, const json& j, const std::string& wh
     if (m.rfind(c.path, 0) == 0) throw;
     c.fail(where, m);
   }
-  c.fail(where, "unsupported pre-tokenizer type \"" + t +
-                    "\" (supported: ByteLevel, Split, Whitespace, WhitespaceSplit, BertPreTokenizer, Metaspace, "
-                    "Digits, Punctuation, UnicodeScripts, CharDelimiterSplit, Sequence)");
+  c.fail(where,
+         "unsupported pre-tokenizer type \"" + t +
+             "\" (supported: ByteLevel, Split, Whitespace, WhitespaceSplit, BertPreTokenizer, Metaspace, "
+             "Digits, Punctuation, UnicodeScripts, CharDelimiterSplit, Sequence)");
 }
 
 int32_t special_id(const Ctx& c, const json& pair, const std::string& where) {
@@ -206,16 +214,20 @@ PostProcessorPtr post_processor(const Ctx& c, const json& j, const std::string& 
       v.push_back(post_processor(c, items[i], where + ".processors[" + std::to_string(i) + "]"));
     return make_processor_sequence(std::move(v));
   }
-  c.fail(where, "unsupported post-processor type \"" + t +
-                    "\" (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
+  c.fail(where,
+         "unsupported post-processor type \"" + t +
+             "\" (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
 }
 
 DecoderPtr decoder(const Ctx& c, const json& j, const std::string& where) {
   const std::string t = type_of(c, j, where);
   if (t == "ByteLevel") return make_byte_level_decoder();
-  if (t == "WordPiece") return make_wordpiece_decoder(get_str(c, j, "prefix", where, "##"), get_bool(c, j, "cleanup", where, true));
+  if (t == "WordPiece")
+    return make_wordpiece_decoder(get_str(c, j, "prefix", where, "##"),
+                                  get_bool(c, j, "cleanup", where, true));
   if (t == "Metaspace")
-    return make_metaspace_decoder(get_str(c, j, "replacement", where, "\xE2\x96\x81"), prepend_scheme(c, j, where));
+    return make_metaspace_decoder(get_str(c, j, "replacement", where, "\xE2\x96\x81"),
+                                  prepend_scheme(c, j, where));
   if (t == "ByteFallback") return make_byte_fallback_decoder();
   if (t == "Fuse") return make_fuse_decoder();
   if (t == "Strip") {
@@ -228,18 +240,21 @@ DecoderPtr decoder(const Ctx& c, const json& j, const std::string& where) {
     return make_replace_decoder(p, get_str(c, j, "content", where));
   }
   if (t == "CTC")
-    return make_ctc_decoder(get_str(c, j, "pad_token", where, "<pad>"), get_str(c, j, "word_delimiter_token", where, "|"),
+    return make_ctc_decoder(get_str(c, j, "pad_token", where, "<pad>"),
+                            get_str(c, j, "word_delimiter_token", where, "|"),
                             get_bool(c, j, "cleanup", where, true));
   if (t == "BPEDecoder") return make_bpe_decoder(get_str(c, j, "suffix", where, "</w>"));
   if (t == "Sequence") {
     const json& items = member(c, j, "decoders", where);
     std::vector<DecoderPtr> v;
-    for (size_t i = 0; i < items.size(); ++i) v.push_back(decoder(c, items[i], where + ".decoders[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < items.size(); ++i)
+      v.push_back(decoder(c, items[i], where + ".decoders[" + std::to_string(i) + "]"));
     return make_decoder_sequence(std::move(v));
   }
-  c.fail(where, "unsupported decoder type \"" + t +
-                    "\" (supported: ByteLevel, WordPiece, Metaspace, ByteFallback, Fuse, Strip, Replace, CTC, "
-                    "BPEDecoder, Sequence)");
+  c.fail(where,
+         "unsupported decoder type \"" + t +
+             "\" (supported: ByteLevel, WordPiece, Metaspace, ByteFallback, Fuse, Strip, Replace, CTC, "
+             "BPEDecoder, Sequence)");
 }
 
 Vocab vocab_map(const Ctx& c, const json& m, const std::string& where, Tokenizer& tk) {
@@ -248,7 +263,8 @@ Vocab vocab_map(const Ctx& c, const json& m, const std::string& where, Tokenizer
   Vocab out;
   out.reserve(v.size());
   for (auto it = v.begin(); it != v.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
+    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
+        it.value().get<int64_t>() > INT32_MAX)
       c.fail(where + ".vocab[\"" + it.key() + "\"]", "must be a non-negative integer id");
     const auto id = it.value().get<int32_t>();
     out.emplace(it.key(), id);
@@ -276,7 +292,8 @@ ModelPtr model(const Ctx& c, const json& m, const std::string& where, Tokenizer&
   }
   if (t == "BPE") {
     if (m.contains("dropout") && m.at("dropout").is_number() && m.at("dropout").get<double>() > 0)
-      c.fail(where + ".dropout", "BPE dropout (random merges) is not supported: set it to null for deterministic ids");
+      c.fail(where + ".dropout",
+             "BPE dropout (random merges) is not supported: set it to null for deterministic ids");
     BpeOptions o;
     o.vocab = vocab_map(c, m, where, tk);
     o.unk = unk_of(c, m, o.vocab, where);
@@ -358,7 +375,8 @@ ModelPtr model(const Ctx& c, const json& m, const std::string& where, Tokenizer&
     o.byte_fallback = get_bool(c, m, "byte_fallback", where, false);
     return make_unigram(std::move(o));
   }
-  c.fail(where + ".type", "unsupported model type \"" + t + "\" (supported: BPE, WordPiece, WordLevel, Unigram)");
+  c.fail(where + ".type",
+         "unsupported model type \"" + t + "\" (supported: BPE, WordPiece, WordLevel, Unigram)");
 }
 
 }  // namespace
@@ -379,7 +397,8 @@ std::unique_ptr<Tokenizer> load_hf_json(const std::string& content, const std::s
   auto tk = std::make_unique<Tokenizer>();
   tk->format = Format::kHfJson;
   try {
-    if (j.contains("normalizer") && !j.at("normalizer").is_null()) tk->normalizer = normalizer(c, j.at("normalizer"), "normalizer");
+    if (j.contains("normalizer") && !j.at("normalizer").is_null())
+      tk->normalizer = normalizer(c, j.at("normalizer"), "normalizer");
     if (j.contains("pre_tokenizer") && !j.at("pre_tokenizer").is_null()) {
       bool bl = false;
       tk->pre_tokenizer = pre_tokenizer(c, j.at("pre_tokenizer"), "pre_tokenizer", true, bl);
@@ -390,7 +409,8 @@ std::unique_ptr<Tokenizer> load_hf_json(const std::string& content, const std::s
       c.fail("pre_tokenizer", "a ByteLevel pre-tokenizer is supported with a BPE model only");
     if (j.contains("post_processor") && !j.at("post_processor").is_null())
       tk->post_processor = post_processor(c, j.at("post_processor"), "post_processor");
-    if (j.contains("decoder") && !j.at("decoder").is_null()) tk->decoder = decoder(c, j.at("decoder"), "decoder");
+    if (j.contains("decoder") && !j.at("decoder").is_null())
+      tk->decoder = decoder(c, j.at("decoder"), "decoder");
     tk->special.assign(tk->pieces.size(), 0);
     if (j.contains("added_tokens") && j.at("added_tokens").is_array()) {
       const json& a = j.at("added_tokens");

@@ -138,7 +138,8 @@ class Replace : public Normalizer {
     if (re_) {
       re_->find_all(in.s, m);
     } else if (!literal_.empty()) {
-      for (size_t p = in.s.find(literal_); p != std::string::npos; p = in.s.find(literal_, p + literal_.size()))
+      for (size_t p = in.s.find(literal_); p != std::string::npos;
+           p = in.s.find(literal_, p + literal_.size()))
         m.emplace_back(p, p + literal_.size());
     }
     size_t at = 0;
@@ -238,8 +239,8 @@ class Precompiled : public Normalizer {
       while (g < s.size()) {
         size_t l2 = 0;
         const char32_t c = decode_utf8(s, g, l2);
-        if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev), static_cast<utf8proc_int32_t>(c),
-                                             &state))
+        if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev),
+                                             static_cast<utf8proc_int32_t>(c), &state))
           break;
         prev = c;
         g += l2;

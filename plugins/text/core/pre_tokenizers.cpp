@@ -134,8 +134,9 @@ class SplitRegex : public PreTokenizer {
     thread_local std::vector<std::pair<size_t, size_t>> m;
     out.clear();
     // A scanner's matches cover the text: kept whole (Isolated, or Removed inverted), they are the pieces.
-    const bool direct = scanner_ != Scanner::kNone && !invert_ ? beh_ == SplitBehavior::kIsolated
-                                                               : scanner_ != Scanner::kNone && beh_ == SplitBehavior::kRemoved;
+    const bool direct = scanner_ != Scanner::kNone && !invert_
+                            ? beh_ == SplitBehavior::kIsolated
+                            : scanner_ != Scanner::kNone && beh_ == SplitBehavior::kRemoved;
     for (auto [b, e] : p.ranges) {
       m.clear();
       std::string_view sub(p.text.s.data() + b, e - b);
@@ -151,11 +152,13 @@ class SplitRegex : public PreTokenizer {
       } else if (re_) {
         re_->find_all(sub, m);
       } else if (!literal_.empty()) {
-        for (size_t k = sub.find(literal_); k != std::string_view::npos; k = sub.find(literal_, k + literal_.size()))
+        for (size_t k = sub.find(literal_); k != std::string_view::npos;
+             k = sub.find(literal_, k + literal_.size()))
           m.emplace_back(k, k + literal_.size());
       } else {
         // An empty pattern matches (emptily) at every character boundary, as Hugging Face's does.
-        for (size_t k = 0; k <= sub.size(); k += k < sub.size() ? utf8_len(static_cast<unsigned char>(sub[k])) : 1)
+        for (size_t k = 0; k <= sub.size();
+             k += k < sub.size() ? utf8_len(static_cast<unsigned char>(sub[k])) : 1)
           m.emplace_back(k, k);
       }
       for (auto& x : m) x = {x.first + b, x.second + b};
@@ -242,19 +245,22 @@ class Whitespace : public PreTokenizer {
 class WhitespaceSplit : public PreTokenizer {
  public:
   void split(Pieces& p) const override {
-    split_chars(p, [](char32_t c) { return is_whitespace(c); }, SplitBehavior::kRemoved);
+    split_chars(
+        p, [](char32_t c) { return is_whitespace(c); }, SplitBehavior::kRemoved);
   }
 };
 
 bool is_bert_punct(char32_t c) {
-  if (c < 0x80) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+  if (c < 0x80)
+    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
   return is_punctuation(c);
 }
 
 class BertPre : public PreTokenizer {
  public:
   void split(Pieces& p) const override {
-    split_chars(p, [](char32_t c) { return is_whitespace(c); }, SplitBehavior::kRemoved);
+    split_chars(
+        p, [](char32_t c) { return is_whitespace(c); }, SplitBehavior::kRemoved);
     split_chars(p, is_bert_punct, SplitBehavior::kIsolated);
   }
 };
@@ -272,8 +278,9 @@ class Digits : public PreTokenizer {
  public:
   explicit Digits(bool individual) : individual_(individual) {}
   void split(Pieces& p) const override {
-    split_chars(p, [](char32_t c) { return is_number(c); },
-                individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous);
+    split_chars(
+        p, [](char32_t c) { return is_number(c); },
+        individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous);
   }
 
  private:
@@ -282,7 +289,8 @@ class Digits : public PreTokenizer {
 
 class Metaspace : public PreTokenizer {
  public:
-  Metaspace(std::string rep, int prepend, bool split) : rep_(std::move(rep)), prepend_(prepend), split_(split) {}
+  Metaspace(std::string rep, int prepend, bool split)
+      : rep_(std::move(rep)), prepend_(prepend), split_(split) {}
   void split(Pieces& p) const override {
     rewrite(p, [&](const Text& t, uint32_t b, uint32_t e, Pieces& q) {
       const auto nb = static_cast<uint32_t>(q.text.s.size());

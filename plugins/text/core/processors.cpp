@@ -85,7 +85,6 @@ class ByteLevelDec : public Decoder {
     const std::string out = utf8_lossy(bytes);
     t.assign(1, out);
   }
-
 };
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
@@ -102,9 +101,9 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 }
 
 std::string cleanup(std::string s) {
-  static const char* const kPairs[][2] = {{" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},
-                                          {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"},
-                                          {" 's", "'s"},   {" 've", "'ve"}, {" 're", "'re"}};
+  static const char* const kPairs[][2] = {
+      {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
+      {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (const auto& p : kPairs) s = replace_all(std::move(s), p[0], p[1]);
   return s;
 }
@@ -116,7 +115,7 @@ class WordPieceDec : public Decoder {
     for (size_t i = 0; i < t.size(); ++i) {
       if (i != 0) {
         if (t[i].compare(0, prefix_.size(), prefix_) == 0) t[i].erase(0, prefix_.size());
-        else t[i].insert(0, " ");
+        else t[i] = " " + t[i];
       }
       if (cleanup_) t[i] = cleanup(std::move(t[i]));
     }
@@ -168,7 +167,12 @@ class ByteFallbackDec : public Decoder {
     for (auto& tok : t) {
       int v = -1;
       if (tok.size() == 6 && tok.compare(0, 3, "<0x") == 0 && tok[5] == '>') {
-        auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+        auto hex = [](char c) {
+          return c >= '0' && c <= '9'   ? c - '0'
+                 : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                 : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : -1;
+        };
         const int h = hex(tok[3]), l = hex(tok[4]);
         if (h >= 0 && l >= 0) v = h * 16 + l;
       }
@@ -199,8 +203,11 @@ class StripDec : public Decoder {
   void decode_chain(std::vector<std::string>& t) const override {
     for (auto& tok : t) {
       size_t b = 0, e = tok.size();
-      for (size_t k = 0; k < start_ && b < e && tok.compare(b, content_.size(), content_) == 0; ++k) b += content_.size();
-      for (size_t k = 0; k < stop_ && e >= b + content_.size() && tok.compare(e - content_.size(), content_.size(), content_) == 0; ++k)
+      for (size_t k = 0; k < start_ && b < e && tok.compare(b, content_.size(), content_) == 0; ++k)
+        b += content_.size();
+      for (size_t k = 0; k < stop_ && e >= b + content_.size() &&
+                         tok.compare(e - content_.size(), content_.size(), content_) == 0;
+           ++k)
         e -= content_.size();
       tok = tok.substr(b, e - b);
     }
@@ -245,7 +252,8 @@ class BpeDec : public Decoder {
  public:
   explicit BpeDec(std::string s) : suffix_(std::move(s)) {}
   void decode_chain(std::vector<std::string>& t) const override {
-    for (size_t i = 0; i < t.size(); ++i) t[i] = replace_all(std::move(t[i]), suffix_, i + 1 == t.size() ? "" : " ");
+    for (size_t i = 0; i < t.size(); ++i)
+      t[i] = replace_all(std::move(t[i]), suffix_, i + 1 == t.size() ? "" : " ");
   }
 
  private:
@@ -313,7 +321,9 @@ bool byte_level_to_bytes(const std::string& token, std::string& out) {
   return true;
 }
 
-PostProcessorPtr make_template(std::vector<TemplateItem> single) { return std::make_unique<Template>(std::move(single)); }
+PostProcessorPtr make_template(std::vector<TemplateItem> single) {
+  return std::make_unique<Template>(std::move(single));
+}
 PostProcessorPtr make_identity_processor() { return std::make_unique<Identity>(); }
 PostProcessorPtr make_processor_sequence(std::vector<PostProcessorPtr> items) {
   return std::make_unique<ProcSeq>(std::move(items));
@@ -337,6 +347,8 @@ DecoderPtr make_ctc_decoder(const std::string& pad, const std::string& word_deli
   return std::make_unique<CtcDec>(pad, word_delimiter, cleanup);
 }
 DecoderPtr make_bpe_decoder(const std::string& suffix) { return std::make_unique<BpeDec>(suffix); }
-DecoderPtr make_decoder_sequence(std::vector<DecoderPtr> items) { return std::make_unique<DecSeq>(std::move(items)); }
+DecoderPtr make_decoder_sequence(std::vector<DecoderPtr> items) {
+  return std::make_unique<DecSeq>(std::move(items));
+}
 
 }  // namespace seqflow::text

@@ -20,7 +20,8 @@ const std::vector<uint8_t>& classes() {
     for (char32_t c = 0; c < 0x110000; ++c) {
       const auto k = utf8proc_category(static_cast<utf8proc_int32_t>(c));
       uint8_t bits = 0;
-      if (is_whitespace(c) || (k >= UTF8PROC_CATEGORY_ZS && k <= UTF8PROC_CATEGORY_ZP) || c == 0x180E) bits |= kS;
+      if (is_whitespace(c) || (k >= UTF8PROC_CATEGORY_ZS && k <= UTF8PROC_CATEGORY_ZP) || c == 0x180E)
+        bits |= kS;
       if (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) bits |= kL;
       if (k >= UTF8PROC_CATEGORY_ND && k <= UTF8PROC_CATEGORY_NO) bits |= kN;
       if ((bits & (kL | kN)) != 0 && c >= 0x2000) {
@@ -167,7 +168,8 @@ Scanner scanner_for(const std::string& p) {
       R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
   static const std::string kCl100k =
       R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s)";
-  static const std::string kR50k = R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s)";
+  static const std::string kR50k =
+      R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s)";
   if (p == kQwen) return Scanner::kQwen;
   if (p == kLlama3) return Scanner::kLlama3;
   if (p == kCl100k) return Scanner::kCl100k;

@@ -81,7 +81,8 @@ class Wire {
   size_t base() const { return base_; }
   [[noreturn]] void fail(const std::string& what) const {
     throw TokenizerError(path_ + ": not a valid SentencePiece model (protobuf does not parse at byte " +
-                         std::to_string(base_ + p_) + ": " + what + "); the file may be truncated or not a .model");
+                         std::to_string(base_ + p_) + ": " + what +
+                         "); the file may be truncated or not a .model");
   }
 
  private:
@@ -214,7 +215,8 @@ class SpmNormalizer : public Normalizer {
     }
     if (p_.remove_extra_ws) {
       const std::string_view space = p_.escape_ws ? kSpace : " ";
-      while (out.s.size() >= space.size() && out.s.compare(out.s.size() - space.size(), space.size(), space) == 0) {
+      while (out.s.size() >= space.size() &&
+             out.s.compare(out.s.size() - space.size(), space.size(), space) == 0) {
         out.s.resize(out.s.size() - space.size());
         if (out.track) out.align.resize(out.s.size());
       }
@@ -235,7 +237,8 @@ class SpmBpe : public Model {
     std::vector<std::pair<std::string, int32_t>> user;
     for (size_t i = 0; i < p.pieces.size(); ++i) {
       const int t = p.pieces[i].type;
-      if (t == kNormal || t == kUserDefined || t == kUnused) pieces_.emplace(p.pieces[i].piece, static_cast<int32_t>(i));
+      if (t == kNormal || t == kUserDefined || t == kUnused)
+        pieces_.emplace(p.pieces[i].piece, static_cast<int32_t>(i));
       if (t == kUserDefined) user.emplace_back(p.pieces[i].piece, static_cast<int32_t>(i));
       scores_.push_back(p.pieces[i].score);
       unused_.push_back(t == kUnused);
@@ -346,17 +349,19 @@ std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& content, const 
   const Proto p = parse(content, path);
   if (p.model_type != 1 && p.model_type != 2)
     throw TokenizerError(path + ": SentencePiece model_type " + std::to_string(p.model_type) +
-                         (p.model_type == 3 ? " (WORD)" : p.model_type == 4 ? " (CHAR)" : "") +
+                         (p.model_type == 3   ? " (WORD)"
+                          : p.model_type == 4 ? " (CHAR)"
+                                              : "") +
                          " is not supported (UNIGRAM and BPE are)");
-  if (p.whitespace_suffix)
-    throw TokenizerError(path + ": treat_whitespace_as_suffix is not supported");
+  if (p.whitespace_suffix) throw TokenizerError(path + ": treat_whitespace_as_suffix is not supported");
   const auto n = static_cast<int32_t>(p.pieces.size());
   if (p.unk_id < 0 || p.unk_id >= n || p.pieces[p.unk_id].type != kUnknown)
     throw TokenizerError(path + ": unk_id " + std::to_string(p.unk_id) + " is not an UNKNOWN piece");
   auto tk = std::make_unique<Tokenizer>();
   tk->format = Format::kSentencePiece;
   for (const auto& pc : p.pieces) {
-    if (pc.piece.empty()) throw TokenizerError(path + ": piece " + std::to_string(tk->pieces.size()) + " is empty");
+    if (pc.piece.empty())
+      throw TokenizerError(path + ": piece " + std::to_string(tk->pieces.size()) + " is empty");
     tk->pieces.push_back(pc.piece);
     tk->special.push_back(pc.type == kControl ? 1 : 0);
   }

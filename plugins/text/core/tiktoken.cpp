@@ -16,7 +16,8 @@
 namespace seqflow::text {
 namespace {
 
-const char* const kR50kPattern = R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s)";
+const char* const kR50kPattern =
+    R"('(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s)";
 const char* const kCl100kPattern =
     R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s)";
 const char* const kO200kPattern =
@@ -35,7 +36,10 @@ const std::vector<TiktokenEncoding>& encodings() {
       {"p50k_base", kR50kPattern, {{"<|endoftext|>", 50256}}},
       {"p50k_edit",
        kR50kPattern,
-       {{"<|endoftext|>", 50256}, {"<|fim_prefix|>", 50281}, {"<|fim_middle|>", 50282}, {"<|fim_suffix|>", 50283}}},
+       {{"<|endoftext|>", 50256},
+        {"<|fim_prefix|>", 50281},
+        {"<|fim_middle|>", 50282},
+        {"<|fim_suffix|>", 50283}}},
       {"cl100k_base",
        kCl100kPattern,
        {{"<|endoftext|>", 100257},
@@ -50,7 +54,8 @@ const std::vector<TiktokenEncoding>& encodings() {
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> load_tiktoken(const std::string& content, const std::string& path, const LoadOptions& opt) {
+std::unique_ptr<Tokenizer> load_tiktoken(const std::string& content, const std::string& path,
+                                         const LoadOptions& opt) {
   std::string pattern = opt.pattern;
   std::vector<std::pair<std::string, int32_t>> specials = opt.special_tokens;
   if (!opt.encoding.empty()) {
@@ -65,7 +70,8 @@ std::unique_ptr<Tokenizer> load_tiktoken(const std::string& content, const std::
     if (opt.special_tokens.empty()) specials = e->specials;
   }
   if (pattern.empty())
-    throw TokenizerError(path + ": a tiktoken rank file needs `encoding` (cl100k_base, o200k_base, ...) or "
+    throw TokenizerError(path +
+                         ": a tiktoken rank file needs `encoding` (cl100k_base, o200k_base, ...) or "
                          "`pattern` on the resource");
   auto tk = std::make_unique<Tokenizer>();
   tk->format = Format::kTiktoken;
@@ -89,9 +95,11 @@ std::unique_ptr<Tokenizer> load_tiktoken(const std::string& content, const std::
       throw TokenizerError(where + "\"" + std::string(l.substr(0, sp)) + "\" is not valid base64");
     int64_t rank = 0;
     const std::string_view r = l.substr(sp + 1);
-    if (r.empty() || r.size() > 10) throw TokenizerError(where + "the rank \"" + std::string(r) + "\" is not an integer");
+    if (r.empty() || r.size() > 10)
+      throw TokenizerError(where + "the rank \"" + std::string(r) + "\" is not an integer");
     for (char c : r) {
-      if (c < '0' || c > '9') throw TokenizerError(where + "the rank \"" + std::string(r) + "\" is not an integer");
+      if (c < '0' || c > '9')
+        throw TokenizerError(where + "the rank \"" + std::string(r) + "\" is not an integer");
       rank = rank * 10 + (c - '0');
     }
     if (rank > INT32_MAX) throw TokenizerError(where + "the rank " + std::string(r) + " is too large");
@@ -145,7 +153,8 @@ std::unique_ptr<Tokenizer> load_tiktoken(const std::string& content, const std::
   return tk;
 }
 
-std::unique_ptr<Tokenizer> load_bert_vocab(const std::string& content, const std::string& path, const LoadOptions& opt) {
+std::unique_ptr<Tokenizer> load_bert_vocab(const std::string& content, const std::string& path,
+                                           const LoadOptions& opt) {
   auto tk = std::make_unique<Tokenizer>();
   tk->format = Format::kBertVocab;
   WordPieceOptions o;
@@ -157,7 +166,8 @@ std::unique_ptr<Tokenizer> load_bert_vocab(const std::string& content, const std
     at = nl + 1;
     if (!tok.empty() && tok.back() == '\r') tok.pop_back();
     if (!valid_utf8(tok))
-      throw TokenizerError(path + ":" + std::to_string(line + 1) + ": the token is not valid UTF-8 (a vocab.txt is UTF-8 text)");
+      throw TokenizerError(path + ":" + std::to_string(line + 1) +
+                           ": the token is not valid UTF-8 (a vocab.txt is UTF-8 text)");
     o.vocab[tok] = static_cast<int32_t>(line);
     tk->pieces.push_back(tok);
     ++line;
@@ -186,7 +196,8 @@ std::unique_ptr<Tokenizer> load_bert_vocab(const std::string& content, const std
   if (cls >= 0 && sep >= 0) tk->post_processor = make_template({{false, {cls}}, {true, {}}, {false, {sep}}});
   tk->decoder = make_wordpiece_decoder("##", true);
   tk->model = make_wordpiece(std::move(o));
-  for (size_t i = 0; i < tk->pieces.size(); ++i) tk->piece_ids.emplace(tk->pieces[i], static_cast<int32_t>(i));
+  for (size_t i = 0; i < tk->pieces.size(); ++i)
+    tk->piece_ids.emplace(tk->pieces[i], static_cast<int32_t>(i));
   tk->finalize();
   return tk;
 }

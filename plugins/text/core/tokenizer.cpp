@@ -96,7 +96,8 @@ class Cache {
     for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
       const Slot& sl = slots_[i];
       if (sl.len == 0) return nullptr;
-      if (sl.hash == static_cast<uint32_t>(h) && sl.len == piece.size() && std::memcmp(keys_.data() + sl.key, piece.data(), piece.size()) == 0) {
+      if (sl.hash == static_cast<uint32_t>(h) && sl.len == piece.size() &&
+          std::memcmp(keys_.data() + sl.key, piece.data(), piece.size()) == 0) {
         n = sl.count;
         return vals_.data() + sl.val;
       }
@@ -109,8 +110,9 @@ class Cache {
     }
     size_t i = h & (kSlots - 1);
     while (slots_[i].len != 0) i = (i + 1) & (kSlots - 1);
-    slots_[i] = {static_cast<uint32_t>(h), static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(vals_.size()),
-                 static_cast<uint16_t>(piece.size()), static_cast<uint16_t>(n)};
+    slots_[i] = {static_cast<uint32_t>(h), static_cast<uint32_t>(keys_.size()),
+                 static_cast<uint32_t>(vals_.size()), static_cast<uint16_t>(piece.size()),
+                 static_cast<uint16_t>(n)};
     keys_.append(piece);
     vals_.insert(vals_.end(), t, t + n);
     ++used_;
@@ -131,7 +133,8 @@ std::atomic<uint64_t> g_serial{1};
 
 bool is_wtf8_surrogate(std::string_view s, size_t i) {
   return static_cast<unsigned char>(s[i]) == 0xED && i + 2 < s.size() &&
-         (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0 && (static_cast<unsigned char>(s[i + 2]) & 0xC0) == 0x80;
+         (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0 &&
+         (static_cast<unsigned char>(s[i + 2]) & 0xC0) == 0x80;
 }
 
 // Invalid UTF-8 is an error naming the byte; tiktoken mode first turns WTF-8 surrogates into U+FFFD.
@@ -271,7 +274,9 @@ void Tokenizer::encode(std::string_view text, bool allow_special, bool track, En
   find_added(s, raw_trie_, allow_special, segs);
   for (const auto& [id, sp] : segs) {
     if (id >= 0) out.add(id, {static_cast<uint32_t>(sp.first), static_cast<uint32_t>(sp.second)});
-    else encode_segment(s.substr(sp.first, sp.second - sp.first), static_cast<uint32_t>(sp.first), sp.first == 0, track, out);
+    else
+      encode_segment(s.substr(sp.first, sp.second - sp.first), static_cast<uint32_t>(sp.first), sp.first == 0,
+                     track, out);
   }
 }
 
@@ -412,12 +417,16 @@ std::string Tokenizer::decode(const int32_t* ids, size_t n, bool skip_special) c
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path, const LoadOptions& opt) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw TokenizerError(path + ": cannot open the tokenizer file; check the path (relative to the pipeline file)");
+  if (!f)
+    throw TokenizerError(path +
+                         ": cannot open the tokenizer file; check the path (relative to the pipeline file)");
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string content = ss.str();
   size_t i = 0;
-  while (i < content.size() && (content[i] == ' ' || content[i] == '\n' || content[i] == '\r' || content[i] == '\t')) ++i;
+  while (i < content.size() &&
+         (content[i] == ' ' || content[i] == '\n' || content[i] == '\r' || content[i] == '\t'))
+    ++i;
   if (content.empty()) throw TokenizerError(path + ": the tokenizer file is empty");
   if (i < content.size() && content[i] == '{') return load_hf_json(content, path);
   // A SentencePiece ModelProto starts with field 1 (pieces), length-delimited: tag byte 0x0A.
@@ -427,7 +436,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path, const LoadOpt
   const std::string first = content.substr(0, nl);
   const size_t sp = first.find(' ');
   bool tik = sp != std::string::npos && sp > 0 && sp + 1 < first.size();
-  for (size_t k = sp + 1; tik && k < first.size(); ++k) tik = (first[k] >= '0' && first[k] <= '9') || first[k] == '\r';
+  for (size_t k = sp + 1; tik && k < first.size(); ++k)
+    tik = (first[k] >= '0' && first[k] <= '9') || first[k] == '\r';
   if (tik) return load_tiktoken(content, path, opt);
   return load_bert_vocab(content, path, opt);
 }

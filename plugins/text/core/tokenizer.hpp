@@ -34,10 +34,10 @@ struct AddedToken {
 enum class Format { kHfJson, kTiktoken, kSentencePiece, kBertVocab };
 
 struct LoadOptions {
-  std::string encoding;                                      // tiktoken: cl100k_base, ...
-  std::string pattern;                                       // tiktoken: split pattern
+  std::string encoding;                                         // tiktoken: cl100k_base, ...
+  std::string pattern;                                          // tiktoken: split pattern
   std::vector<std::pair<std::string, int32_t>> special_tokens;  // tiktoken: extra specials
-  bool lowercase = true;                                     // vocab.txt
+  bool lowercase = true;                                        // vocab.txt
 };
 
 class Tokenizer {

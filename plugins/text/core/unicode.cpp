@@ -75,8 +75,14 @@ static inline utf8proc_category_t cat(char32_t c) {
 bool is_whitespace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
   switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-      return true;
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
     default: return c >= 0x2000 && c <= 0x200A;
   }
 }
@@ -108,8 +114,9 @@ bool is_word_char(char32_t c) {
   // Rust regex's Unicode \w (UTS #18): Alphabetic, marks, decimal digits, connector punctuation and
   // Join_Control (ZWJ, ZWNJ); ICU has the Alphabetic and Join_Control properties.
   const auto k = cat(c);
-  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_ALPHABETIC) || (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME) ||
-         k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_PC || c == 0x200C || c == 0x200D;
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_ALPHABETIC) ||
+         (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME) || k == UTF8PROC_CATEGORY_ND ||
+         k == UTF8PROC_CATEGORY_PC || c == 0x200C || c == 0x200D;
 }
 int combining_class(char32_t c) {
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
@@ -168,9 +175,9 @@ bool norm_boundary_before(char32_t c) {
   if (combining_class(c) != 0 || composition_seconds()[c]) return false;
   utf8proc_int32_t buf[32];
   int last = 0;
-  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
-                                         static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT),
-                                         &last);
+  const auto n =
+      utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
+                              static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT), &last);
   if (n < 1) return true;
   return combining_class(buf[0]) == 0 && !composition_seconds()[buf[0]];
 }

@@ -26,14 +26,14 @@ void append_utf8(std::string& out, char32_t c);
 /// Whether `s` is valid UTF-8 (WTF-8 surrogates count as invalid).
 bool valid_utf8(std::string_view s);
 
-bool is_whitespace(char32_t c);     // the White_Space property (Rust char::is_whitespace)
-bool is_letter(char32_t c);         // general category L*
-bool is_number(char32_t c);         // N* (Rust char::is_numeric)
-bool is_mark(char32_t c);           // M*
+bool is_whitespace(char32_t c);       // the White_Space property (Rust char::is_whitespace)
+bool is_letter(char32_t c);           // general category L*
+bool is_number(char32_t c);           // N* (Rust char::is_numeric)
+bool is_mark(char32_t c);             // M*
 bool is_mark_nonspacing(char32_t c);  // Mn
-bool is_punctuation(char32_t c);    // P*
-bool is_other_cc_cf_co(char32_t c);  // Cc, Cf or Co (the `unicode_categories` crate's is_other)
-bool is_word_char(char32_t c);      // Rust regex's \w: Alphabetic, M, Nd, Pc, Join_Control
+bool is_punctuation(char32_t c);      // P*
+bool is_other_cc_cf_co(char32_t c);   // Cc, Cf or Co (the `unicode_categories` crate's is_other)
+bool is_word_char(char32_t c);        // Rust regex's \w: Alphabetic, M, Nd, Pc, Join_Control
 int combining_class(char32_t c);
 
 enum class NormForm { kNfc, kNfd, kNfkc, kNfkd };

@@ -108,7 +108,8 @@ class Unigram : public Model {
     for (size_t r = path.size(); r-- > 0;) {
       const TokenOut t = path[r];
       if (t.id == o_.unk && o_.byte_fallback && byte_id_[0] >= 0) {
-        for (uint32_t k = t.begin; k < t.end; ++k) out.push_back({byte_id_[static_cast<unsigned char>(s[k])], k, k + 1});
+        for (uint32_t k = t.begin; k < t.end; ++k)
+          out.push_back({byte_id_[static_cast<unsigned char>(s[k])], k, k + 1});
       } else if (t.id == o_.unk && o_.fuse_unk && out.size() > mark && out.back().id == o_.unk &&
                  out.back().end == t.begin) {
         out.back().end = t.end;

@@ -63,6 +63,8 @@ class WordLevel : public Model {
 }  // namespace
 
 ModelPtr make_wordpiece(WordPieceOptions o) { return std::make_unique<WordPiece>(std::move(o)); }
-ModelPtr make_wordlevel(Vocab vocab, int32_t unk) { return std::make_unique<WordLevel>(std::move(vocab), unk); }
+ModelPtr make_wordlevel(Vocab vocab, int32_t unk) {
+  return std::make_unique<WordLevel>(std::move(vocab), unk);
+}
 
 }  // namespace seqflow::text

@@ -4,8 +4,8 @@
 // text.tokenizer offers two interfaces: seqflow.text.tokenizer v1 for other modules, and
 // `seqflow.text.tokenizer_impl`, this module's own handle for its stages (its vtable returns the
 // core Tokenizer; only code built with this module may use it).
-#include <seqflow/sdk.hpp>
 #include <seqflow/text_tokenizer.h>
+#include <seqflow/sdk.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -116,12 +116,14 @@ class TokenizerResource : public Resource<TokenizerResource> {
     auto it = t.piece_ids.find(std::string(data, size));
     return it == t.piece_ids.end() ? -1 : it->second;
   }
-  static sf_status decode(const void* o, const int32_t* ids, size_t count, int32_t skip, char* out, size_t cap,
-                          size_t* size, sf_error* err) {
+  static sf_status decode(const void* o, const int32_t* ids, size_t count, int32_t skip, char* out,
+                          size_t cap, size_t* size, sf_error* err) {
     try {
       const std::string s = self(o).tok().decode(ids, count, skip != 0);
       *size = s.size();
-      if (s.size() > cap) return fail(err, SF_ERR_INVALID, "output buffer too small: " + std::to_string(s.size()) + " bytes needed");
+      if (s.size() > cap)
+        return fail(err, SF_ERR_INVALID,
+                    "output buffer too small: " + std::to_string(s.size()) + " bytes needed");
       if (!s.empty()) std::memcpy(out, s.data(), s.size());
       return SF_OK;
     } catch (const std::exception& e) {
@@ -136,7 +138,9 @@ class TokenizerResource : public Resource<TokenizerResource> {
       t.encode(std::string_view(text, n), true, false, e);
       t.post_process(e, add != 0);
       *count = e.ids.size();
-      if (e.ids.size() > cap) return fail(err, SF_ERR_INVALID, "id buffer too small: " + std::to_string(e.ids.size()) + " ids needed");
+      if (e.ids.size() > cap)
+        return fail(err, SF_ERR_INVALID,
+                    "id buffer too small: " + std::to_string(e.ids.size()) + " ids needed");
       std::copy(e.ids.begin(), e.ids.end(), ids);
       return SF_OK;
     } catch (const std::exception& e) {
@@ -145,8 +149,8 @@ class TokenizerResource : public Resource<TokenizerResource> {
   }
   static const Tokenizer* impl(const void* o) { return &self(o).tok(); }
 
-  static constexpr sf_text_tokenizer_v1 kPublic{sizeof(sf_text_tokenizer_v1), &vocab_size, &piece, &is_special,
-                                                 &piece_to_id, &decode, &encode};
+  static constexpr sf_text_tokenizer_v1 kPublic{
+      sizeof(sf_text_tokenizer_v1), &vocab_size, &piece, &is_special, &piece_to_id, &decode, &encode};
   static constexpr ImplV1 kImpl{sizeof(ImplV1), &impl};
   std::unique_ptr<Tokenizer> tok_;
 };
@@ -214,18 +218,21 @@ class Tokenize : public Transform<Tokenize> {
     overflow_ = ctx.param("return_overflowing_tokens").as_bool();
     const std::string tr = ctx.param("truncation").as_string();
     truncation_ = tr == "right" ? 1 : tr == "left" ? 2 : 0;
-    if (max_length_ < 0) throw Error("max_length = " + std::to_string(max_length_) + " must be 0 (no limit) or more");
+    if (max_length_ < 0)
+      throw Error("max_length = " + std::to_string(max_length_) + " must be 0 (no limit) or more");
     if (truncation_ != 0 && max_length_ == 0) throw Error("truncation = \"" + tr + "\" needs max_length > 0");
     if (truncation_ == 0 && max_length_ > 0)
-      throw Error("max_length = " + std::to_string(max_length_) + " needs truncation = \"right\" or \"left\"");
+      throw Error("max_length = " + std::to_string(max_length_) +
+                  " needs truncation = \"right\" or \"left\"");
     const int64_t added = add_special_ ? static_cast<int64_t>(tok_.num_added_by_post_processor()) : 0;
     room_ = max_length_ - added;
     if (truncation_ != 0 && room_ <= 0)
       throw Error("max_length = " + std::to_string(max_length_) + " leaves no room for text after the " +
                   std::to_string(added) + " special tokens the tokenizer adds");
     if (stride_ < 0 || (truncation_ != 0 && stride_ >= room_))
-      throw Error("stride = " + std::to_string(stride_) + " must be at least 0 and less than max_length minus the " +
-                  "special tokens (" + std::to_string(room_) + ")");
+      throw Error("stride = " + std::to_string(stride_) +
+                  " must be at least 0 and less than max_length minus the " + "special tokens (" +
+                  std::to_string(room_) + ")");
   }
 
   void process(Context& ctx, Record& r) {
@@ -247,7 +254,8 @@ class Tokenize : public Transform<Tokenize> {
       return;
     }
     // Hugging Face's Encoding::truncate: windows of `room` ids stepping by room - stride.
-    const size_t n = e.ids.size(), room = static_cast<size_t>(room_), step = room - static_cast<size_t>(stride_);
+    const size_t n = e.ids.size(), room = static_cast<size_t>(room_),
+                 step = room - static_cast<size_t>(stride_);
     std::vector<std::pair<size_t, size_t>> parts;
     if (truncation_ == 1) {
       for (size_t b = 0; b < n; b += step) {
@@ -347,7 +355,8 @@ using Components = seqflow::ComponentList<seqflow::text::Tokenize, seqflow::text
 using Resources = seqflow::ResourceList<seqflow::text::TokenizerResource>;
 }  // namespace
 
-SEQFLOW_MODULE("text", "0.1.0",
-               "Tokenizers users already have: Hugging Face tokenizer.json, tiktoken rank files, SentencePiece "
-               ".model and BERT vocab.txt, with the reference libraries' ids.",
-               Components, Resources)
+SEQFLOW_MODULE(
+    "text", "0.1.0",
+    "Tokenizers users already have: Hugging Face tokenizer.json, tiktoken rank files, SentencePiece "
+    ".model and BERT vocab.txt, with the reference libraries' ids.",
+    Components, Resources)
