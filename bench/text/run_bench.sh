@@ -40,8 +40,8 @@ run "o200k_base (tiktoken)" "$tik/o200k_base.tiktoken" o200k_base "" tiktoken to
 run "r50k_base / GPT-2 (tiktoken)" "$tik/r50k_base.tiktoken" r50k_base "" tiktoken tokendagger gigatoken
 run "bert-base-uncased WordPiece (tokenizer.json)" "$shared/bert-base-uncased/tokenizer.json" "" "" tokenizers gigatoken
 run "albert-base-v2 Unigram (.model)" "$shared/albert-base-v2/spiece.model" "" "" sentencepiece gigatoken
-run "1 MB of \"a\" (qwen3)" "$shared/qwen3/tokenizer.json" "" "--single-char 1000000" tokenizers gigatoken
-run "1 MB of \"a\" (cl100k_base)" "$tik/cl100k_base.tiktoken" cl100k_base "--single-char 1000000" tiktoken gigatoken
+run "1 MB of one character (qwen3)" "$shared/qwen3/tokenizer.json" "" "--single-char 1000000" tokenizers gigatoken
+run "1 MB of one character (cl100k_base)" "$tik/cl100k_base.tiktoken" cl100k_base "--single-char 1000000" tiktoken gigatoken
 echo "{\"case\": \"qwen3, 2 threads\", $( "$bench" "$shared/qwen3/tokenizer.json" "$corpus" --reps "$reps" --threads 2 | sed 's/^{//')" >> "$out"
 python3 "$here/summarize_text.py" "$out" > "$here/results.md"
 cat "$here/results.md"
