@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
     seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
     if (app.got_subcommand("validate")) {
-      p.check_resources();
+      p.check_creation();
       std::printf("%s: ok (%zu stages)\n", pipeline.c_str(), p.spec().stages.size());
       return 0;
     }
@@ -246,6 +246,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", r.error.c_str());
         return 2;
       }
+      if (!r.error_at.empty()) std::fprintf(stderr, "%s: ", r.error_at.c_str());
       std::fprintf(stderr, "error: %s\n", r.error.c_str());
       return 1;
     }

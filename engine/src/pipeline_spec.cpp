@@ -187,6 +187,7 @@ struct CheckedParams {
   OwnedValue tree;
   std::map<std::string, sf_value> values;          // every declared parameter, pointing into `tree`
   std::map<std::string, const toml::node*> given;  // the ones the user wrote, for positions
+  std::map<std::string, SourcePos> pos;            // where each given value starts
 };
 
 struct StageDraft {
@@ -718,6 +719,7 @@ class Loader {
       const sf_param_decl& d = decls[it - names.begin()];
       out.values[e.key] = convert_param(d, *e.value, o, b);
       out.given[e.key] = e.value;
+      out.pos[e.key] = at(*e.value, e.key_pos);
     }
     for (uint32_t i = 0; i < count; ++i) {
       const sf_param_decl& d = decls[i];
@@ -778,9 +780,10 @@ class Loader {
     for (size_t i = 0; i < tables.size(); ++i) {
       ResourceSpec& r = spec_.resources[i];
       const Owner owner{"resource '" + r.name + "' (" + r.plugin + ")", r.pos};
-      r.params =
-          check_params(*tables[i].first, r.type.type->params, r.type.type->num_params, owner, {"plugin"})
-              .tree;
+      CheckedParams checked =
+          check_params(*tables[i].first, r.type.type->params, r.type.type->num_params, owner, {"plugin"});
+      r.params = std::move(checked.tree);
+      r.param_pos = std::move(checked.pos);
     }
   }
 
@@ -837,6 +840,7 @@ class Loader {
       load_batch(d, params);
       resolve_fields(d, params, owner);
       d.spec.params = std::move(params.tree);
+      d.spec.param_pos = std::move(params.pos);
       drafts_.push_back(std::move(d));
     }
   }

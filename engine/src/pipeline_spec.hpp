@@ -12,6 +12,7 @@
 #include "value_tree.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,7 @@ struct StageSpec {
   std::vector<FieldUse> reads;
   std::vector<FieldUse> writes;
   SourcePos pos;
+  std::map<std::string, SourcePos> param_pos;  // the value of each parameter the user wrote
 };
 
 struct ResourceSpec {
@@ -75,6 +77,7 @@ struct ResourceSpec {
   ResourceTypeRef type;
   OwnedValue params;
   SourcePos pos;
+  std::map<std::string, SourcePos> param_pos;  // the value of each parameter the user wrote
 };
 
 struct PipelineSpec {

@@ -9,6 +9,7 @@
 // run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
 #include <seqflow/engine.hpp>
 
+#include "create_error.hpp"
 #include "runtime.hpp"
 
 #include <oneapi/tbb/concurrent_queue.h>
@@ -98,8 +99,9 @@ class InstancePool {
     sf_error err{};
     err.struct_size = sizeof(err);
     void* p = nullptr;
+    err.param[0] = 0;
     if (comp_->create(&a, &p, &err) != SF_OK || p == nullptr)
-      throw std::runtime_error(err.message[0] != 0 ? err.message : "create() failed without a message");
+      throw CreateFailure(err.message[0] != 0 ? err.message : "create() failed without a message", err.param);
     all_.push_back(p);
     return p;
   }
@@ -125,6 +127,7 @@ class InstancePool {
 
 struct StageRuntime {
   const StageSpec* spec = nullptr;
+  sf_create_context create_ctx;  // names the stage in create-time warnings
   const sf_component* comp = nullptr;
   size_t index = 0;
   StageCounters counters;
@@ -149,13 +152,18 @@ class Runner {
   RunResult run();
 
  private:
-  void prepare();
+  /// Creates resources and stage instances (one per stage when `validating`). Throws ResourceError for a
+  /// resource, StageCreateError for a stage that cannot be created.
+  void prepare(bool validating = false);
   void* create_resource(const ResourceSpec& r);
-  sf_create_args create_args(const OwnedValue& params, const std::string& name);
+  sf_create_args create_args(const OwnedValue& params, const std::string& name, sf_create_context* ctx);
 
  public:
-  /// Creates and destroys every resource (loading weights, vocabularies): `validate` uses it.
+  /// Creates and destroys every resource (loading weights, vocabularies).
   void check_resources();
+  /// Creates every resource and one instance of every stage as run() would, reading no record: what
+  /// `validate` does. Throws ResourceError ("FILE:LINE:COLUMN: error: ...") for the first that fails.
+  void check_creation();
 
  private:
   void build(flow::graph& g);
@@ -250,11 +258,12 @@ void Runner::fatal(StageRuntime& st, const std::string& reason, uint64_t order) 
   run_.report(std::move(e), true);
 }
 
-sf_create_args Runner::create_args(const OwnedValue& params, const std::string& name) {
+sf_create_args Runner::create_args(const OwnedValue& params, const std::string& name,
+                                   sf_create_context* ctx) {
   sf_create_args a{};
   a.struct_size = sizeof(a);
   a.params = params.root();
-  a.ctx = &create_ctx_;
+  a.ctx = ctx;
   a.stage_name = name.c_str();
   a.pipeline_dir = spec_.dir.c_str();
   a.intra_op_threads = 1;
@@ -262,13 +271,20 @@ sf_create_args Runner::create_args(const OwnedValue& params, const std::string& 
 }
 
 void* Runner::create_resource(const ResourceSpec& r) {
-  sf_create_args a = create_args(r.params, r.name);
+  create_ctx_.owner = "resource '" + r.name + "' (" + r.plugin + ")";
+  sf_create_args a = create_args(r.params, r.name, &create_ctx_);
   sf_error err{};
   err.struct_size = sizeof(err);
   void* obj = nullptr;
-  if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
-    throw ResourceError(r.pos.str() + ": error: resource '" + r.name + "' (" + r.plugin +
-                        "): " + (err.message[0] != 0 ? err.message : "create() failed without a message"));
+  if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr) {
+    const std::string message = err.message[0] != 0 ? err.message : "create() failed without a message";
+    // Only the plugin's own answer moves a resource's error off its [resources.X] header: resource messages
+    // name layers and tensors ("layers[1].kernel_size"), which the message heuristics would misread.
+    const std::string blamed =
+        blamed_parameter("", err.param, r.type.type->params, r.type.type->num_params, nullptr);
+    throw ResourceError(create_failure_position(blamed, r.param_pos, r.pos).str() +
+                        ": error: " + create_ctx_.owner + ": " + message);
+  }
   return obj;
 }
 
@@ -277,7 +293,15 @@ void Runner::check_resources() {
   for (const ResourceSpec& r : spec_.resources) r.type.type->destroy(create_resource(r));
 }
 
-void Runner::prepare() {
+void Runner::check_creation() {
+  try {
+    prepare(true);
+  } catch (const StageCreateError& e) {
+    throw ResourceError(e.pos().str() + ": error: " + e.what());
+  }
+}
+
+void Runner::prepare(bool validating) {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Unless the file sets it, the bound grows with the threads so that each has records to work on.
@@ -319,18 +343,23 @@ void Runner::prepare() {
       // better the length sorting), bounded by half the records allowed in flight.
       st->window = std::max(s.batch.size, std::min(s.batch.size * 8, mif_ / 2));
     }
-    sf_create_args a = create_args(s.params, s.name);
+    st->create_ctx.run = &run_;
+    st->create_ctx.owner = "stage '" + s.name + "' (" + s.plugin + ")";
+    sf_create_args a = create_args(s.params, s.name, &st->create_ctx);
     bool shared =
         (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 || st->comp->kind != SF_TRANSFORM;
     st->pool.init(st->comp, a, shared);
     // Create up front what the run will use, so that bad parameters fail before any record moves.
-    int want = shared ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
+    int want = shared || validating ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
     std::vector<void*> made;
     for (int k = 0; k < want; ++k) {
       try {
         made.push_back(st->pool.create());
-      } catch (const std::exception& e) {
-        throw std::runtime_error("stage '" + s.name + "' (" + s.plugin + "): " + e.what());
+      } catch (const CreateFailure& e) {
+        const std::string blamed =
+            blamed_parameter(e.what(), e.param(), st->comp->params, st->comp->num_params, s.params.root());
+        throw StageCreateError(create_failure_position(blamed, s.param_pos, s.pos),
+                               st->create_ctx.owner + ": " + e.what());
       }
     }
     if (!shared)
@@ -836,6 +865,11 @@ RunResult Runner::run() {
     result.invalid = true;
     result.threads = threads_;
     return result;
+  } catch (const StageCreateError& e) {
+    result.error = e.what();
+    result.error_at = e.pos().str();
+    result.threads = threads_;
+    return result;
   } catch (const std::exception& e) {
     result.error = e.what();
     result.threads = threads_;
@@ -1022,6 +1056,12 @@ void Pipeline::check_resources() const {
   RunOptions options;
   engine::Runner runner(*spec_, options);
   runner.check_resources();
+}
+
+void Pipeline::check_creation() const {
+  RunOptions options;
+  engine::Runner runner(*spec_, options);
+  runner.check_creation();
 }
 
 std::string Pipeline::graph(const std::string& format) const {

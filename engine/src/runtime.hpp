@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct RunState {
   std::vector<ErrorEntry> skipped;
   std::vector<ErrorEntry> failures;
   uint64_t error_seq = 0;
+
+  std::set<std::string> create_warnings;  // shown once each, however many instances say them
 
   std::map<std::string, int32_t> slots;
   std::vector<ResourceInstance> resources;
@@ -91,6 +94,7 @@ struct sf_context {
 
 struct sf_create_context {
   seqflow::engine::RunState* run = nullptr;
+  std::string owner;  // "stage 'x' (module.component)" or "resource 'y' (module.type)", for warnings
 };
 
 namespace seqflow::engine {

@@ -46,6 +46,7 @@ struct RunResult {
   bool ok = false;
   bool invalid = false;  // the failure is the pipeline's (a resource could not be created): exit code 2
   std::string error;     // first failure: "stage 'x' (plugin) record 'id': reason"
+  std::string error_at;  // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
   uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
@@ -67,6 +68,11 @@ class Pipeline {
   /// Creates and destroys every [resources.X] entry, so that bad weights or vocabularies are reported
   /// before a run. Throws engine::ResourceError ("FILE:LINE:COLUMN: error: resource 'x' (...): why").
   void check_resources() const;
+  /// Creates every resource and one instance of every stage as run() would (parameter ranges, input
+  /// patterns that match, output folders that can be written), reading no record, then destroys them.
+  /// Throws engine::ResourceError ("FILE:LINE:COLUMN: error: stage 'x' (...): why") at the parameter
+  /// concerned. `seqflow validate` uses it.
+  void check_creation() const;
   const engine::PipelineSpec& spec() const { return *spec_; }
   /// The graph in Graphviz DOT or Mermaid.
   std::string graph(const std::string& format) const;

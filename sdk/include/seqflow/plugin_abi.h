@@ -10,7 +10,9 @@
  * The major must equal the host's; the minor is negotiated: each side reads only the fields that both
  * know, which `struct_size` (the first member of every struct that crosses) tells. New fields are only
  * ever appended. A plugin built for another major is refused with a message naming its file.
- * History: 1.0 the first; 1.1 appends sf_host.field_is_read (a source may skip fields nobody reads).
+ * History: 1.0 the first; 1.1 appends sf_host.field_is_read (a source may skip fields nobody reads);
+ * 1.2 appends sf_error.param (the parameter a create() failure concerns, so the host can point at its
+ * line and column) and sf_host.create_warn (a warning at create time, e.g. input keys a reader ignores).
  *
  * Lifecycle: entry -> init(host) once per process -> for each stage: create -> (read | process)* ->
  * finish -> destroy. Resources: create once per pipeline, shared read-only by stages, destroyed after
@@ -39,10 +41,11 @@ extern "C" {
 
 #define SF_ABI_MAGIC 0x53514657u /* "SQFW" */
 #define SF_ABI_MAJOR 1u
-#define SF_ABI_MINOR 1u
+#define SF_ABI_MINOR 2u
 #define SF_ENTRY_SYMBOL "seqflow_plugin_entry"
 #define SF_MAX_DIMS 8
 #define SF_ERROR_CAPACITY 2048
+#define SF_PARAM_NAME_CAPACITY 64
 
 typedef int32_t sf_status;
 enum {
@@ -58,6 +61,9 @@ enum {
 typedef struct sf_error {
   uint32_t struct_size;
   char message[SF_ERROR_CAPACITY];
+  /* ABI 1.2 (write only when struct_size covers it): the declared parameter a create() failure is about,
+     NUL-terminated, "" when none; the host then reports the failure at that parameter's position. */
+  char param[SF_PARAM_NAME_CAPACITY];
 } sf_error;
 
 typedef enum sf_field_type {
@@ -267,6 +273,9 @@ typedef struct sf_host {
      engine, for batch lengths and record ids) reads field `name`, 0 when none does, so that a source
      may skip filling it. */
   int32_t (*field_is_read)(sf_create_context* ctx, const char* name);
+  /* ABI 1.2 (check struct_size before use). Create time: a warning about this stage or resource (input
+     keys a reader will ignore, say), shown by `validate` and `run` with the stage's name. */
+  void (*create_warn)(sf_create_context* ctx, const char* message);
 } sf_host;
 
 typedef struct sf_module {

@@ -25,6 +25,7 @@
 
 #include <seqflow/plugin_abi.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -57,6 +58,18 @@ class Error : public std::runtime_error {
   sf_status code_;
 };
 
+/// A create-time error about one declared parameter: the host reports it at that parameter's line and
+/// column in the pipeline file (ABI 1.2; an older host shows the message at the stage).
+class ParamError : public Error {
+ public:
+  ParamError(std::string param, const std::string& message, sf_status code = SF_ERR_INVALID)
+      : Error(message, code), param_(std::move(param)) {}
+  const std::string& param() const noexcept { return param_; }
+
+ private:
+  std::string param_;
+};
+
 namespace detail {
 inline const sf_host*& host_slot() {
   static const sf_host* h = nullptr;
@@ -71,6 +84,10 @@ template <class F>
 sf_status guard(sf_error* err, F&& f) noexcept {
   try {
     return f();
+  } catch (const ParamError& e) {
+    if (err != nullptr && err->struct_size >= offsetof(sf_error, param) + sizeof(err->param))
+      std::snprintf(err->param, sizeof(err->param), "%s", e.param().c_str());
+    return fail(err, e.code(), e.what());
   } catch (const Error& e) {
     return fail(err, e.code(), e.what());
   } catch (const std::bad_alloc&) {
@@ -322,6 +339,14 @@ class CreateContext {
         h.field_is_read == nullptr)
       return true;
     return h.field_is_read(a_->ctx, name.c_str()) != 0;
+  }
+  /// A warning about this stage or resource, shown by `validate` and `run` (ignored by a host older than
+  /// ABI 1.2, which cannot show it).
+  void warn(const std::string& message) const {
+    const sf_host& h = host();
+    if (h.struct_size < offsetof(sf_host, create_warn) + sizeof(h.create_warn) || h.create_warn == nullptr)
+      return;
+    h.create_warn(a_->ctx, message.c_str());
   }
   /// Slot of the field named by FIELD parameter `param`.
   Slot field_param(std::string_view param_name) const { return field(param(param_name).as_string()); }
