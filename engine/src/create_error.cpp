@@ -47,8 +47,11 @@ std::string blamed_parameter(const std::string& message, const std::string& plug
       if (!declared(params->keys[i])) continue;
       std::vector<std::string_view> values;
       strings_of(params->items[i], values);
-      for (std::string_view v : values)
-        if (m.find("'" + std::string(v) + "'") != std::string_view::npos) return params->keys[i];
+      for (std::string_view v : values) {
+        std::string quoted(1, '\'');
+        quoted.append(v).push_back('\'');
+        if (m.find(quoted) != std::string_view::npos) return params->keys[i];
+      }
     }
   }
   return "";
