@@ -5,6 +5,7 @@
 #include <seqflow/sdk.hpp>
 #include "pipeline_spec.hpp"
 #include "plugin_host.hpp"
+#include "provenance.hpp"
 #include "runtime.hpp"
 
 #include <unistd.h>
@@ -197,11 +198,26 @@ int main(int argc, char** argv) {
          "shards 0/N .. N-1/N covers every record once")
       ->type_name("I/N");
 
+  std::string provenance_out;
+  run->add_option("--provenance", provenance_out,
+                  "Also write the run's provenance record (JSON) to this file; it is always written beside "
+                  "each output as OUTPUT.provenance.json and into --stats");
+  bool hash_inputs = false;
+  run->add_flag("--hash-inputs", hash_inputs,
+                "Record the sha256 of every input file in the provenance (by default only of files up to "
+                "16 MiB)");
+
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it");
   validate->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
   validate->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
 
   app.add_subcommand("plugins", "List the plugin modules and components found");
+
+  std::string provenance_file;
+  auto* provenance =
+      app.add_subcommand("provenance", "Print a provenance record (or a --stats file) readably");
+  provenance->add_option("file", provenance_file, "OUTPUT.provenance.json or a --stats JSON file")
+      ->required();
 
   std::string component;
   auto* inspect = app.add_subcommand("inspect", "Show a component's parameters, fields and example");
@@ -223,6 +239,15 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("plugins")) return cmd_plugins();
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
+    if (app.got_subcommand("provenance")) {
+      try {
+        std::fputs(seqflow::engine::print_provenance(provenance_file).c_str(), stdout);
+        return 0;
+      } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+      }
+    }
     seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
     if (app.got_subcommand("validate")) {
       p.check_creation();
@@ -240,6 +265,8 @@ int main(int argc, char** argv) {
     options.trace_path = trace;
     options.shard_index = shard_index;
     options.shard_count = shard_count;
+    options.provenance_path = provenance_out;
+    options.hash_inputs = hash_inputs;
     seqflow::RunResult r = p.run(options);
     if (!r.ok) {
       if (r.invalid) {

@@ -1314,7 +1314,9 @@ class Loader {
 }  // namespace
 
 PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides) {
-  return Loader(path, overrides).load();
+  PipelineSpec spec = Loader(path, overrides).load();
+  spec.overrides = overrides;
+  return spec;
 }
 
 }  // namespace seqflow::engine

@@ -81,8 +81,9 @@ struct ResourceSpec {
 };
 
 struct PipelineSpec {
-  std::string file;  // absolute path of the pipeline file
-  std::string dir;   // its folder: relative paths resolve against it
+  std::string file;                    // absolute path of the pipeline file
+  std::vector<std::string> overrides;  // the --set arguments applied, in order (for provenance)
+  std::string dir;                     // its folder: relative paths resolve against it
   std::string name;
   std::string description;
   int threads = 0;               // 0: all cores

@@ -10,6 +10,7 @@
 #include <seqflow/engine.hpp>
 
 #include "create_error.hpp"
+#include "provenance.hpp"
 #include "runtime.hpp"
 
 #include <oneapi/tbb/concurrent_queue.h>
@@ -999,7 +1000,8 @@ void print_summary(const RunResult& r) {
                r.cpu_seconds, r.threads, static_cast<unsigned long long>(r.peak_live_records));
 }
 
-void write_stats(const std::string& path, const engine::PipelineSpec& spec, const RunResult& r) {
+void write_stats(const std::string& path, const engine::PipelineSpec& spec, const RunResult& r,
+                 const nlohmann::ordered_json& provenance) {
   nlohmann::ordered_json j;
   j["pipeline"] = spec.name;
   j["file"] = spec.file;
@@ -1025,6 +1027,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
     stages.push_back(x);
   }
   j["stages"] = stages;
+  j["provenance"] = provenance;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << j.dump(2) << '\n';
   if (!out) throw std::runtime_error("cannot write stats file " + path);
@@ -1043,12 +1046,25 @@ Pipeline Pipeline::load(const std::string& path, const std::vector<std::string>&
 
 RunResult Pipeline::run(const RunOptions& options) const {
   RunResult r;
+  engine::RunClock clock;
+  clock.start = std::chrono::system_clock::now();
   {
     engine::Runner runner(*spec_, options);
     r = runner.run();
   }  // the runner's destructor removes uncommitted output before we report
+  clock.end = std::chrono::system_clock::now();
+  const nlohmann::ordered_json provenance = engine::make_provenance(*spec_, options, r, clock);
+  r.provenance_json = provenance.dump();
+  // Beside the outputs only when they exist, that is when the run succeeded.
+  if (r.ok) {
+    const std::string why = engine::write_provenance_files(*spec_, provenance, options.provenance_path);
+    if (!why.empty()) {
+      r.ok = false;
+      r.error = why;
+    }
+  }
   if (options.print_summary && !r.stages.empty()) print_summary(r);
-  if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r);
+  if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r, provenance);
   return r;
 }
 

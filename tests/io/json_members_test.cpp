@@ -101,7 +101,8 @@ TEST_CASE("the pass-through field decodes what was encoded, and refuses other by
   REQUIRE(d.next(x));
   CHECK((x.kind == pt::Kind::kTsvCell && x.key.empty() && x.value == std::string("a\0b", 3)));
   CHECK_FALSE(d.next(x));
-  pt::Decoder bad_kind(std::string("\x07\0\0\0\0\0\0\0\0", 9));
+  const std::string junk("\x07\0\0\0\0\0\0\0\0", 9);
+  pt::Decoder bad_kind(junk);
   CHECK_THROWS_WITH(bad_kind.next(x), Catch::Contains("does not hold pass-through keys"));
   const std::string truncated = e.encoded().substr(0, 7);
   pt::Decoder short_one(truncated);

@@ -22,13 +22,15 @@ struct PipelineSpec;
 }
 
 struct RunOptions {
-  int threads = -1;           // -1: the pipeline's [pipeline].threads; 0: all cores
-  bool progress = false;      // a progress line on stderr
-  std::string stats_path;     // write the per-stage summary as JSON here ("" = don't)
-  bool print_summary = true;  // the per-stage table on stderr at the end
-  std::string trace_path;     // write every stage call as Chrome trace events here ("" = don't)
-  uint32_t shard_index = 0;   // process only the source records whose position % shard_count ==
-  uint32_t shard_count = 1;   //   shard_index (0-based); the other records are read and let go
+  int threads = -1;             // -1: the pipeline's [pipeline].threads; 0: all cores
+  bool progress = false;        // a progress line on stderr
+  std::string stats_path;       // write the per-stage summary as JSON here ("" = don't)
+  bool print_summary = true;    // the per-stage table on stderr at the end
+  std::string trace_path;       // write every stage call as Chrome trace events here ("" = don't)
+  uint32_t shard_index = 0;     // process only the source records whose position % shard_count ==
+  uint32_t shard_count = 1;     //   shard_index (0-based); the other records are read and let go
+  std::string provenance_path;  // also write the provenance record here ("" = only beside the outputs)
+  bool hash_inputs = false;     // sha256 of every input file in the provenance, not only small ones
 };
 
 struct StageSummary {
@@ -54,6 +56,7 @@ struct RunResult {
   double wall_seconds = 0;
   double cpu_seconds = 0;
   int threads = 0;
+  std::string provenance_json;  // the run's provenance record (JSON text), also in --stats
 };
 
 class Pipeline {
