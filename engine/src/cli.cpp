@@ -188,15 +188,27 @@ int main(int argc, char** argv) {
       "Write every stage call (thread, start, duration, records) as Chrome trace-event JSON to this "
       "file: open it in ui.perfetto.dev or chrome://tracing");
   uint32_t shard_index = 0, shard_count = 1;
-  run->add_option_function<std::string>(
-         "--shard",
-         [&](const std::string& v) {
-           const std::string why = parse_shard(v, shard_index, shard_count);
-           if (!why.empty()) throw CLI::ValidationError("--shard", why);
-         },
-         "I/N: process only the source records whose position modulo N is I (0-based); running "
-         "shards 0/N .. N-1/N covers every record once")
-      ->type_name("I/N");
+  std::string shard_by = "record";
+  bool keep_names = false;
+  // The same shard options for run and validate: validate creates the source with its shard.
+  auto shard_options = [&](CLI::App* sub) {
+    sub->add_option_function<std::string>(
+           "--shard",
+           [&](const std::string& v) {
+             const std::string why = parse_shard(v, shard_index, shard_count);
+             if (!why.empty()) throw CLI::ValidationError("--shard", why);
+           },
+           "I/N: run shard I of N (0-based); shards 0/N .. N-1/N together cover every record once")
+        ->type_name("I/N");
+    sub->add_option("--shard-by", shard_by,
+                    "record: records at positions I, I+N, ... (every shard reads all input); file: whole "
+                    "input files, balanced by size; bytes: byte ranges of the inputs, resynchronised on a "
+                    "record (plain or BGZF files)")
+        ->check(CLI::IsMember({"record", "file", "bytes"}));
+    sub->add_flag("--no-shard-names", keep_names,
+                  "Keep the output names as written (by default each shard writes OUTPUT.shard-I-of-N.EXT)");
+  };
+  shard_options(run);
 
   std::string provenance_out;
   run->add_option("--provenance", provenance_out,
@@ -210,6 +222,7 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it");
   validate->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
   validate->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
+  shard_options(validate);
 
   app.add_subcommand("plugins", "List the plugin modules and components found");
 
@@ -249,8 +262,20 @@ int main(int argc, char** argv) {
       }
     }
     seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
+    if (shard_count > 1 && !keep_names && !app.got_subcommand("graph")) {
+      std::vector<std::string> with_names = sets;
+      for (std::string& s : p.shard_output_overrides(shard_index, shard_count))
+        with_names.push_back(std::move(s));
+      p = seqflow::Pipeline::load(pipeline, with_names);
+    }
+    seqflow::RunOptions options;
+    options.shard_index = shard_index;
+    options.shard_count = shard_count;
+    options.shard_by = shard_by == "file"    ? seqflow::ShardBy::kFile
+                       : shard_by == "bytes" ? seqflow::ShardBy::kBytes
+                                             : seqflow::ShardBy::kRecord;
     if (app.got_subcommand("validate")) {
-      p.check_creation();
+      p.check_creation(options);
       std::printf("%s: ok (%zu stages)\n", pipeline.c_str(), p.spec().stages.size());
       return 0;
     }
@@ -258,13 +283,10 @@ int main(int argc, char** argv) {
       std::fputs(p.graph(format).c_str(), stdout);
       return 0;
     }
-    seqflow::RunOptions options;
     options.threads = threads;
     options.progress = no_progress ? false : (progress || isatty(STDERR_FILENO) != 0);
     options.stats_path = stats;
     options.trace_path = trace;
-    options.shard_index = shard_index;
-    options.shard_count = shard_count;
     options.provenance_path = provenance_out;
     options.hash_inputs = hash_inputs;
     seqflow::RunResult r = p.run(options);

@@ -2,6 +2,8 @@
 // patterns are expanded as the readers expand them (glob(3), sorted, folders left out).
 #include "provenance.hpp"
 
+#include "shard_plan.hpp"
+
 #include <glob.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -275,7 +277,8 @@ Json make_provenance(const PipelineSpec& spec, const RunOptions& options, const 
   p["inputs"] = inputs;
   p["outputs"] = outputs;
 
-  p["shard"] = {{"index", result.shard_index}, {"count", result.shard_count}};
+  p["shard"] = {
+      {"index", result.shard_index}, {"count", result.shard_count}, {"by", shard_by_name(result.shard_by)}};
   p["threads"] = result.threads;
   p["host"] = host_name();
   p["start"] = iso_utc(clock.start);

@@ -12,6 +12,7 @@
 #include "create_error.hpp"
 #include "provenance.hpp"
 #include "runtime.hpp"
+#include "shard_plan.hpp"
 
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
@@ -268,6 +269,8 @@ sf_create_args Runner::create_args(const OwnedValue& params, const std::string& 
   a.stage_name = name.c_str();
   a.pipeline_dir = spec_.dir.c_str();
   a.intra_op_threads = 1;
+  a.shard_count = 1;
+  a.shard_by = SF_SHARD_RECORD;
   return a;
 }
 
@@ -295,6 +298,8 @@ void Runner::check_resources() {
 }
 
 void Runner::check_creation() {
+  const std::string why = check_source_shards(spec_, options_.shard_by, options_.shard_count);
+  if (!why.empty()) throw ResourceError(why);
   try {
     prepare(true);
   } catch (const StageCreateError& e) {
@@ -347,6 +352,11 @@ void Runner::prepare(bool validating) {
     st->create_ctx.run = &run_;
     st->create_ctx.owner = "stage '" + s.name + "' (" + s.plugin + ")";
     sf_create_args a = create_args(s.params, s.name, &st->create_ctx);
+    if (st->comp->kind == SF_SOURCE && options_.shard_by != ShardBy::kRecord) {
+      a.shard_index = options_.shard_index;
+      a.shard_count = options_.shard_count;
+      a.shard_by = options_.shard_by == ShardBy::kFile ? SF_SHARD_FILE : SF_SHARD_BYTES;
+    }
     bool shared =
         (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 || st->comp->kind != SF_TRANSFORM;
     st->pool.init(st->comp, a, shared);
@@ -449,7 +459,7 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     err.message[0] = 0;
     sf_status s = st.comp->read(inst, &ctx, chunk_size_ - static_cast<uint32_t>(before), &err);
     const bool got = c->records.size() > before;
-    if (options_.shard_count > 1) keep_shard(c, before);
+    if (options_.shard_count > 1 && options_.shard_by == ShardBy::kRecord) keep_shard(c, before);
     if (s == SF_END) {
       source_done_ = true;
       break;
@@ -849,6 +859,11 @@ RunResult Runner::run() {
     result.invalid = true;
     return result;
   }
+  if (std::string why = check_source_shards(spec_, options_.shard_by, options_.shard_count); !why.empty()) {
+    result.error = why;
+    result.invalid = true;
+    return result;
+  }
   if (!options_.trace_path.empty()) {
     // Opened before anything runs, so that a trace that cannot be written stops the run, not its end.
     trace_file_ = std::fopen((options_.trace_path + ".tmp").c_str(), "wb");
@@ -970,6 +985,7 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   result.max_in_flight = mif_;
   result.shard_index = options_.shard_index;
   result.shard_count = options_.shard_count;
+  result.shard_by = options_.shard_by;
   result.wall_seconds = wall;
   result.cpu_seconds = cpu_seconds_now() - cpu0;
   if (result.ok && run_.live_records.load() != 0) {
@@ -1010,6 +1026,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   j["threads"] = r.threads;
   j["max_in_flight"] = r.max_in_flight;
   if (r.shard_count > 1) j["shard"] = std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count);
+  if (r.shard_count > 1) j["shard_by"] = engine::shard_by_name(r.shard_by);
   j["peak_live_records"] = r.peak_live_records;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;
@@ -1074,10 +1091,15 @@ void Pipeline::check_resources() const {
   runner.check_resources();
 }
 
-void Pipeline::check_creation() const {
-  RunOptions options;
+void Pipeline::check_creation() const { check_creation(RunOptions{}); }
+
+void Pipeline::check_creation(const RunOptions& options) const {
   engine::Runner runner(*spec_, options);
   runner.check_creation();
+}
+
+std::vector<std::string> Pipeline::shard_output_overrides(uint32_t shard_index, uint32_t shard_count) const {
+  return engine::shard_output_overrides(*spec_, shard_index, shard_count);
 }
 
 std::string Pipeline::graph(const std::string& format) const {

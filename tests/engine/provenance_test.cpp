@@ -97,7 +97,8 @@ TEST_CASE("the provenance record describes the run exactly", "[engine][provenanc
   INFO(read_file(d.path / "err.txt"));
   REQUIRE(rc == 0);
 
-  const std::string beside = dir + "/out/tokens.jsonl.provenance.json";
+  // --shard 1/2 puts the shard in the output's name.
+  const std::string beside = dir + "/out/tokens.shard-1-of-2.jsonl.provenance.json";
   REQUIRE(fs::exists(beside));
   const json p = json::parse(read_file(beside));
   // The same record in --stats and at --provenance.
@@ -114,7 +115,8 @@ TEST_CASE("the provenance record describes the run exactly", "[engine][provenanc
   const json& pl = p["pipeline"];
   CHECK(pl["file"] == dir + "/pipeline.toml");
   CHECK(pl["sha256"] == sha256sum(dir + "/pipeline.toml"));
-  CHECK(pl["overrides"] == json::array({"tokens.k=1"}));
+  CHECK(pl["overrides"] ==
+        json::array({"tokens.k=1", "write.path=\"" + dir + "/out/tokens.shard-1-of-2.jsonl\""}));
   const json& stages = pl["resolved"]["stages"];
   REQUIRE(stages.size() == 3);
   CHECK(stages[1]["params"]["k"] == 1);  // after --set
@@ -149,9 +151,9 @@ TEST_CASE("the provenance record describes the run exactly", "[engine][provenanc
   CHECK(in["mtime"] == mtime_iso(dir + "/reads.fa"));
   CHECK(in["sha256"] == sha256sum(dir + "/reads.fa"));
   CHECK(p["outputs"] ==
-        json::array({{{"stage", "write"}, {"param", "path"}, {"path", dir + "/out/tokens.jsonl"}}}));
+        json::array({{{"stage", "write"}, {"param", "path"}, {"path", dir + "/out/tokens.shard-1-of-2.jsonl"}}}));
 
-  CHECK(p["shard"] == json({{"index", 1}, {"count", 2}}));
+  CHECK(p["shard"] == json({{"index", 1}, {"count", 2}, {"by", "record"}}));
   CHECK(p["threads"] == 2);
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
@@ -162,7 +164,7 @@ TEST_CASE("the provenance record describes the run exactly", "[engine][provenanc
   CHECK(end <= after);
 
   // Shard 1/2 of five records keeps positions 1 and 3: r2 and r4.
-  const std::vector<std::string> out = lines_of(read_file(d.path / "out/tokens.jsonl"));
+  const std::vector<std::string> out = lines_of(read_file(d.path / "out/tokens.shard-1-of-2.jsonl"));
   REQUIRE(out.size() == 2);
   CHECK(out[0].find("\"r2\"") != std::string::npos);
   const json& acc = p["accounting"];
@@ -177,7 +179,7 @@ TEST_CASE("the provenance record describes the run exactly", "[engine][provenanc
   for (const json& mod : p["plugins"])
     CHECK(text.find(mod["sha256"].get<std::string>()) != std::string::npos);
   CHECK(text.find(sha256sum(dir + "/vocab.txt")) != std::string::npos);
-  CHECK(text.find("--set tokens.k=1") != std::string::npos);
+  CHECK(text.find("--set tokens.k=1\n") != std::string::npos);
   CHECK(text.find("records: 2 read, 2 written, 0 skipped, 0 filtered") != std::string::npos);
 }
 

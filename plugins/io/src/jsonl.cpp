@@ -15,7 +15,7 @@ bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") ==
 }  // namespace
 
 JsonlRead::JsonlRead(CreateContext& ctx)
-    : paths_(expand_paths(ctx.param("paths").as_strings())),
+    : input_(plan_input(expand_paths(ctx.param("paths").as_strings()), ctx.shard())),
       id_field_(ctx.param("id_field").as_string()),
       id_slot_(ctx.field("id")) {
   Value table = ctx.param("fields");
@@ -47,8 +47,9 @@ JsonlRead::JsonlRead(CreateContext& ctx)
 void JsonlRead::warn_ignored_keys(CreateContext& ctx) const {
   std::vector<std::string> used{id_field_};
   for (const Column& col : columns_) used.push_back(col.name);
+  if (input_.paths.empty()) return;  // a shard without files
   try {
-    LineReader peek(paths_.front());
+    LineReader peek(input_.paths.front());
     std::string_view line;
     while (peek.next(line) && is_blank(line)) {
     }
@@ -71,10 +72,9 @@ bool JsonlRead::read(Context& ctx, uint32_t max) {
   std::string_view line;
   while (emitted < max) {
     if (reader_ == nullptr) {
-      if (next_path_ == paths_.size()) return emitted > 0;
-      const std::string& path = paths_[next_path_++];
-      reader_ = std::make_unique<LineReader>(path);
-      file_name_ = base_name(path);
+      if (next_path_ == input_.paths.size()) return emitted > 0;
+      reader_ = input_.open(next_path_);
+      file_name_ = base_name(input_.paths[next_path_++]);
     }
     if (!reader_->next(line)) {
       reader_.reset();
@@ -97,6 +97,10 @@ bool JsonlRead::convert_line(Context& ctx, std::string_view line) {
   Record r = ctx.emit();
   if (parser_->has_id()) {
     r.set_string(id_slot_, parser_->id());
+  } else if (!input_.spans.empty()) {
+    throw Error(reader_->path() + ": a line has no id key '" + id_field_ +
+                "': under --shard-by bytes ids cannot be line numbers (a byte range does not know how many "
+                "lines come before it); give every line an id or use --shard-by file or record");
   } else {
     default_id_ = file_name_;
     default_id_ += ':';

@@ -1,6 +1,7 @@
 // io.jsonl_read and io.jsonl_write: one JSON object per line.
 #pragma once
 
+#include "common.hpp"
 #include "io/json_fields.hpp"
 #include "io/jsonl_line.hpp"
 #include "io/line_reader.hpp"
@@ -35,11 +36,12 @@ paths = ["data/train-*.jsonl.gz"]
 fields = { text = "string", label = "int", feats = "tensor:f32" }
 id_field = "id"
 )",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES | SF_FLAG_SHARDS_BYTES, 1};
   static constexpr sf_param_decl params[] = {
       Param::paths("paths", nullptr,
                    "Files to read: paths or glob patterns, relative to the pipeline file; each pattern's "
-                   "matches in sorted order. A pattern that matches no file is an error."),
+                   "matches in sorted order. A pattern that matches no file is an error. --shard-by bytes "
+                   "needs plain files whose lines all hold the id key."),
       Param::field_table(
           "fields", "{ text = \"string\" }",
           "Keys to read and their types: { name = \"string\" | \"bytes\" | \"int\" | \"float\" | "
@@ -74,7 +76,7 @@ id_field = "id"
   bool convert_line(Context& ctx, std::string_view line);
   void warn_ignored_keys(CreateContext& ctx) const;
 
-  std::vector<std::string> paths_;
+  InputPlan input_;  // this shard's files or byte ranges
   size_t next_path_ = 0;
   std::unique_ptr<LineReader> reader_;
   std::string file_name_;

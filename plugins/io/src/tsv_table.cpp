@@ -22,7 +22,7 @@ std::string join_names(const std::vector<std::string_view>& cells) {
 }  // namespace
 
 TsvRead::TsvRead(CreateContext& ctx)
-    : paths_(expand_paths(ctx.param("paths").as_strings())),
+    : input_(plan_input(expand_paths(ctx.param("paths").as_strings()), ctx.shard())),
       header_(ctx.param("header").as_bool()),
       id_column_(ctx.param("id_column").as_string()),
       id_slot_(ctx.field("id")) {
@@ -58,8 +58,9 @@ TsvRead::TsvRead(CreateContext& ctx)
 void TsvRead::warn_ignored_columns(CreateContext& ctx) {
   std::vector<std::string> used{id_column_};
   for (const Column& col : columns_) used.push_back(col.name);
+  if (input_.paths.empty()) return;  // a shard without files
   try {
-    LineReader peek(paths_.front());
+    LineReader peek(input_.paths.front());
     std::string_view line;
     if (!peek.next(line)) return;
     if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
@@ -76,9 +77,17 @@ void TsvRead::warn_ignored_columns(CreateContext& ctx) {
 }
 
 void TsvRead::open_next() {
-  const std::string& path = paths_[next_path_++];
-  reader_ = std::make_unique<LineReader>(path);
+  const size_t entry = next_path_++;
+  const std::string& path = input_.paths[entry];
+  reader_ = input_.open(entry);
   file_name_ = base_name(path);
+  // A byte range after the file's first line reads the header from the start of the file.
+  std::unique_ptr<LineReader> header_reader;
+  LineReader* header_source = reader_.get();
+  if (header_ && input_.first_byte(entry) > 0) {
+    header_reader = std::make_unique<LineReader>(path);
+    header_source = header_reader.get();
+  }
   id_index_ = -1;
   header_names_.clear();
   if (!header_) {
@@ -88,10 +97,13 @@ void TsvRead::open_next() {
       columns_[i].index = i;
       if (columns_[i].name == id_column_) id_index_ = static_cast<std::ptrdiff_t>(i);
     }
+    if (id_index_ < 0 && !input_.spans.empty())
+      throw Error(path + ": `columns` has no id column '" + id_column_ +
+                  "': under --shard-by bytes ids cannot be line numbers; declare it or use --shard-by file");
     return;
   }
   std::string_view line;
-  if (!reader_->next(line)) return;                             // an empty file: no header, no rows
+  if (!header_source->next(line)) return;                       // an empty file: no header, no rows
   if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // UTF-8 byte order mark
   split_tabs(line, cells_);
   expected_cells_ = cells_.size();
@@ -112,6 +124,10 @@ void TsvRead::open_next() {
     col.index = static_cast<size_t>(i);
   }
   id_index_ = find(id_column_);
+  if (id_index_ < 0 && !input_.spans.empty())
+    throw Error(path + ":1: the header has no id column '" + id_column_ +
+                "': under --shard-by bytes ids cannot be line numbers (a byte range does not know how many "
+                "lines come before it); add the column or use --shard-by file or record");
 }
 
 bool TsvRead::read(Context& ctx, uint32_t max) {
@@ -119,7 +135,7 @@ bool TsvRead::read(Context& ctx, uint32_t max) {
   std::string_view line;
   while (emitted < max) {
     if (reader_ == nullptr) {
-      if (next_path_ == paths_.size()) return emitted > 0;
+      if (next_path_ == input_.paths.size()) return emitted > 0;
       open_next();
       continue;
     }

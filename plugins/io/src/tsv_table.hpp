@@ -1,6 +1,7 @@
 // io.tsv_read and io.tsv_write: tab-separated tables, one record per row.
 #pragma once
 
+#include "common.hpp"
 #include "io/json_fields.hpp"
 #include "io/line_reader.hpp"
 #include "io/output_file.hpp"
@@ -37,11 +38,12 @@ columns = { text = "string", label = "int", weight = "float" }
 header = true
 id_column = "id"
 )",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES | SF_FLAG_SHARDS_BYTES, 1};
   static constexpr sf_param_decl params[] = {
       Param::paths("paths", nullptr,
                    "Files to read: paths or glob patterns, relative to the pipeline file; each pattern's "
-                   "matches in sorted order. A pattern that matches no file is an error."),
+                   "matches in sorted order. A pattern that matches no file is an error. --shard-by bytes "
+                   "needs plain files with an id column."),
       Param::field_table("columns", nullptr,
                          "Columns to read and their types: { name = \"string\" | \"int\" | \"float\" }. Each "
                          "becomes the record field of the same name."),
@@ -79,7 +81,7 @@ id_column = "id"
   bool convert_row(Context& ctx, std::string_view line);
   void warn_ignored_columns(CreateContext& ctx);
 
-  std::vector<std::string> paths_;
+  InputPlan input_;  // this shard's files or byte ranges
   size_t next_path_ = 0;
   std::unique_ptr<LineReader> reader_;
   std::string file_name_;

@@ -315,6 +315,15 @@ class Context {
   sf_context* c_;
 };
 
+/// The shard a source reads alone (ABI 1.2): index of count, split by file or by bytes.
+struct Shard {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  sf_shard_by by = SF_SHARD_RECORD;
+  /// True when this source must read only part of its input.
+  bool split() const { return count > 1 && by != SF_SHARD_RECORD; }
+};
+
 /// Construction context: parameters, field slots and resources.
 class CreateContext {
  public:
@@ -325,6 +334,16 @@ class CreateContext {
   std::string pipeline_dir() const { return a_->pipeline_dir; }
   uint32_t worker_index() const { return a_->worker_index; }
   uint32_t intra_op_threads() const { return a_->intra_op_threads; }
+  /// The shard to read (0 of 1 from a host older than ABI 1.2, which never splits a source's input).
+  Shard shard() const {
+    Shard s;
+    if (a_->struct_size >= offsetof(sf_create_args, shard_by) + sizeof(a_->shard_by) && a_->shard_count > 0) {
+      s.index = a_->shard_index;
+      s.count = a_->shard_count;
+      s.by = static_cast<sf_shard_by>(a_->shard_by);
+    }
+    return s;
+  }
   /// Slot of a field by name.
   Slot field(const std::string& name) const {
     Slot s{host().field_slot(a_->ctx, name.c_str())};
