@@ -3,6 +3,7 @@
 #include <seqflow/engine.hpp>
 
 #include <seqflow/sdk.hpp>
+#include "merge.hpp"
 #include "pipeline_spec.hpp"
 #include "plugin_host.hpp"
 #include "provenance.hpp"
@@ -226,6 +227,17 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("plugins", "List the plugin modules and components found");
 
+  std::string merge_output;
+  std::vector<std::string> merge_inputs;
+  auto* merge = app.add_subcommand(
+      "merge", "Combine the outputs of a run's shards into what a single run would have written");
+  merge
+      ->add_option("output", merge_output,
+                   "The output as one run names it (its shards are OUTPUT.shard-I-of-N.EXT), or a --stats "
+                   "file to write")
+      ->required();
+  merge->add_option("shards", merge_inputs, "The shard files in order (default: found by OUTPUT's name)");
+
   std::string provenance_file;
   auto* provenance =
       app.add_subcommand("provenance", "Print a provenance record (or a --stats file) readably");
@@ -252,6 +264,15 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("plugins")) return cmd_plugins();
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
+    if (app.got_subcommand("merge")) {
+      try {
+        std::printf("%s\n", seqflow::engine::merge_shards(merge_output, merge_inputs).c_str());
+        return 0;
+      } catch (const seqflow::engine::MergeError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return e.invalid() ? 2 : 1;
+      }
+    }
     if (app.got_subcommand("provenance")) {
       try {
         std::fputs(seqflow::engine::print_provenance(provenance_file).c_str(), stdout);
