@@ -3,6 +3,7 @@
 #include <seqflow/engine.hpp>
 
 #include <seqflow/sdk.hpp>
+#include "interrupt.hpp"
 #include "merge.hpp"
 #include "pipeline_spec.hpp"
 #include "plugin_host.hpp"
@@ -310,7 +311,12 @@ int main(int argc, char** argv) {
     options.trace_path = trace;
     options.provenance_path = provenance_out;
     options.hash_inputs = hash_inputs;
+    seqflow::engine::install_interrupt_handlers();
     seqflow::RunResult r = p.run(options);
+    if (r.interrupted_by != 0) {
+      std::fprintf(stderr, "error: %s\n", r.error.c_str());
+      return 128 + r.interrupted_by;
+    }
     if (!r.ok) {
       if (r.invalid) {
         std::fprintf(stderr, "%s\n", r.error.c_str());

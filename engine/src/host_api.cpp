@@ -312,7 +312,7 @@ void RunState::report(ErrorEntry entry, bool fatal) {
     failures.push_back(std::move(entry));
     cancelled.store(true, std::memory_order_relaxed);
   } else {
-    skipped.push_back(std::move(entry));
+    skipped.add(std::move(entry));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <seqflow/engine.hpp>
 
 #include "create_error.hpp"
+#include "interrupt.hpp"
 #include "provenance.hpp"
 #include "runtime.hpp"
 #include "shard_plan.hpp"
@@ -20,7 +21,9 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <sys/resource.h>
+
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <cerrno>
@@ -320,6 +323,7 @@ void Runner::prepare(bool validating) {
       std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
 
   run_.spec = &spec_;
+  run_.skipped.open(spec_.error_log);
   run_.num_slots = spec_.fields.size();
   for (size_t i = 0; i < spec_.fields.size(); ++i) run_.slots[spec_.fields[i].name] = static_cast<int32_t>(i);
   run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
@@ -813,38 +817,10 @@ void Runner::build(flow::graph& g) {
 }
 
 void Runner::write_error_log(RunResult& result) {
-  auto by_position = [](const ErrorEntry& a, const ErrorEntry& b) {
-    return std::tie(a.order, a.seq) < std::tie(b.order, b.seq);
-  };
-  std::sort(run_.skipped.begin(), run_.skipped.end(), by_position);
-  auto as_json = [](const ErrorEntry& e) {
-    nlohmann::ordered_json j;
-    j["stage"] = e.stage;
-    j["plugin"] = e.plugin;
-    if (!e.record_id.empty()) j["record"] = e.record_id;
-    if (!e.where.empty()) j["input"] = e.where;
-    j["reason"] = e.reason;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  if (!spec_.error_log.empty()) {
-    std::string tmp = spec_.error_log + ".tmp";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    for (const ErrorEntry& e : run_.skipped) out << as_json(e) << '\n';
-    out.close();
-    if (!out || std::rename(tmp.c_str(), spec_.error_log.c_str()) != 0) {
-      result.ok = false;
-      result.error = "cannot write the error log " + spec_.error_log;
-    }
-  } else {
-    size_t shown = 0;
-    for (const ErrorEntry& e : run_.skipped) {
-      if (++shown > 20) {
-        std::fprintf(stderr, "skipped: ... %zu more (set [pipeline].error_log to keep them all)\n",
-                     run_.skipped.size() - 20);
-        break;
-      }
-      std::fprintf(stderr, "skipped: %s\n", as_json(e).c_str());
-    }
+  const std::string why = run_.skipped.finish();
+  if (!why.empty()) {
+    result.ok = false;
+    result.error = why;
   }
 }
 
@@ -920,6 +896,7 @@ RunResult Runner::run() {
     trace_events_.resize(static_cast<size_t>(threads_) + 1);
     trace_t0_ = Clock::now();
   }
+  InterruptScope interrupt(run_.cancelled);
   tbb::task_arena arena(threads_);
   arena.execute([&] {
     flow::graph g;
@@ -944,7 +921,12 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   RunResult result;
   result.threads = threads_;
   result.ok = run_.failures.empty();
-  if (!result.ok) {
+  result.interrupted_by = interrupt_signal();
+  if (result.interrupted_by != 0) {
+    result.ok = false;
+    result.error = std::string("interrupted by ") + (result.interrupted_by == SIGINT ? "SIGINT" : "SIGTERM") +
+                   ": the run stopped and wrote no output (rerun it to produce them)";
+  } else if (!result.ok) {
     auto first = std::min_element(
         run_.failures.begin(), run_.failures.end(),
         [](const auto& a, const auto& b) { return std::tie(a.order, a.seq) < std::tie(b.order, b.seq); });

@@ -51,9 +51,10 @@ struct StageSummary {
 
 struct RunResult {
   bool ok = false;
-  bool invalid = false;  // the failure is the pipeline's (a resource could not be created): exit code 2
-  std::string error;     // first failure: "stage 'x' (plugin) record 'id': reason"
-  std::string error_at;  // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
+  bool invalid = false;    // the failure is the pipeline's (a resource could not be created): exit code 2
+  int interrupted_by = 0;  // SIGINT / SIGTERM when a signal cancelled the run (the CLI exits 128 + it)
+  std::string error;       // first failure: "stage 'x' (plugin) record 'id': reason"
+  std::string error_at;    // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;  // most records alive at once
   uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
