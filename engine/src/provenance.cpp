@@ -171,6 +171,15 @@ std::string sha256_file(const std::string& path) {
   return hex;
 }
 
+uint64_t process_read_bytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "rchar:") return value;
+  return 0;
+}
+
 std::vector<std::string> output_paths(const PipelineSpec& spec) {
   std::vector<std::string> out;
   for (const StageSpec& s : spec.stages) {
@@ -254,14 +263,19 @@ Json make_provenance(const PipelineSpec& spec, const RunOptions& options, const 
       add_param_files(files, "resource " + r.name, param, path);
   Json inputs = Json::array();
   Json outputs = Json::array();
+  uint64_t hashed_bytes = 0;
   for (const StageSpec& s : spec.stages) {
     const sf_component* c = s.component.component;
     for (const auto& [param, path] : path_values(c->params, c->num_params, s.params.root())) {
       if (c->kind == SF_SOURCE) {
         for (const std::string& f : expand(path)) {
+          // Cheap: the first kCheapHashBytes of input in all, and never in a shard that reads only part
+          // of the input (hashing every file would read all of it).
           struct stat st {};
-          const bool cheap =
-              ::stat(f.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) <= kCheapHashBytes;
+          const uint64_t size = ::stat(f.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+          const bool split = options.shard_count > 1 && options.shard_by != ShardBy::kRecord;
+          const bool cheap = !split && hashed_bytes + size <= kCheapHashBytes;
+          if (cheap) hashed_bytes += size;
           Json j = hashed_file(f, options.hash_inputs || cheap);
           j["stage"] = s.name;
           inputs.push_back(j);
@@ -301,6 +315,7 @@ Json make_provenance(const PipelineSpec& spec, const RunOptions& options, const 
   acc["records_skipped"] = skipped;
   acc["records_filtered"] = filtered;
   acc["stages"] = per_stage;
+  acc["bytes_read"] = result.bytes_read;
   p["accounting"] = acc;
   return p;
 }

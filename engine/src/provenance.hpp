@@ -5,7 +5,8 @@
 // applied and paths resolved), every plugin module the pipeline uses (path, version, negotiated ABI,
 // sha256), every file a resource or a middle stage names by a path parameter (weights, vocabularies,
 // LMs: path, size, sha256), the inputs of the source (the files its path parameters expand to: path,
-// size, mtime, and sha256 when under kCheapHashBytes or asked for), the outputs (the sinks' path
+// size, mtime, and sha256 for the first kCheapHashBytes of input, none in a shard split by file or
+// bytes, all with --hash-inputs), the outputs (the sinks' path
 // parameters), shard, threads, host, start and end times (UTC) and the record accounting per stage.
 // write_provenance_files() writes it beside each output as "<output>.provenance.json" and wherever
 // --provenance asks; --stats embeds the same object under "provenance".
@@ -29,7 +30,7 @@
 
 namespace seqflow::engine {
 
-/// Inputs no larger than this are hashed on every run; larger ones only with --hash-inputs.
+/// Inputs up to this many bytes in all are hashed on every run (unsplit); the rest with --hash-inputs.
 constexpr uint64_t kCheapHashBytes = uint64_t{16} << 20;
 
 struct RunClock {
@@ -41,6 +42,9 @@ nlohmann::ordered_json make_provenance(const PipelineSpec& spec, const RunOption
 
 /// The lowercase hex SHA-256 of a file's bytes; throws std::runtime_error when it cannot be read.
 std::string sha256_file(const std::string& path);
+
+/// Bytes the process has read with read(2) and friends so far (Linux /proc/self/io rchar; 0 elsewhere).
+uint64_t process_read_bytes();
 
 /// The sinks' output paths (their path-type parameters), in stage order.
 std::vector<std::string> output_paths(const PipelineSpec& spec);

@@ -1010,6 +1010,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   if (r.shard_count > 1) j["shard"] = std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count);
   if (r.shard_count > 1) j["shard_by"] = engine::shard_by_name(r.shard_by);
   j["peak_live_records"] = r.peak_live_records;
+  j["bytes_read"] = r.bytes_read;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
@@ -1047,11 +1048,13 @@ RunResult Pipeline::run(const RunOptions& options) const {
   RunResult r;
   engine::RunClock clock;
   clock.start = std::chrono::system_clock::now();
+  const uint64_t read_before = engine::process_read_bytes();
   {
     engine::Runner runner(*spec_, options);
     r = runner.run();
   }  // the runner's destructor removes uncommitted output before we report
   clock.end = std::chrono::system_clock::now();
+  r.bytes_read = engine::process_read_bytes() - read_before;
   const nlohmann::ordered_json provenance = engine::make_provenance(*spec_, options, r, clock);
   r.provenance_json = provenance.dump();
   // Beside the outputs only when they exist, that is when the run succeeded.

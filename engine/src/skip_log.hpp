@@ -40,6 +40,8 @@ class SkipLog {
   void open(const std::string& path) { path_ = path; }
   void add(ErrorEntry e);
   uint64_t count() const { return count_; }
+  /// The entries still in memory (not yet spilled), in arrival order until finish().
+  const std::vector<ErrorEntry>& held() const { return pending_; }
   /// Writes the sorted log (through a temporary file) or prints the first entries to stderr.
   std::string finish();
 

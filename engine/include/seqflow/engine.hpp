@@ -64,6 +64,7 @@ struct RunResult {
   double cpu_seconds = 0;
   int threads = 0;
   std::string provenance_json;  // the run's provenance record (JSON text), also in --stats
+  uint64_t bytes_read = 0;      // bytes the process read during the run (Linux rchar), 0 when unknown
 };
 
 class Pipeline {
