@@ -265,6 +265,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("plugins")) return cmd_plugins();
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
+    // Before the pipeline loads, so that a signal during loading or creation also cancels cleanly.
+    if (app.got_subcommand("run")) seqflow::engine::install_interrupt_handlers();
     if (app.got_subcommand("merge")) {
       try {
         std::printf("%s\n", seqflow::engine::merge_shards(merge_output, merge_inputs).c_str());
@@ -311,7 +313,6 @@ int main(int argc, char** argv) {
     options.trace_path = trace;
     options.provenance_path = provenance_out;
     options.hash_inputs = hash_inputs;
-    seqflow::engine::install_interrupt_handlers();
     seqflow::RunResult r = p.run(options);
     if (r.interrupted_by != 0) {
       std::fprintf(stderr, "error: %s\n", r.error.c_str());

@@ -132,7 +132,6 @@ class InstancePool {
 
 struct StageRuntime {
   const StageSpec* spec = nullptr;
-  sf_create_context create_ctx;  // names the stage in create-time warnings
   const sf_component* comp = nullptr;
   size_t index = 0;
   StageCounters counters;
@@ -148,6 +147,8 @@ struct StageRuntime {
   std::vector<std::vector<int32_t>> branch_slots;
   std::mutex join_mu;
   std::map<uint64_t, std::vector<Chunk*>> join_wait;
+  // Last: the members above are the hot ones, laid out as before it existed.
+  sf_create_context create_ctx;  // names the stage in create-time warnings
 };
 
 class Runner {
