@@ -89,8 +89,9 @@ struct PipelineSpec {
   int threads = 0;               // 0: all cores
   uint32_t max_in_flight = 256;  // unless set: the engine uses max(256, 64 * threads)
   bool max_in_flight_set = false;
-  bool skip_errors = false;  // on_error = "skip"
-  std::string error_log;     // resolved path, "" = none (skipped records then go to stderr)
+  uint64_t max_in_flight_bytes = 0;  // payload bytes alive at once; 0 = no bound
+  bool skip_errors = false;          // on_error = "skip"
+  std::string error_log;             // resolved path, "" = none (skipped records then go to stderr)
   std::vector<ResourceSpec> resources;
   std::vector<StageSpec> stages;  // in file order; validated acyclic, each stage after its inputs
   std::vector<FieldUse> fields;   // every field in the pipeline; slot = index here

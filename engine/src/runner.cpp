@@ -9,6 +9,7 @@
 // run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
 #include <seqflow/engine.hpp>
 
+#include "byte_budget.hpp"
 #include "create_error.hpp"
 #include "interrupt.hpp"
 #include "provenance.hpp"
@@ -46,7 +47,12 @@ namespace {
 
 struct Ticket {
   std::atomic<int32_t> pending{1};
+  uint64_t bytes = 0;  // payload bytes of the chunk's records as read (max_in_flight_bytes)
 };
+
+// Under max_in_flight_bytes a batching stage flushes a group after this many chunks, so that the credits
+// ByteBudget never withholds are always enough for every batcher to flush.
+constexpr size_t kBudgetBatchChunks = 4;
 
 struct Chunk {
   uint64_t seq = 0;
@@ -222,6 +228,7 @@ class Runner {
   tbb::concurrent_queue<Chunk*> free_chunks_;
   void destroy(Chunk* c);
   uint32_t idle_reads_ = 0;
+  ByteBudget bytes_;  // [pipeline] max_in_flight_bytes
 };
 
 void Runner::destroy(Chunk* c) {
@@ -453,6 +460,8 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
   ctx.spare = &c->spare;
   void* inst = st.pool.acquire();
   auto t0 = Clock::now();
+  uint64_t chunk_bytes = 0;
+  uint64_t per_record = 0;  // under a byte budget: the last record's bytes, to size the next request
   while (c->records.size() < chunk_size_) {
     if (run_.cancelled.load(std::memory_order_relaxed)) {
       source_done_ = true;
@@ -462,9 +471,23 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     sf_error err;
     err.struct_size = sizeof(err);
     err.message[0] = 0;
-    sf_status s = st.comp->read(inst, &ctx, chunk_size_ - static_cast<uint32_t>(before), &err);
+    uint32_t want = chunk_size_ - static_cast<uint32_t>(before);
+    // Under a byte budget, one record first, then as many as the last one's size says fit the chunk.
+    if (bytes_.enabled())
+      want = per_record == 0
+                 ? 1
+                 : static_cast<uint32_t>(std::clamp<uint64_t>(
+                       (bytes_.chunk_target() - std::min(chunk_bytes, bytes_.chunk_target())) / per_record, 1,
+                       want));
+    sf_status s = st.comp->read(inst, &ctx, want, &err);
     const bool got = c->records.size() > before;
     if (options_.shard_count > 1 && options_.shard_by == ShardBy::kRecord) keep_shard(c, before);
+    if (bytes_.enabled()) {
+      for (size_t i = before; i < c->records.size(); ++i) {
+        per_record = std::max<uint64_t>(1, ByteBudget::record_bytes(c->records[i]));
+        chunk_bytes += per_record;
+      }
+    }
     if (s == SF_END) {
       source_done_ = true;
       break;
@@ -483,6 +506,11 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
       break;
     }
     idle_reads_ = 0;
+    if (bytes_.enabled() && chunk_bytes >= bytes_.chunk_target()) break;
+  }
+  if (bytes_.enabled()) {
+    c->ticket->bytes = chunk_bytes;
+    bytes_.admit(chunk_bytes);
   }
   const auto t1 = Clock::now();
   trace(st, t0, t1, c->records.size());
@@ -643,8 +671,9 @@ void Runner::release(Chunk* c) {
   // Recycle before returning the credit, so the source finds the chunk when it may produce again.
   free_chunks_.push(c);
   if (t->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const size_t credits = bytes_.enabled() ? bytes_.release(t->bytes) : 1;
     delete t;
-    limiter_->decrementer().try_put(flow::continue_msg());
+    for (size_t k = 0; k < credits; ++k) limiter_->decrementer().try_put(flow::continue_msg());
   }
 }
 
@@ -676,6 +705,9 @@ void Runner::build(flow::graph& g) {
   };
   // The input_node holds one produced chunk besides those the limiter admitted.
   size_t max_chunks = std::max<size_t>(1, mif_ / chunk_size_ - 1);
+  size_t batchers = 0;
+  for (const auto& st : stages_) batchers += st->spec->batch.size > 0;
+  bytes_.init(spec_.max_in_flight_bytes, max_chunks, std::min(max_chunks, kBudgetBatchChunks * batchers + 2));
 
   auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
   limiter_ = own(new flow::limiter_node<Chunk*>(g, max_chunks));
@@ -704,16 +736,18 @@ void Runner::build(flow::graph& g) {
       using Batcher = flow::multifunction_node<Chunk*, std::tuple<Group*>>;
       using Unbatcher = flow::multifunction_node<Group*, std::tuple<Chunk*>>;
       auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
-      auto* batcher = own(new Batcher(g, flow::serial, [&st](Chunk* c, Batcher::output_ports_type& ports) {
-        for (sf_record* r : c->records) st.pending_records += is_alive(r);
-        st.pending.push_back(c);
-        if (st.pending_records >= st.window || c->last) {
-          auto* grp = new Group{std::move(st.pending)};
-          st.pending.clear();
-          st.pending_records = 0;
-          std::get<0>(ports).try_put(grp);
-        }
-      }));
+      auto* batcher =
+          own(new Batcher(g, flow::serial, [this, &st](Chunk* c, Batcher::output_ports_type& ports) {
+            for (sf_record* r : c->records) st.pending_records += is_alive(r);
+            st.pending.push_back(c);
+            if (st.pending_records >= st.window || c->last ||
+                (bytes_.enabled() && st.pending.size() >= kBudgetBatchChunks)) {
+              auto* grp = new Group{std::move(st.pending)};
+              st.pending.clear();
+              st.pending_records = 0;
+              std::get<0>(ports).try_put(grp);
+            }
+          }));
       auto* work = own(new flow::function_node<Group*, Group*>(
           g, conc, [this, &st](Group* grp) { return transform_group(st, grp); }));
       auto* unbatch =
@@ -965,6 +999,8 @@ RunResult Runner::finish_run(double wall, double cpu0) {
     result.stages.push_back(s);
   }
   result.peak_live_records = static_cast<uint64_t>(run_.peak_live_records.load());
+  result.peak_live_bytes = bytes_.peak();
+  result.max_in_flight_bytes = spec_.max_in_flight_bytes;
   result.max_in_flight = mif_;
   result.shard_index = options_.shard_index;
   result.shard_count = options_.shard_count;
@@ -1011,6 +1047,10 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   if (r.shard_count > 1) j["shard"] = std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count);
   if (r.shard_count > 1) j["shard_by"] = engine::shard_by_name(r.shard_by);
   j["peak_live_records"] = r.peak_live_records;
+  if (r.max_in_flight_bytes > 0) {
+    j["max_in_flight_bytes"] = r.max_in_flight_bytes;
+    j["peak_live_bytes"] = r.peak_live_bytes;
+  }
   j["bytes_read"] = r.bytes_read;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;

@@ -56,8 +56,10 @@ struct RunResult {
   std::string error;       // first failure: "stage 'x' (plugin) record 'id': reason"
   std::string error_at;    // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
   std::vector<StageSummary> stages;
-  uint64_t peak_live_records = 0;  // most records alive at once
-  uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
+  uint64_t peak_live_records = 0;    // most records alive at once
+  uint32_t max_in_flight = 0;        // the bound the run used ([pipeline] max_in_flight or the default)
+  uint64_t max_in_flight_bytes = 0;  // [pipeline] max_in_flight_bytes (0: none)
+  uint64_t peak_live_bytes = 0;      // most payload bytes alive at once, as read (with a byte bound)
   uint32_t shard_index = 0, shard_count = 1;
   ShardBy shard_by = ShardBy::kRecord;
   double wall_seconds = 0;
