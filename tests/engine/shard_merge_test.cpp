@@ -7,6 +7,8 @@
 
 #include "support/test_files.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,4 +156,35 @@ TEST_CASE("merge refuses what would not be a single run's output", "[shard]") {
   fs::remove(d.path / "o.shard-1-of-2.fq");
   CHECK(sh(cli(d.path, "merge o.fq")) == 2);
   CHECK(read_file(d.path / "log.txt").find("shard 1 of 2 of 'o.fq' is missing") != std::string::npos);
+}
+
+TEST_CASE("error logs and stats of file shards merge to the single run's", "[shard]") {
+  Dir d;
+  // Two files, each with a record whose quality is too short (skipped under on_error = "skip").
+  std::ofstream(d.path / "a.fq") << "@a1\nACGT\n+\nIIII\n@a2\nACGT\n+\nII\n@a3\nAC\n+\nII\n";
+  std::ofstream(d.path / "b.fq") << "@b1\nAC\n+\nI\n@b2\nACG\n+\nIII\n";
+  std::ofstream(d.path / "p.toml")
+      << "[pipeline]\nname = \"skips\"\non_error = \"skip\"\nerror_log = \"errors.jsonl\"\n[[stage]]\n"
+         "name = \"read\"\nplugin = \"dna.fastq_read\"\npaths = [\"a.fq\", \"b.fq\"]\n[[stage]]\nname = "
+         "\"w\"\n"
+         "plugin = \"dna.fastq_write\"\npath = \"o.fq\"\n";
+  REQUIRE(sh(cli(d.path, "run p.toml --stats single.json")) == 0);
+  const std::string single_log = read_file(d.path / "errors.jsonl");
+  REQUIRE(seqflow::test::lines_of(single_log).size() == 2);
+  fs::rename(d.path / "o.fq", d.path / "single.fq");
+  fs::remove(d.path / "errors.jsonl");
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(sh(cli(d.path, "run p.toml --shard-by file --shard " + std::to_string(i) + "/2 --stats s" +
+                               std::to_string(i) + ".json")) == 0);
+  REQUIRE(sh(cli(d.path, "merge o.fq")) == 0);
+  REQUIRE(sh(cli(d.path, "merge errors.jsonl")) == 0);
+  REQUIRE(sh(cli(d.path, "merge stats.json s0.json s1.json")) == 0);
+  CHECK(read_file(d.path / "o.fq") == read_file(d.path / "single.fq"));
+  CHECK(read_file(d.path / "errors.jsonl") == single_log);
+  const auto single = nlohmann::json::parse(read_file(d.path / "single.json"));
+  const auto merged = nlohmann::json::parse(read_file(d.path / "stats.json"));
+  REQUIRE(merged["stages"].size() == single["stages"].size());
+  for (size_t i = 0; i < single["stages"].size(); ++i)
+    for (const char* key : {"in", "out", "filtered", "skipped"})
+      CHECK(merged["stages"][i][key] == single["stages"][i][key]);
 }
