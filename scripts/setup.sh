@@ -8,7 +8,7 @@ packages=(
   libtbb-dev libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev zlib1g-dev libdeflate-dev libisal-dev
   catch2 libbenchmark-dev libdnnl-dev libsimdjson-dev
-  libsndfile1-dev libsoxr-dev libpcre2-dev libutf8proc-dev libfftw3-dev libicu-dev
+  libsndfile1-dev libsoxr-dev libpcre2-dev libutf8proc-dev libfftw3-dev libicu-dev libssl-dev
 )
 
 missing=()

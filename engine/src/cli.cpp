@@ -3,8 +3,11 @@
 #include <seqflow/engine.hpp>
 
 #include <seqflow/sdk.hpp>
+#include "interrupt.hpp"
+#include "merge.hpp"
 #include "pipeline_spec.hpp"
 #include "plugin_host.hpp"
+#include "provenance.hpp"
 #include "runtime.hpp"
 
 #include <unistd.h>
@@ -187,21 +190,60 @@ int main(int argc, char** argv) {
       "Write every stage call (thread, start, duration, records) as Chrome trace-event JSON to this "
       "file: open it in ui.perfetto.dev or chrome://tracing");
   uint32_t shard_index = 0, shard_count = 1;
-  run->add_option_function<std::string>(
-         "--shard",
-         [&](const std::string& v) {
-           const std::string why = parse_shard(v, shard_index, shard_count);
-           if (!why.empty()) throw CLI::ValidationError("--shard", why);
-         },
-         "I/N: process only the source records whose position modulo N is I (0-based); running "
-         "shards 0/N .. N-1/N covers every record once")
-      ->type_name("I/N");
+  std::string shard_by = "record";
+  bool keep_names = false;
+  // The same shard options for run and validate: validate creates the source with its shard.
+  auto shard_options = [&](CLI::App* sub) {
+    sub->add_option_function<std::string>(
+           "--shard",
+           [&](const std::string& v) {
+             const std::string why = parse_shard(v, shard_index, shard_count);
+             if (!why.empty()) throw CLI::ValidationError("--shard", why);
+           },
+           "I/N: run shard I of N (0-based); shards 0/N .. N-1/N together cover every record once")
+        ->type_name("I/N");
+    sub->add_option("--shard-by", shard_by,
+                    "record: records at positions I, I+N, ... (every shard reads all input); file: whole "
+                    "input files, balanced by size; bytes: byte ranges of the inputs, resynchronised on a "
+                    "record (plain or BGZF files)")
+        ->check(CLI::IsMember({"record", "file", "bytes"}));
+    sub->add_flag("--no-shard-names", keep_names,
+                  "Keep the output names as written (by default each shard writes OUTPUT.shard-I-of-N.EXT)");
+  };
+  shard_options(run);
+
+  std::string provenance_out;
+  run->add_option("--provenance", provenance_out,
+                  "Also write the run's provenance record (JSON) to this file; it is always written beside "
+                  "each output as OUTPUT.provenance.json and into --stats");
+  bool hash_inputs = false;
+  run->add_flag("--hash-inputs", hash_inputs,
+                "Record the sha256 of every input file in the provenance (by default only of files up to "
+                "16 MiB)");
 
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it");
   validate->add_option("pipeline", pipeline, "Pipeline file (TOML)")->required();
   validate->add_option("--set", sets, "Override a parameter: stage.key=value (repeatable)");
+  shard_options(validate);
 
   app.add_subcommand("plugins", "List the plugin modules and components found");
+
+  std::string merge_output;
+  std::vector<std::string> merge_inputs;
+  auto* merge = app.add_subcommand(
+      "merge", "Combine the outputs of a run's shards into what a single run would have written");
+  merge
+      ->add_option("output", merge_output,
+                   "The output as one run names it (its shards are OUTPUT.shard-I-of-N.EXT), or a --stats "
+                   "file to write")
+      ->required();
+  merge->add_option("shards", merge_inputs, "The shard files in order (default: found by OUTPUT's name)");
+
+  std::string provenance_file;
+  auto* provenance =
+      app.add_subcommand("provenance", "Print a provenance record (or a --stats file) readably");
+  provenance->add_option("file", provenance_file, "OUTPUT.provenance.json or a --stats JSON file")
+      ->required();
 
   std::string component;
   auto* inspect = app.add_subcommand("inspect", "Show a component's parameters, fields and example");
@@ -223,9 +265,41 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("plugins")) return cmd_plugins();
     if (app.got_subcommand("inspect")) return cmd_inspect(component);
+    // Before the pipeline loads, so that a signal during loading or creation also cancels cleanly.
+    if (app.got_subcommand("run")) seqflow::engine::install_interrupt_handlers();
+    if (app.got_subcommand("merge")) {
+      try {
+        std::printf("%s\n", seqflow::engine::merge_shards(merge_output, merge_inputs).c_str());
+        return 0;
+      } catch (const seqflow::engine::MergeError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return e.invalid() ? 2 : 1;
+      }
+    }
+    if (app.got_subcommand("provenance")) {
+      try {
+        std::fputs(seqflow::engine::print_provenance(provenance_file).c_str(), stdout);
+        return 0;
+      } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+      }
+    }
     seqflow::Pipeline p = seqflow::Pipeline::load(pipeline, sets);
+    if (shard_count > 1 && !keep_names && !app.got_subcommand("graph")) {
+      std::vector<std::string> with_names = sets;
+      for (std::string& s : p.shard_output_overrides(shard_index, shard_count))
+        with_names.push_back(std::move(s));
+      p = seqflow::Pipeline::load(pipeline, with_names);
+    }
+    seqflow::RunOptions options;
+    options.shard_index = shard_index;
+    options.shard_count = shard_count;
+    options.shard_by = shard_by == "file"    ? seqflow::ShardBy::kFile
+                       : shard_by == "bytes" ? seqflow::ShardBy::kBytes
+                                             : seqflow::ShardBy::kRecord;
     if (app.got_subcommand("validate")) {
-      p.check_resources();
+      p.check_creation(options);
       std::printf("%s: ok (%zu stages)\n", pipeline.c_str(), p.spec().stages.size());
       return 0;
     }
@@ -233,19 +307,23 @@ int main(int argc, char** argv) {
       std::fputs(p.graph(format).c_str(), stdout);
       return 0;
     }
-    seqflow::RunOptions options;
     options.threads = threads;
     options.progress = no_progress ? false : (progress || isatty(STDERR_FILENO) != 0);
     options.stats_path = stats;
     options.trace_path = trace;
-    options.shard_index = shard_index;
-    options.shard_count = shard_count;
+    options.provenance_path = provenance_out;
+    options.hash_inputs = hash_inputs;
     seqflow::RunResult r = p.run(options);
+    if (r.interrupted_by != 0) {
+      std::fprintf(stderr, "error: %s\n", r.error.c_str());
+      return 128 + r.interrupted_by;
+    }
     if (!r.ok) {
       if (r.invalid) {
         std::fprintf(stderr, "%s\n", r.error.c_str());
         return 2;
       }
+      if (!r.error_at.empty()) std::fprintf(stderr, "%s: ", r.error_at.c_str());
       std::fprintf(stderr, "error: %s\n", r.error.c_str());
       return 1;
     }

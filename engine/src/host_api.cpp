@@ -227,6 +227,12 @@ void h_log(sf_context* ctx, int32_t level, const char* message) {
                ctx->plugin, message);
 }
 
+void h_create_warn(sf_create_context* ctx, const char* message) {
+  std::lock_guard lock(ctx->run->mu);
+  const std::string text = ctx->owner + ": " + (message != nullptr ? message : "");
+  if (ctx->run->create_warnings.insert(text).second) std::fprintf(stderr, "warning: %s\n", text.c_str());
+}
+
 int32_t h_cancelled(const sf_context* ctx) {
   return ctx->run->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
 }
@@ -262,6 +268,7 @@ const sf_host* make_host_table() {
     h.log = h_log;
     h.cancelled = h_cancelled;
     h.field_is_read = h_field_is_read;
+    h.create_warn = h_create_warn;
     return h;
   }();
   return &table;
@@ -305,7 +312,7 @@ void RunState::report(ErrorEntry entry, bool fatal) {
     failures.push_back(std::move(entry));
     cancelled.store(true, std::memory_order_relaxed);
   } else {
-    skipped.push_back(std::move(entry));
+    skipped.add(std::move(entry));
   }
 }
 

@@ -71,8 +71,29 @@ namespace {
 constexpr const char* kSetFile = "--set";
 
 const std::vector<std::string> kTopLevelKeys = {"pipeline", "plugins", "resources", "stage"};
-const std::vector<std::string> kPipelineKeys = {"name",          "description", "threads",
-                                                "max_in_flight", "on_error",    "error_log"};
+const std::vector<std::string> kPipelineKeys = {
+    "name", "description", "threads", "max_in_flight", "on_error", "error_log", "max_in_flight_bytes"};
+
+// "512M", "2G", "65536" (K, M, G, T are powers of 1024); nullopt when it is not that.
+std::optional<uint64_t> byte_size(const std::string& text) {
+  size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (!unit.empty() && unit.back() == 'i') unit.pop_back();
+  const std::string units = "KMGT";
+  if (unit.empty()) return n;
+  if (unit.size() != 1 || units.find(static_cast<char>(std::toupper(unit[0]))) == std::string::npos)
+    return std::nullopt;
+  const int shift = 10 * (1 + static_cast<int>(units.find(static_cast<char>(std::toupper(unit[0])))));
+  if (n > (UINT64_MAX >> shift)) return std::nullopt;
+  return static_cast<uint64_t>(n) << shift;
+}
 const std::vector<std::string> kStageKeys = {"name", "plugin", "after", "concurrency", "batch"};
 const std::vector<std::string> kBatchKeys = {"size", "by_length", "length_field"};
 
@@ -187,6 +208,7 @@ struct CheckedParams {
   OwnedValue tree;
   std::map<std::string, sf_value> values;          // every declared parameter, pointing into `tree`
   std::map<std::string, const toml::node*> given;  // the ones the user wrote, for positions
+  std::map<std::string, SourcePos> pos;            // where each given value starts
 };
 
 struct StageDraft {
@@ -403,6 +425,14 @@ class Loader {
           throw bad("an integer >= 1");
         spec_.max_in_flight = static_cast<uint32_t>(v.as_integer()->get());
         spec_.max_in_flight_set = true;
+      } else if (e.key == "max_in_flight_bytes") {
+        std::optional<uint64_t> bytes;
+        if (v.is_integer() && v.as_integer()->get() >= 0)
+          bytes = static_cast<uint64_t>(v.as_integer()->get());
+        if (v.is_string()) bytes = byte_size(v.as_string()->get());
+        if (!bytes)
+          throw bad("a byte count such as 268435456 or \"256M\" (K, M, G, T: powers of 1024; 0: no bound)");
+        spec_.max_in_flight_bytes = *bytes;
       } else if (e.key == "on_error") {
         const std::vector<std::string> choices = {"fail", "skip"};
         if (!v.is_string()) throw bad("\"fail\" or \"skip\"");
@@ -718,6 +748,7 @@ class Loader {
       const sf_param_decl& d = decls[it - names.begin()];
       out.values[e.key] = convert_param(d, *e.value, o, b);
       out.given[e.key] = e.value;
+      out.pos[e.key] = at(*e.value, e.key_pos);
     }
     for (uint32_t i = 0; i < count; ++i) {
       const sf_param_decl& d = decls[i];
@@ -778,9 +809,10 @@ class Loader {
     for (size_t i = 0; i < tables.size(); ++i) {
       ResourceSpec& r = spec_.resources[i];
       const Owner owner{"resource '" + r.name + "' (" + r.plugin + ")", r.pos};
-      r.params =
-          check_params(*tables[i].first, r.type.type->params, r.type.type->num_params, owner, {"plugin"})
-              .tree;
+      CheckedParams checked =
+          check_params(*tables[i].first, r.type.type->params, r.type.type->num_params, owner, {"plugin"});
+      r.params = std::move(checked.tree);
+      r.param_pos = std::move(checked.pos);
     }
   }
 
@@ -837,6 +869,7 @@ class Loader {
       load_batch(d, params);
       resolve_fields(d, params, owner);
       d.spec.params = std::move(params.tree);
+      d.spec.param_pos = std::move(params.pos);
       drafts_.push_back(std::move(d));
     }
   }
@@ -1310,7 +1343,9 @@ class Loader {
 }  // namespace
 
 PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides) {
-  return Loader(path, overrides).load();
+  PipelineSpec spec = Loader(path, overrides).load();
+  spec.overrides = overrides;
+  return spec;
 }
 
 }  // namespace seqflow::engine

@@ -12,6 +12,7 @@
 #include "value_tree.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,7 @@ struct StageSpec {
   std::vector<FieldUse> reads;
   std::vector<FieldUse> writes;
   SourcePos pos;
+  std::map<std::string, SourcePos> param_pos;  // the value of each parameter the user wrote
 };
 
 struct ResourceSpec {
@@ -75,18 +77,21 @@ struct ResourceSpec {
   ResourceTypeRef type;
   OwnedValue params;
   SourcePos pos;
+  std::map<std::string, SourcePos> param_pos;  // the value of each parameter the user wrote
 };
 
 struct PipelineSpec {
-  std::string file;  // absolute path of the pipeline file
-  std::string dir;   // its folder: relative paths resolve against it
+  std::string file;                    // absolute path of the pipeline file
+  std::vector<std::string> overrides;  // the --set arguments applied, in order (for provenance)
+  std::string dir;                     // its folder: relative paths resolve against it
   std::string name;
   std::string description;
   int threads = 0;               // 0: all cores
   uint32_t max_in_flight = 256;  // unless set: the engine uses max(256, 64 * threads)
   bool max_in_flight_set = false;
-  bool skip_errors = false;  // on_error = "skip"
-  std::string error_log;     // resolved path, "" = none (skipped records then go to stderr)
+  uint64_t max_in_flight_bytes = 0;  // payload bytes alive at once; 0 = no bound
+  bool skip_errors = false;          // on_error = "skip"
+  std::string error_log;             // resolved path, "" = none (skipped records then go to stderr)
   std::vector<ResourceSpec> resources;
   std::vector<StageSpec> stages;  // in file order; validated acyclic, each stage after its inputs
   std::vector<FieldUse> fields;   // every field in the pipeline; slot = index here

@@ -9,7 +9,12 @@
 // run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
 #include <seqflow/engine.hpp>
 
+#include "byte_budget.hpp"
+#include "create_error.hpp"
+#include "interrupt.hpp"
+#include "provenance.hpp"
 #include "runtime.hpp"
+#include "shard_plan.hpp"
 
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
@@ -17,7 +22,9 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <sys/resource.h>
+
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <cerrno>
@@ -40,7 +47,12 @@ namespace {
 
 struct Ticket {
   std::atomic<int32_t> pending{1};
+  uint64_t bytes = 0;  // payload bytes of the chunk's records as read (max_in_flight_bytes)
 };
+
+// Under max_in_flight_bytes a batching stage flushes a group after this many chunks, so that the credits
+// ByteBudget never withholds are always enough for every batcher to flush.
+constexpr size_t kBudgetBatchChunks = 4;
 
 struct Chunk {
   uint64_t seq = 0;
@@ -98,8 +110,9 @@ class InstancePool {
     sf_error err{};
     err.struct_size = sizeof(err);
     void* p = nullptr;
+    err.param[0] = 0;
     if (comp_->create(&a, &p, &err) != SF_OK || p == nullptr)
-      throw std::runtime_error(err.message[0] != 0 ? err.message : "create() failed without a message");
+      throw CreateFailure(err.message[0] != 0 ? err.message : "create() failed without a message", err.param);
     all_.push_back(p);
     return p;
   }
@@ -140,6 +153,8 @@ struct StageRuntime {
   std::vector<std::vector<int32_t>> branch_slots;
   std::mutex join_mu;
   std::map<uint64_t, std::vector<Chunk*>> join_wait;
+  // Last: the members above are the hot ones, laid out as before it existed.
+  sf_create_context create_ctx;  // names the stage in create-time warnings
 };
 
 class Runner {
@@ -149,13 +164,18 @@ class Runner {
   RunResult run();
 
  private:
-  void prepare();
+  /// Creates resources and stage instances (one per stage when `validating`). Throws ResourceError for a
+  /// resource, StageCreateError for a stage that cannot be created.
+  void prepare(bool validating = false);
   void* create_resource(const ResourceSpec& r);
-  sf_create_args create_args(const OwnedValue& params, const std::string& name);
+  sf_create_args create_args(const OwnedValue& params, const std::string& name, sf_create_context* ctx);
 
  public:
-  /// Creates and destroys every resource (loading weights, vocabularies): `validate` uses it.
+  /// Creates and destroys every resource (loading weights, vocabularies).
   void check_resources();
+  /// Creates every resource and one instance of every stage as run() would, reading no record: what
+  /// `validate` does. Throws ResourceError ("FILE:LINE:COLUMN: error: ...") for the first that fails.
+  void check_creation();
 
  private:
   void build(flow::graph& g);
@@ -208,6 +228,7 @@ class Runner {
   tbb::concurrent_queue<Chunk*> free_chunks_;
   void destroy(Chunk* c);
   uint32_t idle_reads_ = 0;
+  ByteBudget bytes_;  // [pipeline] max_in_flight_bytes
 };
 
 void Runner::destroy(Chunk* c) {
@@ -250,25 +271,35 @@ void Runner::fatal(StageRuntime& st, const std::string& reason, uint64_t order) 
   run_.report(std::move(e), true);
 }
 
-sf_create_args Runner::create_args(const OwnedValue& params, const std::string& name) {
+sf_create_args Runner::create_args(const OwnedValue& params, const std::string& name,
+                                   sf_create_context* ctx) {
   sf_create_args a{};
   a.struct_size = sizeof(a);
   a.params = params.root();
-  a.ctx = &create_ctx_;
+  a.ctx = ctx;
   a.stage_name = name.c_str();
   a.pipeline_dir = spec_.dir.c_str();
   a.intra_op_threads = 1;
+  a.shard_count = 1;
+  a.shard_by = SF_SHARD_RECORD;
   return a;
 }
 
 void* Runner::create_resource(const ResourceSpec& r) {
-  sf_create_args a = create_args(r.params, r.name);
+  create_ctx_.owner = "resource '" + r.name + "' (" + r.plugin + ")";
+  sf_create_args a = create_args(r.params, r.name, &create_ctx_);
   sf_error err{};
   err.struct_size = sizeof(err);
   void* obj = nullptr;
-  if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr)
-    throw ResourceError(r.pos.str() + ": error: resource '" + r.name + "' (" + r.plugin +
-                        "): " + (err.message[0] != 0 ? err.message : "create() failed without a message"));
+  if (r.type.type->create(&a, &obj, &err) != SF_OK || obj == nullptr) {
+    const std::string message = err.message[0] != 0 ? err.message : "create() failed without a message";
+    // Only the plugin's own answer moves a resource's error off its [resources.X] header: resource messages
+    // name layers and tensors ("layers[1].kernel_size"), which the message heuristics would misread.
+    const std::string blamed =
+        blamed_parameter("", err.param, r.type.type->params, r.type.type->num_params, nullptr);
+    throw ResourceError(create_failure_position(blamed, r.param_pos, r.pos).str() +
+                        ": error: " + create_ctx_.owner + ": " + message);
+  }
   return obj;
 }
 
@@ -277,7 +308,17 @@ void Runner::check_resources() {
   for (const ResourceSpec& r : spec_.resources) r.type.type->destroy(create_resource(r));
 }
 
-void Runner::prepare() {
+void Runner::check_creation() {
+  const std::string why = check_source_shards(spec_, options_.shard_by, options_.shard_count);
+  if (!why.empty()) throw ResourceError(why);
+  try {
+    prepare(true);
+  } catch (const StageCreateError& e) {
+    throw ResourceError(e.pos().str() + ": error: " + e.what());
+  }
+}
+
+void Runner::prepare(bool validating) {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Unless the file sets it, the bound grows with the threads so that each has records to work on.
@@ -290,6 +331,7 @@ void Runner::prepare() {
       std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
 
   run_.spec = &spec_;
+  run_.skipped.open(spec_.error_log);
   run_.num_slots = spec_.fields.size();
   for (size_t i = 0; i < spec_.fields.size(); ++i) run_.slots[spec_.fields[i].name] = static_cast<int32_t>(i);
   run_.id_slot = run_.slots.count("id") ? run_.slots["id"] : 0;
@@ -319,18 +361,28 @@ void Runner::prepare() {
       // better the length sorting), bounded by half the records allowed in flight.
       st->window = std::max(s.batch.size, std::min(s.batch.size * 8, mif_ / 2));
     }
-    sf_create_args a = create_args(s.params, s.name);
+    st->create_ctx.run = &run_;
+    st->create_ctx.owner = "stage '" + s.name + "' (" + s.plugin + ")";
+    sf_create_args a = create_args(s.params, s.name, &st->create_ctx);
+    if (st->comp->kind == SF_SOURCE && options_.shard_by != ShardBy::kRecord) {
+      a.shard_index = options_.shard_index;
+      a.shard_count = options_.shard_count;
+      a.shard_by = options_.shard_by == ShardBy::kFile ? SF_SHARD_FILE : SF_SHARD_BYTES;
+    }
     bool shared =
         (st->comp->flags & SF_FLAG_THREAD_SAFE) != 0 || s.concurrency == 1 || st->comp->kind != SF_TRANSFORM;
     st->pool.init(st->comp, a, shared);
     // Create up front what the run will use, so that bad parameters fail before any record moves.
-    int want = shared ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
+    int want = shared || validating ? 1 : (s.concurrency == 0 ? threads_ : std::min(s.concurrency, threads_));
     std::vector<void*> made;
     for (int k = 0; k < want; ++k) {
       try {
         made.push_back(st->pool.create());
-      } catch (const std::exception& e) {
-        throw std::runtime_error("stage '" + s.name + "' (" + s.plugin + "): " + e.what());
+      } catch (const CreateFailure& e) {
+        const std::string blamed =
+            blamed_parameter(e.what(), e.param(), st->comp->params, st->comp->num_params, s.params.root());
+        throw StageCreateError(create_failure_position(blamed, s.param_pos, s.pos),
+                               st->create_ctx.owner + ": " + e.what());
       }
     }
     if (!shared)
@@ -408,6 +460,8 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
   ctx.spare = &c->spare;
   void* inst = st.pool.acquire();
   auto t0 = Clock::now();
+  uint64_t chunk_bytes = 0;
+  uint64_t per_record = 0;  // under a byte budget: the last record's bytes, to size the next request
   while (c->records.size() < chunk_size_) {
     if (run_.cancelled.load(std::memory_order_relaxed)) {
       source_done_ = true;
@@ -417,9 +471,23 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
     sf_error err;
     err.struct_size = sizeof(err);
     err.message[0] = 0;
-    sf_status s = st.comp->read(inst, &ctx, chunk_size_ - static_cast<uint32_t>(before), &err);
+    uint32_t want = chunk_size_ - static_cast<uint32_t>(before);
+    // Under a byte budget, one record first, then as many as the last one's size says fit the chunk.
+    if (bytes_.enabled())
+      want = per_record == 0
+                 ? 1
+                 : static_cast<uint32_t>(std::clamp<uint64_t>(
+                       (bytes_.chunk_target() - std::min(chunk_bytes, bytes_.chunk_target())) / per_record, 1,
+                       want));
+    sf_status s = st.comp->read(inst, &ctx, want, &err);
     const bool got = c->records.size() > before;
-    if (options_.shard_count > 1) keep_shard(c, before);
+    if (options_.shard_count > 1 && options_.shard_by == ShardBy::kRecord) keep_shard(c, before);
+    if (bytes_.enabled()) {
+      for (size_t i = before; i < c->records.size(); ++i) {
+        per_record = std::max<uint64_t>(1, ByteBudget::record_bytes(c->records[i]));
+        chunk_bytes += per_record;
+      }
+    }
     if (s == SF_END) {
       source_done_ = true;
       break;
@@ -438,6 +506,11 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
       break;
     }
     idle_reads_ = 0;
+    if (bytes_.enabled() && chunk_bytes >= bytes_.chunk_target()) break;
+  }
+  if (bytes_.enabled()) {
+    c->ticket->bytes = chunk_bytes;
+    bytes_.admit(chunk_bytes);
   }
   const auto t1 = Clock::now();
   trace(st, t0, t1, c->records.size());
@@ -598,8 +671,9 @@ void Runner::release(Chunk* c) {
   // Recycle before returning the credit, so the source finds the chunk when it may produce again.
   free_chunks_.push(c);
   if (t->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const size_t credits = bytes_.enabled() ? bytes_.release(t->bytes) : 1;
     delete t;
-    limiter_->decrementer().try_put(flow::continue_msg());
+    for (size_t k = 0; k < credits; ++k) limiter_->decrementer().try_put(flow::continue_msg());
   }
 }
 
@@ -631,6 +705,9 @@ void Runner::build(flow::graph& g) {
   };
   // The input_node holds one produced chunk besides those the limiter admitted.
   size_t max_chunks = std::max<size_t>(1, mif_ / chunk_size_ - 1);
+  size_t batchers = 0;
+  for (const auto& st : stages_) batchers += st->spec->batch.size > 0;
+  bytes_.init(spec_.max_in_flight_bytes, max_chunks, std::min(max_chunks, kBudgetBatchChunks * batchers + 2));
 
   auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
   limiter_ = own(new flow::limiter_node<Chunk*>(g, max_chunks));
@@ -659,16 +736,18 @@ void Runner::build(flow::graph& g) {
       using Batcher = flow::multifunction_node<Chunk*, std::tuple<Group*>>;
       using Unbatcher = flow::multifunction_node<Group*, std::tuple<Chunk*>>;
       auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
-      auto* batcher = own(new Batcher(g, flow::serial, [&st](Chunk* c, Batcher::output_ports_type& ports) {
-        for (sf_record* r : c->records) st.pending_records += is_alive(r);
-        st.pending.push_back(c);
-        if (st.pending_records >= st.window || c->last) {
-          auto* grp = new Group{std::move(st.pending)};
-          st.pending.clear();
-          st.pending_records = 0;
-          std::get<0>(ports).try_put(grp);
-        }
-      }));
+      auto* batcher =
+          own(new Batcher(g, flow::serial, [this, &st](Chunk* c, Batcher::output_ports_type& ports) {
+            for (sf_record* r : c->records) st.pending_records += is_alive(r);
+            st.pending.push_back(c);
+            if (st.pending_records >= st.window || c->last ||
+                (bytes_.enabled() && st.pending.size() >= kBudgetBatchChunks)) {
+              auto* grp = new Group{std::move(st.pending)};
+              st.pending.clear();
+              st.pending_records = 0;
+              std::get<0>(ports).try_put(grp);
+            }
+          }));
       auto* work = own(new flow::function_node<Group*, Group*>(
           g, conc, [this, &st](Group* grp) { return transform_group(st, grp); }));
       auto* unbatch =
@@ -773,38 +852,10 @@ void Runner::build(flow::graph& g) {
 }
 
 void Runner::write_error_log(RunResult& result) {
-  auto by_position = [](const ErrorEntry& a, const ErrorEntry& b) {
-    return std::tie(a.order, a.seq) < std::tie(b.order, b.seq);
-  };
-  std::sort(run_.skipped.begin(), run_.skipped.end(), by_position);
-  auto as_json = [](const ErrorEntry& e) {
-    nlohmann::ordered_json j;
-    j["stage"] = e.stage;
-    j["plugin"] = e.plugin;
-    if (!e.record_id.empty()) j["record"] = e.record_id;
-    if (!e.where.empty()) j["input"] = e.where;
-    j["reason"] = e.reason;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  if (!spec_.error_log.empty()) {
-    std::string tmp = spec_.error_log + ".tmp";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    for (const ErrorEntry& e : run_.skipped) out << as_json(e) << '\n';
-    out.close();
-    if (!out || std::rename(tmp.c_str(), spec_.error_log.c_str()) != 0) {
-      result.ok = false;
-      result.error = "cannot write the error log " + spec_.error_log;
-    }
-  } else {
-    size_t shown = 0;
-    for (const ErrorEntry& e : run_.skipped) {
-      if (++shown > 20) {
-        std::fprintf(stderr, "skipped: ... %zu more (set [pipeline].error_log to keep them all)\n",
-                     run_.skipped.size() - 20);
-        break;
-      }
-      std::fprintf(stderr, "skipped: %s\n", as_json(e).c_str());
-    }
+  const std::string why = run_.skipped.finish();
+  if (!why.empty()) {
+    result.ok = false;
+    result.error = why;
   }
 }
 
@@ -816,6 +867,11 @@ RunResult Runner::run() {
     result.error = "shard " + std::to_string(options_.shard_index) + "/" +
                    std::to_string(options_.shard_count) +
                    " does not exist: the index is 0-based and below the count (shards 0/N .. N-1/N)";
+    result.invalid = true;
+    return result;
+  }
+  if (std::string why = check_source_shards(spec_, options_.shard_by, options_.shard_count); !why.empty()) {
+    result.error = why;
     result.invalid = true;
     return result;
   }
@@ -834,6 +890,11 @@ RunResult Runner::run() {
   } catch (const ResourceError& e) {
     result.error = e.what();
     result.invalid = true;
+    result.threads = threads_;
+    return result;
+  } catch (const StageCreateError& e) {
+    result.error = e.what();
+    result.error_at = e.pos().str();
     result.threads = threads_;
     return result;
   } catch (const std::exception& e) {
@@ -870,6 +931,7 @@ RunResult Runner::run() {
     trace_events_.resize(static_cast<size_t>(threads_) + 1);
     trace_t0_ = Clock::now();
   }
+  InterruptScope interrupt(run_.cancelled);
   tbb::task_arena arena(threads_);
   arena.execute([&] {
     flow::graph g;
@@ -894,7 +956,12 @@ RunResult Runner::finish_run(double wall, double cpu0) {
   RunResult result;
   result.threads = threads_;
   result.ok = run_.failures.empty();
-  if (!result.ok) {
+  result.interrupted_by = interrupt_signal();
+  if (result.interrupted_by != 0) {
+    result.ok = false;
+    result.error = std::string("interrupted by ") + (result.interrupted_by == SIGINT ? "SIGINT" : "SIGTERM") +
+                   ": the run stopped and wrote no output (rerun it to produce them)";
+  } else if (!result.ok) {
     auto first = std::min_element(
         run_.failures.begin(), run_.failures.end(),
         [](const auto& a, const auto& b) { return std::tie(a.order, a.seq) < std::tie(b.order, b.seq); });
@@ -932,9 +999,12 @@ RunResult Runner::finish_run(double wall, double cpu0) {
     result.stages.push_back(s);
   }
   result.peak_live_records = static_cast<uint64_t>(run_.peak_live_records.load());
+  result.peak_live_bytes = bytes_.peak();
+  result.max_in_flight_bytes = spec_.max_in_flight_bytes;
   result.max_in_flight = mif_;
   result.shard_index = options_.shard_index;
   result.shard_count = options_.shard_count;
+  result.shard_by = options_.shard_by;
   result.wall_seconds = wall;
   result.cpu_seconds = cpu_seconds_now() - cpu0;
   if (result.ok && run_.live_records.load() != 0) {
@@ -965,7 +1035,8 @@ void print_summary(const RunResult& r) {
                r.cpu_seconds, r.threads, static_cast<unsigned long long>(r.peak_live_records));
 }
 
-void write_stats(const std::string& path, const engine::PipelineSpec& spec, const RunResult& r) {
+void write_stats(const std::string& path, const engine::PipelineSpec& spec, const RunResult& r,
+                 const nlohmann::ordered_json& provenance) {
   nlohmann::ordered_json j;
   j["pipeline"] = spec.name;
   j["file"] = spec.file;
@@ -974,7 +1045,13 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
   j["threads"] = r.threads;
   j["max_in_flight"] = r.max_in_flight;
   if (r.shard_count > 1) j["shard"] = std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count);
+  if (r.shard_count > 1) j["shard_by"] = engine::shard_by_name(r.shard_by);
   j["peak_live_records"] = r.peak_live_records;
+  if (r.max_in_flight_bytes > 0) {
+    j["max_in_flight_bytes"] = r.max_in_flight_bytes;
+    j["peak_live_bytes"] = r.peak_live_bytes;
+  }
+  j["bytes_read"] = r.bytes_read;
   j["wall_seconds"] = r.wall_seconds;
   j["cpu_seconds"] = r.cpu_seconds;
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
@@ -991,6 +1068,7 @@ void write_stats(const std::string& path, const engine::PipelineSpec& spec, cons
     stages.push_back(x);
   }
   j["stages"] = stages;
+  j["provenance"] = provenance;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << j.dump(2) << '\n';
   if (!out) throw std::runtime_error("cannot write stats file " + path);
@@ -1009,12 +1087,27 @@ Pipeline Pipeline::load(const std::string& path, const std::vector<std::string>&
 
 RunResult Pipeline::run(const RunOptions& options) const {
   RunResult r;
+  engine::RunClock clock;
+  clock.start = std::chrono::system_clock::now();
+  const uint64_t read_before = engine::process_read_bytes();
   {
     engine::Runner runner(*spec_, options);
     r = runner.run();
   }  // the runner's destructor removes uncommitted output before we report
+  clock.end = std::chrono::system_clock::now();
+  r.bytes_read = engine::process_read_bytes() - read_before;
+  const nlohmann::ordered_json provenance = engine::make_provenance(*spec_, options, r, clock);
+  r.provenance_json = provenance.dump();
+  // Beside the outputs only when they exist, that is when the run succeeded.
+  if (r.ok) {
+    const std::string why = engine::write_provenance_files(*spec_, provenance, options.provenance_path);
+    if (!why.empty()) {
+      r.ok = false;
+      r.error = why;
+    }
+  }
   if (options.print_summary && !r.stages.empty()) print_summary(r);
-  if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r);
+  if (!options.stats_path.empty()) write_stats(options.stats_path, *spec_, r, provenance);
   return r;
 }
 
@@ -1022,6 +1115,17 @@ void Pipeline::check_resources() const {
   RunOptions options;
   engine::Runner runner(*spec_, options);
   runner.check_resources();
+}
+
+void Pipeline::check_creation() const { check_creation(RunOptions{}); }
+
+void Pipeline::check_creation(const RunOptions& options) const {
+  engine::Runner runner(*spec_, options);
+  runner.check_creation();
+}
+
+std::vector<std::string> Pipeline::shard_output_overrides(uint32_t shard_index, uint32_t shard_count) const {
+  return engine::shard_output_overrides(*spec_, shard_index, shard_count);
 }
 
 std::string Pipeline::graph(const std::string& format) const {

@@ -7,11 +7,13 @@
 
 #include "pipeline_spec.hpp"
 #include "record.hpp"
+#include "skip_log.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,16 +21,6 @@ namespace seqflow::engine {
 
 struct StageCounters {
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, skipped{0}, busy_ns{0}, calls{0};
-};
-
-struct ErrorEntry {
-  uint64_t order = 0;  // source position of the record; inputs skipped by a reader: records read so far
-  uint64_t seq = 0;    // arrival, to keep entries of one record in a stable order
-  std::string stage;
-  std::string plugin;
-  std::string record_id;  // "" when the record was never created (bad input skipped by a reader)
-  std::string where;      // reader's position for skipped input
-  std::string reason;
 };
 
 struct ResourceInstance {
@@ -44,10 +36,12 @@ struct RunState {
   std::atomic<int64_t> live_records{0};
   std::atomic<int64_t> peak_live_records{0};
 
-  std::mutex mu;  // guards the members below
-  std::vector<ErrorEntry> skipped;
+  std::mutex mu;    // guards the members below
+  SkipLog skipped;  // entries under on_error = "skip", spilled to disk beyond SkipLog::kRunEntries
   std::vector<ErrorEntry> failures;
   uint64_t error_seq = 0;
+
+  std::set<std::string> create_warnings;  // shown once each, however many instances say them
 
   std::map<std::string, int32_t> slots;
   std::vector<ResourceInstance> resources;
@@ -91,6 +85,7 @@ struct sf_context {
 
 struct sf_create_context {
   seqflow::engine::RunState* run = nullptr;
+  std::string owner;  // "stage 'x' (module.component)" or "resource 'y' (module.type)", for warnings
 };
 
 namespace seqflow::engine {

@@ -123,9 +123,9 @@ TEST_CASE("drop counts a filtered record once; fail under skip logs it with the 
   f.h->set_string(b, 0, "read8", 5);
   f.h->record_fail(&f.ctx, b, "bad base 'Z'");
   CHECK(f.counters.skipped.load() == 1);
-  REQUIRE(f.run.skipped.size() == 1);
-  CHECK(f.run.skipped[0].record_id == "read8");
-  CHECK(f.run.skipped[0].reason == "bad base 'Z'");
+  REQUIRE(f.run.skipped.count() == 1);
+  CHECK(f.run.skipped.held()[0].record_id == "read8");
+  CHECK(f.run.skipped.held()[0].reason == "bad base 'Z'");
   CHECK(f.run.failures.empty());
   CHECK_FALSE(f.run.cancelled.load());
 }

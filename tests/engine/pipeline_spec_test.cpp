@@ -947,9 +947,11 @@ plugin = "io.jsonl_write"
 path = "out.jsonl"
 fields = ["id", "label", "emb"]
 )");
-  CHECK(names_of(p.fields) ==
-        std::vector<std::string>{"id:string", "text:string", "label:int", "emb:tensor<f32>"});
-  CHECK(names_of(p.stages[1].reads) == std::vector<std::string>{"id:any", "label:any", "emb:any"});
+  // _passthrough: the manifest pass-through field (seqflow/passthrough.hpp), optional for the writer.
+  CHECK(names_of(p.fields) == std::vector<std::string>{"id:string", "text:string", "label:int",
+                                                       "emb:tensor<f32>", "_passthrough:bytes"});
+  CHECK(names_of(p.stages[1].reads) ==
+        std::vector<std::string>{"id:any", "label:any", "emb:any", "_passthrough:bytes?"});
   CHECK(strings_of(param(p.stages[0], "paths")) == std::vector<std::string>{f.dir() + "/in/*.jsonl"});
   CHECK(std::string(param(p.stages[1], "path").s) == f.dir() + "/out.jsonl");
 

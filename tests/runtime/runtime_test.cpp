@@ -151,7 +151,10 @@ TEST_CASE("--shard I/N: the shards of a run are disjoint, keep source order and 
                 .exit_code == 0);
     int64_t last = -1;
     size_t lines = 0;
-    for (const std::string& line : lines_of(read_file(w.dir() / "out.jsonl"))) {
+    // Each shard writes its own file, the shard in its name.
+    CHECK_FALSE(std::filesystem::exists(w.dir() / "out.jsonl"));
+    const std::string name = "out.shard-" + std::to_string(shard) + "-of-3.jsonl";
+    for (const std::string& line : lines_of(read_file(w.dir() / name))) {
       const int64_t n = nlohmann::json::parse(line).at("n").get<int64_t>();
       CHECK(n % 3 == shard);
       CHECK(n > last);

@@ -21,14 +21,21 @@ namespace engine {
 struct PipelineSpec;
 }
 
+/// How `--shard I/N` splits the input: by record position (every shard reads everything), by whole
+/// files (balanced by size) or by byte ranges; the last two need a source that can read a shard alone.
+enum class ShardBy { kRecord, kFile, kBytes };
+
 struct RunOptions {
-  int threads = -1;           // -1: the pipeline's [pipeline].threads; 0: all cores
-  bool progress = false;      // a progress line on stderr
-  std::string stats_path;     // write the per-stage summary as JSON here ("" = don't)
-  bool print_summary = true;  // the per-stage table on stderr at the end
-  std::string trace_path;     // write every stage call as Chrome trace events here ("" = don't)
-  uint32_t shard_index = 0;   // process only the source records whose position % shard_count ==
-  uint32_t shard_count = 1;   //   shard_index (0-based); the other records are read and let go
+  int threads = -1;                     // -1: the pipeline's [pipeline].threads; 0: all cores
+  bool progress = false;                // a progress line on stderr
+  std::string stats_path;               // write the per-stage summary as JSON here ("" = don't)
+  bool print_summary = true;            // the per-stage table on stderr at the end
+  std::string trace_path;               // write every stage call as Chrome trace events here ("" = don't)
+  uint32_t shard_index = 0;             // run shard shard_index of shard_count (0-based): by record, the
+  uint32_t shard_count = 1;             //   source records whose position % shard_count == shard_index
+  ShardBy shard_by = ShardBy::kRecord;  // kFile / kBytes: the source reads only its part
+  std::string provenance_path;  // also write the provenance record here ("" = only beside the outputs)
+  bool hash_inputs = false;     // sha256 of every input file in the provenance, not only small ones
 };
 
 struct StageSummary {
@@ -44,15 +51,22 @@ struct StageSummary {
 
 struct RunResult {
   bool ok = false;
-  bool invalid = false;  // the failure is the pipeline's (a resource could not be created): exit code 2
-  std::string error;     // first failure: "stage 'x' (plugin) record 'id': reason"
+  bool invalid = false;    // the failure is the pipeline's (a resource could not be created): exit code 2
+  int interrupted_by = 0;  // SIGINT / SIGTERM when a signal cancelled the run (the CLI exits 128 + it)
+  std::string error;       // first failure: "stage 'x' (plugin) record 'id': reason"
+  std::string error_at;    // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
   std::vector<StageSummary> stages;
-  uint64_t peak_live_records = 0;  // most records alive at once
-  uint32_t max_in_flight = 0;      // the bound the run used ([pipeline] max_in_flight or the default)
+  uint64_t peak_live_records = 0;    // most records alive at once
+  uint32_t max_in_flight = 0;        // the bound the run used ([pipeline] max_in_flight or the default)
+  uint64_t max_in_flight_bytes = 0;  // [pipeline] max_in_flight_bytes (0: none)
+  uint64_t peak_live_bytes = 0;      // most payload bytes alive at once, as read (with a byte bound)
   uint32_t shard_index = 0, shard_count = 1;
+  ShardBy shard_by = ShardBy::kRecord;
   double wall_seconds = 0;
   double cpu_seconds = 0;
   int threads = 0;
+  std::string provenance_json;  // the run's provenance record (JSON text), also in --stats
+  uint64_t bytes_read = 0;      // bytes the process read during the run (Linux rchar), 0 when unknown
 };
 
 class Pipeline {
@@ -67,6 +81,17 @@ class Pipeline {
   /// Creates and destroys every [resources.X] entry, so that bad weights or vocabularies are reported
   /// before a run. Throws engine::ResourceError ("FILE:LINE:COLUMN: error: resource 'x' (...): why").
   void check_resources() const;
+  /// Creates every resource and one instance of every stage as run() would (parameter ranges, input
+  /// patterns that match, output folders that can be written), reading no record, then destroys them.
+  /// Throws engine::ResourceError ("FILE:LINE:COLUMN: error: stage 'x' (...): why") at the parameter
+  /// concerned. `seqflow validate` uses it.
+  void check_creation() const;
+  /// The same for the shard `options` names (the source is created with its shard, so a source that
+  /// cannot split its input that way is reported). Throws engine::ResourceError.
+  void check_creation(const RunOptions& options) const;
+  /// The "--set" overrides that put shard I of N into each output's and the error log's name
+  /// ("out/x.jsonl" -> "out/x.shard-3-of-7.jsonl"); load again with them appended.
+  std::vector<std::string> shard_output_overrides(uint32_t shard_index, uint32_t shard_count) const;
   const engine::PipelineSpec& spec() const { return *spec_; }
   /// The graph in Graphviz DOT or Mermaid.
   std::string graph(const std::string& format) const;

@@ -45,6 +45,17 @@ class File {
 
   const std::string& path() const { return path_; }
   uint64_t offset() const { return offset_ - pushed_.size() + pushed_pos_; }
+  void seek(uint64_t at) {
+    if (::lseek(fd_, static_cast<off_t>(at), SEEK_SET) < 0)
+      throw InputError("cannot seek in " + quoted(path_) + ": " + std::strerror(errno));
+    offset_ = at;
+    pushed_.clear();
+    pushed_pos_ = 0;
+  }
+  uint64_t size() const {
+    struct stat st {};
+    return ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
 
   size_t read(char* out, size_t capacity) {
     if (pushed_pos_ < pushed_.size()) {
@@ -111,11 +122,17 @@ class DeferringSource : public ByteSource {
 
 class PlainSource final : public ByteSource {
  public:
-  explicit PlainSource(std::unique_ptr<File> f) : file_(std::move(f)) {}
-  size_t read(char* out, size_t capacity) override { return file_->read(out, capacity); }
+  explicit PlainSource(std::unique_ptr<File> f, uint64_t limit = UINT64_MAX)
+      : file_(std::move(f)), left_(limit) {}
+  size_t read(char* out, size_t capacity) override {
+    const size_t n = file_->read(out, static_cast<size_t>(std::min<uint64_t>(capacity, left_)));
+    left_ -= n;
+    return n;
+  }
 
  private:
   std::unique_ptr<File> file_;
+  uint64_t left_;  // bytes of the range still to give
 };
 
 // Streaming gzip with ISA-L's inflate (igzip), which decodes 2.5-3x faster than zlib here.
@@ -239,6 +256,13 @@ class BgzfSource final : public DeferringSource {
       : file_(std::move(f)), block_(kMaxBlock), out_(kMaxBlock), dec_(libdeflate_alloc_decompressor()) {
     if (dec_ == nullptr) throw InputError("libdeflate: cannot allocate a decompressor");
   }
+  /// Only the decoded bytes from `begin` to `end` (see open_input_range).
+  void set_range(VirtualOffset begin, VirtualOffset end, BlockMap* blocks) {
+    file_->seek(begin.block);
+    skip_ = begin.within;
+    stop_ = end;
+    blocks_ = blocks;
+  }
   ~BgzfSource() override { libdeflate_free_decompressor(dec_); }
 
   void fill(char* out, size_t capacity, size_t& done) override {
@@ -261,6 +285,7 @@ class BgzfSource final : public DeferringSource {
 
   bool next_block() {
     const uint64_t at = file_->offset();
+    if (stopped_ || (at == stop_.block && stop_.within == 0)) return false;
     auto* b = reinterpret_cast<uint8_t*>(block_.data());
     size_t got = file_->read_full(block_.data(), 18);
     if (got == 0) return false;
@@ -304,12 +329,24 @@ class BgzfSource final : public DeferringSource {
     if (libdeflate_crc32(0, out_.data(), isize) != crc) {
       damaged(at, "fails its CRC check; the file is damaged (re-download or re-compress it)");
     }
-    pos_ = 0;
+    pos_ = std::min<uint64_t>(skip_, isize);
+    skip_ = 0;
     len_ = isize;
+    if (at == stop_.block) {
+      len_ = std::min<uint64_t>(isize, stop_.within);
+      stopped_ = true;
+    }
+    if (blocks_ != nullptr) blocks_->emplace_back(decoded_, at);
+    decoded_ += len_ - pos_;
     return true;
   }
 
   std::unique_ptr<File> file_;
+  uint64_t skip_ = 0;  // decoded bytes of the first block before the range
+  VirtualOffset stop_{UINT64_MAX, 0};
+  bool stopped_ = false;
+  BlockMap* blocks_ = nullptr;
+  uint64_t decoded_ = 0;  // bytes given so far (block map offsets)
   std::vector<char> block_;
   std::vector<char> out_;
   libdeflate_decompressor* dec_;
@@ -433,6 +470,55 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, Compression* det
     case Compression::kBgzf: return std::make_unique<BgzfSource>(std::move(file));
     default: return std::make_unique<PlainSource>(std::move(file));
   }
+}
+
+Compression sniff_compression(const std::string& path) {
+  Compression kind = Compression::kNone;
+  open_input(path, &kind);
+  return kind;
+}
+
+std::unique_ptr<ByteSource> open_input_range(const std::string& path, Compression kind, VirtualOffset begin,
+                                             VirtualOffset end, BlockMap* blocks) {
+  auto file = std::make_unique<File>(path);
+  if (kind == Compression::kGzip)
+    throw InputError(
+        quoted(path) +
+        " is gzip but not BGZF: a gzip stream can only be read from its start, so its bytes cannot "
+        "be split; recompress it with bgzip (or dna.fastq_write to a .gz path) or use --shard-by file");
+  if (kind == Compression::kBgzf) {
+    auto src = std::make_unique<BgzfSource>(std::move(file));
+    src->set_range(begin, end, blocks);
+    return src;
+  }
+  file->seek(begin.block);
+  return std::make_unique<PlainSource>(std::move(file), end.block - std::min(end.block, begin.block));
+}
+
+uint64_t next_bgzf_block(const std::string& path, uint64_t offset) {
+  File f(path);
+  const uint64_t size = f.size();
+  if (offset >= size) return size;
+  // A block header lies within 64 KiB after any offset; read enough to also see the next block's header.
+  std::vector<char> buf(3 * 65536 + 64);
+  f.seek(offset);
+  const size_t n = f.read_full(buf.data(), buf.size());
+  auto* b = reinterpret_cast<const uint8_t*>(buf.data());
+  auto header_at = [&](size_t i) -> size_t {  // the block size, or 0 when no BGZF header starts at i
+    if (i + 18 > n) return 0;
+    if (b[i] != 0x1f || b[i + 1] != 0x8b || b[i + 2] != 8 || (b[i + 3] & 4) == 0) return 0;
+    if (b[i + 10] != 6 || b[i + 11] != 0 || b[i + 12] != 'B' || b[i + 13] != 'C' || b[i + 14] != 2 ||
+        b[i + 15] != 0)
+      return 0;
+    return (b[i + 16] | (b[i + 17] << 8)) + 1u;
+  };
+  for (size_t i = 0; i + 18 <= n; ++i) {
+    const size_t bsize = header_at(i);
+    if (bsize < 26) continue;
+    const uint64_t next = offset + i + bsize;
+    if (next == size || header_at(i + bsize) != 0) return offset + i;
+  }
+  return size;
 }
 
 std::unique_ptr<ByteSource> prefetch(std::unique_ptr<ByteSource> inner, size_t chunk, size_t depth) {

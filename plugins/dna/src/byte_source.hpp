@@ -17,6 +17,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace seqflow::dna {
 
@@ -36,6 +38,32 @@ class ByteSource {
 
 /// Opens `path` and detects its compression from the magic bytes. Throws InputError.
 std::unique_ptr<ByteSource> open_input(const std::string& path, Compression* detected = nullptr);
+
+/// A position in a file's decoded stream that a reader can start or stop at: for a plain file `block` is
+/// the byte offset and `within` 0; for BGZF `block` is the compressed offset of a block and `within` an
+/// offset in its decompressed data. {file size, 0} is the end of the file.
+struct VirtualOffset {
+  uint64_t block = 0;
+  uint64_t within = 0;
+  bool operator==(const VirtualOffset&) const = default;
+};
+
+/// Where each decoded BGZF block starts: (offset in the decoded range, compressed offset of the block).
+using BlockMap = std::vector<std::pair<uint64_t, uint64_t>>;
+
+/// The compression of `path`, from its magic bytes. Throws InputError.
+Compression sniff_compression(const std::string& path);
+
+/// The decoded bytes of a plain or BGZF file from `begin` (inclusive) to `end` (exclusive). When
+/// `blocks` is given, each BGZF block decoded is appended to it. Throws InputError; gzip that is not
+/// BGZF cannot be read from the middle and is refused.
+std::unique_ptr<ByteSource> open_input_range(const std::string& path, Compression kind, VirtualOffset begin,
+                                             VirtualOffset end, BlockMap* blocks = nullptr);
+
+/// The compressed offset of the first BGZF block that starts at or after `offset` (the file's size when
+/// none does). A block is recognised by its header and confirmed by the header (or end) that its size
+/// leads to.
+uint64_t next_bgzf_block(const std::string& path, uint64_t offset);
 
 /// Wraps `inner` so that it is read ahead on a background thread into `depth` buffers of `chunk` bytes.
 std::unique_ptr<ByteSource> prefetch(std::unique_ptr<ByteSource> inner, size_t chunk = 1 << 20,

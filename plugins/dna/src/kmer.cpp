@@ -145,12 +145,12 @@ int64_t kmer_code(std::string_view kmer) {
 
 KmerTokenizer::KmerTokenizer(const KmerOptions& options) : opt_(options) {
   if (opt_.k < 1 || opt_.k > 12) {
-    throw Error("k = " + std::to_string(opt_.k) +
-                " is out of range; k must be 1 to 12 (4^12 k-mers at most)");
+    throw ParamError(
+        "k", "k = " + std::to_string(opt_.k) + " is out of range; k must be 1 to 12 (4^12 k-mers at most)");
   }
   if (opt_.stride < 1) {
-    throw Error("stride = " + std::to_string(opt_.stride) + " must be 1 or more (1: overlapping k-mers, " +
-                "k: non-overlapping)");
+    throw ParamError("stride", "stride = " + std::to_string(opt_.stride) +
+                                   " must be 1 or more (1: overlapping k-mers, " + "k: non-overlapping)");
   }
   vocab_ = opt_.vocab_path.empty() ? implicit_vocab(opt_) : shared_vocab(opt_);
 }

@@ -12,8 +12,10 @@
 #pragma once
 
 #include "fastx_reader.hpp"
+#include "fastx_resync.hpp"
 
 #include <seqflow/sdk.hpp>
+#include <seqflow/shard.hpp>
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -79,6 +81,7 @@ class FastxSource : public Source<Self> {
     }
     options_.max_record_bytes = static_cast<size_t>(max_bytes);
     options_.prefetch = ctx.param("decompress_thread").as_bool();
+    plan_shard(ctx.shard());
   }
 
   bool read(Context& ctx, uint32_t max) {
@@ -88,9 +91,11 @@ class FastxSource : public Source<Self> {
       if (!reader_) {
         if (next_file_ == files_.size()) return false;
         try {
-          reader_ = FastxReader::open(files_[next_file_++], kFormat, options_);
+          reader_ = open_next();
         } catch (const FormatError& e) {
           throw Error(e.reason(), SF_ERR_IO);
+        } catch (const InputError& e) {
+          throw Error(e.what(), SF_ERR_IO);
         }
       }
       bool got = false;
@@ -124,7 +129,46 @@ class FastxSource : public Source<Self> {
   }
 
  private:
+  // --shard-by file keeps this shard's whole files; --shard-by bytes keeps its byte spans (plain or BGZF
+  // files only: a gzip stream cannot be entered in the middle), whose record boundaries are found when a
+  // span is opened.
+  void plan_shard(const Shard& shard) {
+    if (!shard.split()) return;
+    const std::vector<uint64_t> sizes = file_sizes(files_);
+    std::vector<std::string> mine;
+    if (shard.by == SF_SHARD_FILE) {
+      for (size_t j : shard_files(sizes, shard.index, shard.count)) mine.push_back(files_[j]);
+      files_ = std::move(mine);
+      return;
+    }
+    for (const std::string& f : files_) {
+      const Compression kind = sniff_compression(f);
+      if (kind == Compression::kGzip)
+        throw ParamError("paths", "'" + f +
+                                      "' is gzip but not BGZF, so --shard-by bytes cannot enter it in the "
+                                      "middle; recompress it with bgzip (or dna.fastq_write to a .gz path), "
+                                      "or use --shard-by file or record");
+    }
+    for (const ByteSpan& span : shard_byte_spans(sizes, shard.index, shard.count)) {
+      mine.push_back(files_[span.file]);
+      spans_.push_back({span.begin, span.end});
+    }
+    files_ = std::move(mine);
+  }
+
+  std::unique_ptr<FastxReader> open_next() {
+    const std::string& path = files_[next_file_];
+    if (spans_.empty()) return FastxReader::open(files_[next_file_++], kFormat, options_);
+    const auto [begin, end] = spans_[next_file_++];
+    const Compression kind = sniff_compression(path);
+    const VirtualOffset from = resync(path, kind, kFormat, begin), to = resync(path, kind, kFormat, end);
+    ReaderOptions o = options_;
+    if (kind == Compression::kNone) o.prefetch = false;
+    return std::make_unique<FastxReader>(open_input_range(path, kind, from, to), path, kFormat, o);
+  }
+
   std::vector<std::string> files_;
+  std::vector<std::pair<uint64_t, uint64_t>> spans_;  // --shard-by bytes: the raw range of each files_ entry
   size_t next_file_ = 0;
   ReaderOptions options_;
   std::unique_ptr<FastxReader> reader_;
@@ -154,9 +198,10 @@ class FastaRead : public FastxSource<FastaRead, Format::kFasta> {
   static constexpr Info info{
       "fasta_read",
       "Reads FASTA files (multi-line, CRLF, lower case and IUPAC codes kept as they are, empty sequences) in "
-      "bounded memory. The header splits at the first space or tab into id and description.",
+      "bounded memory. The header splits at the first space or tab into id and description. Splits by file "
+      "or by bytes (plain or BGZF) under --shard-by.",
       "[[stage]]\nname = \"read\"\nplugin = \"dna.fasta_read\"\npaths = [\"genomes/*.fa.gz\"]\n",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES | SF_FLAG_SHARDS_BYTES, 1};
   static constexpr sf_param_decl params[] = {kPathsParam, kDescriptionParam, kMaxRecordParam, kThreadParam};
   static constexpr sf_field_decl fields[] = {
       Field::writes(nullptr, "id", SF_FIELD_STRING, SF_DTYPE_ANY,
@@ -173,9 +218,12 @@ class FastqRead : public FastxSource<FastqRead, Format::kFastq> {
   static constexpr Info info{
       "fastq_read",
       "Reads FASTQ files (single- or multi-line, CRLF, the name repeated on the '+' line, Phred+33 or +64) "
-      "in bounded memory. Qualities reach the record as Phred+33 whatever the input offset.",
+      "in bounded memory. Qualities reach the record as Phred+33 whatever the input offset. Splits by file "
+      "or "
+      "by bytes (plain or BGZF; a record boundary is found even where qualities start with '@') under "
+      "--shard-by.",
       "[[stage]]\nname = \"read\"\nplugin = \"dna.fastq_read\"\npaths = [\"reads_1.fq.gz\"]\n",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES | SF_FLAG_SHARDS_BYTES, 1};
   static constexpr sf_param_decl params[] = {
       kPathsParam,
       kDescriptionParam,

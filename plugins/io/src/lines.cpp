@@ -7,7 +7,7 @@
 namespace seqflow::io {
 
 LinesRead::LinesRead(CreateContext& ctx)
-    : paths_(expand_paths(ctx.param("paths").as_strings())),
+    : paths_(plan_input(expand_paths(ctx.param("paths").as_strings()), ctx.shard()).paths),
       skip_empty_(ctx.param("skip_empty").as_bool()),
       id_slot_(ctx.field("id")),
       out_slot_(ctx.field_param("output")) {}

@@ -26,7 +26,7 @@ paths = ["data/*.txt", "more/corpus.txt.gz"]
 output = "text"
 skip_empty = true
 )",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES, 1};
   static constexpr sf_param_decl params[] = {
       Param::paths("paths", nullptr,
                    "Files to read: paths or glob patterns (* ? [..] {a,b}), relative to the pipeline file. "

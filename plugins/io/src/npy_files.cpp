@@ -13,7 +13,7 @@
 namespace seqflow::io {
 
 NpyRead::NpyRead(CreateContext& ctx)
-    : paths_(expand_paths(ctx.param("paths").as_strings())),
+    : paths_(plan_input(expand_paths(ctx.param("paths").as_strings()), ctx.shard()).paths),
       id_slot_(ctx.field("id")),
       out_slot_(ctx.field_param("output")) {}
 

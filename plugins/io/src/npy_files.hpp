@@ -25,7 +25,7 @@ plugin = "io.npy_read"
 paths = ["features/*.npy"]
 output = "feats"
 )",
-      SF_FLAG_SERIAL, 1};
+      SF_FLAG_SERIAL | SF_FLAG_SHARDS_FILES, 1};
   static constexpr sf_param_decl params[] = {
       Param::paths("paths", nullptr,
                    "Files to read: paths or glob patterns, relative to the pipeline file; each pattern's "

@@ -22,7 +22,7 @@ std::string join_names(const std::vector<std::string_view>& cells) {
 }  // namespace
 
 TsvRead::TsvRead(CreateContext& ctx)
-    : paths_(expand_paths(ctx.param("paths").as_strings())),
+    : input_(plan_input(expand_paths(ctx.param("paths").as_strings()), ctx.shard())),
       header_(ctx.param("header").as_bool()),
       id_column_(ctx.param("id_column").as_string()),
       id_slot_(ctx.field("id")) {
@@ -50,26 +50,64 @@ TsvRead::TsvRead(CreateContext& ctx)
   }
   ints_.resize(columns_.size());
   floats_.resize(columns_.size());
+  if (ctx.param("passthrough").as_bool()) passthrough_ = passthrough_slot(ctx, true);
+  else if (header_) warn_ignored_columns(ctx);
+}
+
+// Without pass-through, columns outside `columns` are dropped: say which, from the first file's header.
+void TsvRead::warn_ignored_columns(CreateContext& ctx) {
+  std::vector<std::string> used{id_column_};
+  for (const Column& col : columns_) used.push_back(col.name);
+  if (input_.paths.empty()) return;  // a shard without files
+  try {
+    LineReader peek(input_.paths.front());
+    std::string_view line;
+    if (!peek.next(line)) return;
+    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
+    split_tabs(line, cells_);
+    const std::vector<std::string> names(cells_.begin(), cells_.end());
+    const std::string ignored = ignored_keys(names, used);
+    if (!ignored.empty())
+      ctx.warn(peek.path() + ":1: columns " + ignored +
+               " are not in `columns` and will be ignored; set passthrough = true to carry them to the "
+               "writer, or declare them in `columns`");
+  } catch (const std::exception&) {
+    // The run reports an unreadable file with its position; a warning cannot add to that.
+  }
 }
 
 void TsvRead::open_next() {
-  const std::string& path = paths_[next_path_++];
-  reader_ = std::make_unique<LineReader>(path);
+  const size_t entry = next_path_++;
+  const std::string& path = input_.paths[entry];
+  reader_ = input_.open(entry);
   file_name_ = base_name(path);
+  // A byte range after the file's first line reads the header from the start of the file.
+  std::unique_ptr<LineReader> header_reader;
+  LineReader* header_source = reader_.get();
+  if (header_ && input_.first_byte(entry) > 0) {
+    header_reader = std::make_unique<LineReader>(path);
+    header_source = header_reader.get();
+  }
   id_index_ = -1;
+  header_names_.clear();
   if (!header_) {
+    for (const Column& col : columns_) header_names_.push_back(col.name);
     expected_cells_ = columns_.size();
     for (size_t i = 0; i < columns_.size(); ++i) {
       columns_[i].index = i;
       if (columns_[i].name == id_column_) id_index_ = static_cast<std::ptrdiff_t>(i);
     }
+    if (id_index_ < 0 && !input_.spans.empty())
+      throw Error(path + ": `columns` has no id column '" + id_column_ +
+                  "': under --shard-by bytes ids cannot be line numbers; declare it or use --shard-by file");
     return;
   }
   std::string_view line;
-  if (!reader_->next(line)) return;                             // an empty file: no header, no rows
+  if (!header_source->next(line)) return;                       // an empty file: no header, no rows
   if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // UTF-8 byte order mark
   split_tabs(line, cells_);
   expected_cells_ = cells_.size();
+  header_names_.assign(cells_.begin(), cells_.end());
   auto find = [&](const std::string& name) -> std::ptrdiff_t {
     auto it = std::find(cells_.begin(), cells_.end(), name);
     if (it == cells_.end()) return -1;
@@ -86,6 +124,10 @@ void TsvRead::open_next() {
     col.index = static_cast<size_t>(i);
   }
   id_index_ = find(id_column_);
+  if (id_index_ < 0 && !input_.spans.empty())
+    throw Error(path + ":1: the header has no id column '" + id_column_ +
+                "': under --shard-by bytes ids cannot be line numbers (a byte range does not know how many "
+                "lines come before it); add the column or use --shard-by file or record");
 }
 
 bool TsvRead::read(Context& ctx, uint32_t max) {
@@ -93,7 +135,7 @@ bool TsvRead::read(Context& ctx, uint32_t max) {
   std::string_view line;
   while (emitted < max) {
     if (reader_ == nullptr) {
-      if (next_path_ == paths_.size()) return emitted > 0;
+      if (next_path_ == input_.paths.size()) return emitted > 0;
       open_next();
       continue;
     }
@@ -142,12 +184,19 @@ bool TsvRead::convert_row(Context& ctx, std::string_view line) {
       default: r.set_string(col.slot, tsv_unescape(cells_[col.index]));
     }
   }
+  if (passthrough_) {
+    pass_.begin();
+    for (size_t i = 0; i < cells_.size(); ++i)
+      pass_.add(passthrough::Kind::kTsvCell, header_names_[i], cells_[i]);
+    r.set_bytes(passthrough_, pass_.encode());
+  }
   return true;
 }
 
 TsvWrite::TsvWrite(CreateContext& ctx)
     : names_(ctx.param("fields").as_strings()),
-      out_(ctx.param("path").as_string(), has_gzip_suffix(ctx.param("path").as_string())) {
+      out_(ctx.param("path").as_string(), has_gzip_suffix(ctx.param("path").as_string())),
+      header_(ctx.param("header").as_bool()) {
   if (names_.empty()) throw Error("parameter 'fields' is empty: list the fields to write");
   for (size_t i = 0; i < names_.size(); ++i) {
     for (size_t k = 0; k < i; ++k)
@@ -155,37 +204,106 @@ TsvWrite::TsvWrite(CreateContext& ctx)
         throw Error("parameter 'fields': field '" + names_[i] + "' is listed twice");
     slots_.push_back(ctx.field(names_[i]));
   }
-  if (ctx.param("header").as_bool()) {
-    for (size_t i = 0; i < names_.size(); ++i) {
-      if (i > 0) line_ += '\t';
-      append_tsv_escaped(line_, names_[i]);
-    }
-    line_ += '\n';
-    out_.write(line_);
+  try {
+    passthrough_ = ctx.field(passthrough::kField);
+  } catch (const Error&) {
+    // No reader of this pipeline carries pass-through keys.
   }
 }
 
-void TsvWrite::process(Context&, Record& r) {
+void TsvWrite::write_header(const std::vector<std::string>& names) {
+  planned_ = true;
+  if (!header_) return;
   line_.clear();
-  for (size_t i = 0; i < names_.size(); ++i) {
+  for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) line_ += '\t';
-    Slot s = slots_[i];
-    require_field(r, s, names_[i]);
-    switch (r.type(s)) {
-      case SF_FIELD_STRING: append_tsv_escaped(line_, r.string(s)); break;
-      case SF_FIELD_BYTES: line_ += base64_encode(r.string(s)); break;
-      case SF_FIELD_INT: append_int(line_, r.integer(s)); break;
-      case SF_FIELD_FLOAT: append_double(line_, r.real(s)); break;
-      default:
-        throw Error(
-            "field '" + names_[i] +
-            "' is a tensor, which a TSV cell cannot hold; write it with io.jsonl_write or io.npy_write");
-    }
+    append_tsv_escaped(line_, names[i]);
   }
   line_ += '\n';
   out_.write(line_);
 }
 
-void TsvWrite::finish(Context&) { out_.commit(); }
+void TsvWrite::plan_columns(const std::vector<passthrough::Entry>& entries) {
+  std::vector<std::string> header;
+  std::vector<bool> used(names_.size(), false);
+  for (const passthrough::Entry& e : entries) {
+    input_keys_.emplace_back(e.key);
+    header.emplace_back(e.key);
+    auto it = std::find(names_.begin(), names_.end(), e.key);
+    const std::ptrdiff_t field = it == names_.end() ? -1 : it - names_.begin();
+    key_field_.push_back(field);
+    if (field >= 0) used[static_cast<size_t>(field)] = true;
+  }
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (used[i]) continue;
+    extra_fields_.push_back(i);
+    header.push_back(names_[i]);
+  }
+  write_header(header);
+}
+
+void TsvWrite::append_value(Record& r, size_t i) {
+  Slot s = slots_[i];
+  require_field(r, s, names_[i]);
+  switch (r.type(s)) {
+    case SF_FIELD_STRING: append_tsv_escaped(line_, r.string(s)); break;
+    case SF_FIELD_BYTES: line_ += base64_encode(r.string(s)); break;
+    case SF_FIELD_INT: append_int(line_, r.integer(s)); break;
+    case SF_FIELD_FLOAT: append_double(line_, r.real(s)); break;
+    default:
+      throw Error(
+          "field '" + names_[i] +
+          "' is a tensor, which a TSV cell cannot hold; write it with io.jsonl_write or io.npy_write");
+  }
+}
+
+void TsvWrite::process(Context&, Record& r) {
+  line_.clear();
+  if (!passthrough_ || !r.has(passthrough_)) {
+    if (!planned_) {
+      write_header(names_);
+      line_.clear();
+    }
+    if (!input_keys_.empty())
+      throw Error("the record has no pass-through keys, but the first record had them (" +
+                  std::to_string(input_keys_.size()) + " input columns): a TSV file has one header");
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (i > 0) line_ += '\t';
+      append_value(r, i);
+    }
+    line_ += '\n';
+    out_.write(line_);
+    return;
+  }
+  entries_.clear();
+  passthrough::Decoder keys(r.string(passthrough_));
+  for (passthrough::Entry e; keys.next(e);) entries_.push_back(e);
+  if (!planned_) {
+    plan_columns(entries_);
+    line_.clear();
+  }
+  bool same = entries_.size() == input_keys_.size();
+  for (size_t i = 0; same && i < entries_.size(); ++i) same = entries_[i].key == input_keys_[i];
+  if (!same)
+    throw Error(
+        "its pass-through keys differ from the first record's (a TSV file has one header): write "
+        "records whose inputs have different keys with io.jsonl_write");
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (i > 0) line_ += '\t';
+    if (key_field_[i] >= 0) append_value(r, static_cast<size_t>(key_field_[i]));
+    else append_entry_as_tsv(line_, entries_[i]);
+  }
+  for (size_t k = 0; k < extra_fields_.size(); ++k) {
+    if (!entries_.empty() || k > 0) line_ += '\t';
+    append_value(r, extra_fields_[k]);
+  }
+  line_ += '\n';
+  out_.write(line_);
+}
+
+void TsvWrite::finish(Context&) {
+  if (!planned_) write_header(names_);
+  out_.commit();
+}
 
 }  // namespace seqflow::io

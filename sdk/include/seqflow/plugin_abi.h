@@ -10,7 +10,11 @@
  * The major must equal the host's; the minor is negotiated: each side reads only the fields that both
  * know, which `struct_size` (the first member of every struct that crosses) tells. New fields are only
  * ever appended. A plugin built for another major is refused with a message naming its file.
- * History: 1.0 the first; 1.1 appends sf_host.field_is_read (a source may skip fields nobody reads).
+ * History: 1.0 the first; 1.1 appends sf_host.field_is_read (a source may skip fields nobody reads);
+ * 1.2 appends sf_error.param (the parameter a create() failure concerns, so the host can point at its
+ * line and column), sf_host.create_warn (a warning at create time, e.g. input keys a reader ignores),
+ * sf_create_args.shard_* (the shard a source reads when the run is split by file or by bytes) and the
+ * flags SF_FLAG_SHARDS_FILES / SF_FLAG_SHARDS_BYTES (a source that can read such a shard alone).
  *
  * Lifecycle: entry -> init(host) once per process -> for each stage: create -> (read | process)* ->
  * finish -> destroy. Resources: create once per pipeline, shared read-only by stages, destroyed after
@@ -39,10 +43,11 @@ extern "C" {
 
 #define SF_ABI_MAGIC 0x53514657u /* "SQFW" */
 #define SF_ABI_MAJOR 1u
-#define SF_ABI_MINOR 1u
+#define SF_ABI_MINOR 2u
 #define SF_ENTRY_SYMBOL "seqflow_plugin_entry"
 #define SF_MAX_DIMS 8
 #define SF_ERROR_CAPACITY 2048
+#define SF_PARAM_NAME_CAPACITY 64
 
 typedef int32_t sf_status;
 enum {
@@ -58,6 +63,9 @@ enum {
 typedef struct sf_error {
   uint32_t struct_size;
   char message[SF_ERROR_CAPACITY];
+  /* ABI 1.2 (write only when struct_size covers it): the declared parameter a create() failure is about,
+     NUL-terminated, "" when none; the host then reports the failure at that parameter's position. */
+  char param[SF_PARAM_NAME_CAPACITY];
 } sf_error;
 
 typedef enum sf_field_type {
@@ -161,8 +169,18 @@ enum {
   SF_FLAG_BATCH = 1u << 1,       /* accepts engine-made batches (the `batch` stage key) */
   SF_FLAG_FILTERS = 1u << 2,     /* may drop records (host.record_drop) */
   SF_FLAG_SPLITS = 1u << 3,      /* replaces records with zero or more new ones (host.emit) */
-  SF_FLAG_SERIAL = 1u << 4       /* must see records one call at a time, in order */
+  SF_FLAG_SERIAL = 1u << 4,      /* must see records one call at a time, in order */
+  /* ABI 1.2, sources only: can read shard shard_index of shard_count alone when the run is split ... */
+  SF_FLAG_SHARDS_FILES = 1u << 5, /* ... by whole input files (balanced by size, in input order) */
+  SF_FLAG_SHARDS_BYTES = 1u << 6  /* ... by byte ranges of its inputs, resynchronised on a record */
 };
+
+/* ABI 1.2: how a run is split into shards (sf_create_args.shard_by). */
+typedef enum sf_shard_by {
+  SF_SHARD_RECORD = 0, /* the engine keeps positions shard_index, +shard_count, ...: the source reads all */
+  SF_SHARD_FILE = 1,   /* the source reads only its share of whole files */
+  SF_SHARD_BYTES = 2   /* the source reads only its byte range of the concatenated inputs */
+} sf_shard_by;
 
 /* ---- opaque host objects ---- */
 typedef struct sf_record sf_record;   /* one record */
@@ -185,6 +203,11 @@ typedef struct sf_create_args {
   const char* pipeline_dir;
   uint32_t worker_index;     /* which per-worker instance this is */
   uint32_t intra_op_threads; /* threads the instance may use inside one call */
+  /* ABI 1.2 (read only when struct_size covers them). For a source: the shard of the run it reads, 0 of 1
+     when the run is not split or is split by record (the engine then drops the other positions). */
+  uint32_t shard_index;
+  uint32_t shard_count;
+  uint32_t shard_by; /* sf_shard_by */
 } sf_create_args;
 
 typedef struct sf_component {
@@ -267,6 +290,9 @@ typedef struct sf_host {
      engine, for batch lengths and record ids) reads field `name`, 0 when none does, so that a source
      may skip filling it. */
   int32_t (*field_is_read)(sf_create_context* ctx, const char* name);
+  /* ABI 1.2 (check struct_size before use). Create time: a warning about this stage or resource (input
+     keys a reader will ignore, say), shown by `validate` and `run` with the stage's name. */
+  void (*create_warn)(sf_create_context* ctx, const char* message);
 } sf_host;
 
 typedef struct sf_module {

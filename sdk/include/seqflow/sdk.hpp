@@ -25,6 +25,7 @@
 
 #include <seqflow/plugin_abi.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -57,6 +58,18 @@ class Error : public std::runtime_error {
   sf_status code_;
 };
 
+/// A create-time error about one declared parameter: the host reports it at that parameter's line and
+/// column in the pipeline file (ABI 1.2; an older host shows the message at the stage).
+class ParamError : public Error {
+ public:
+  ParamError(std::string param, const std::string& message, sf_status code = SF_ERR_INVALID)
+      : Error(message, code), param_(std::move(param)) {}
+  const std::string& param() const noexcept { return param_; }
+
+ private:
+  std::string param_;
+};
+
 namespace detail {
 inline const sf_host*& host_slot() {
   static const sf_host* h = nullptr;
@@ -71,6 +84,10 @@ template <class F>
 sf_status guard(sf_error* err, F&& f) noexcept {
   try {
     return f();
+  } catch (const ParamError& e) {
+    if (err != nullptr && err->struct_size >= offsetof(sf_error, param) + sizeof(err->param))
+      std::snprintf(err->param, sizeof(err->param), "%s", e.param().c_str());
+    return fail(err, e.code(), e.what());
   } catch (const Error& e) {
     return fail(err, e.code(), e.what());
   } catch (const std::bad_alloc&) {
@@ -298,6 +315,15 @@ class Context {
   sf_context* c_;
 };
 
+/// The shard a source reads alone (ABI 1.2): index of count, split by file or by bytes.
+struct Shard {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  sf_shard_by by = SF_SHARD_RECORD;
+  /// True when this source must read only part of its input.
+  bool split() const { return count > 1 && by != SF_SHARD_RECORD; }
+};
+
 /// Construction context: parameters, field slots and resources.
 class CreateContext {
  public:
@@ -308,6 +334,16 @@ class CreateContext {
   std::string pipeline_dir() const { return a_->pipeline_dir; }
   uint32_t worker_index() const { return a_->worker_index; }
   uint32_t intra_op_threads() const { return a_->intra_op_threads; }
+  /// The shard to read (0 of 1 from a host older than ABI 1.2, which never splits a source's input).
+  Shard shard() const {
+    Shard s;
+    if (a_->struct_size >= offsetof(sf_create_args, shard_by) + sizeof(a_->shard_by) && a_->shard_count > 0) {
+      s.index = a_->shard_index;
+      s.count = a_->shard_count;
+      s.by = static_cast<sf_shard_by>(a_->shard_by);
+    }
+    return s;
+  }
   /// Slot of a field by name.
   Slot field(const std::string& name) const {
     Slot s{host().field_slot(a_->ctx, name.c_str())};
@@ -322,6 +358,14 @@ class CreateContext {
         h.field_is_read == nullptr)
       return true;
     return h.field_is_read(a_->ctx, name.c_str()) != 0;
+  }
+  /// A warning about this stage or resource, shown by `validate` and `run` (ignored by a host older than
+  /// ABI 1.2, which cannot show it).
+  void warn(const std::string& message) const {
+    const sf_host& h = host();
+    if (h.struct_size < offsetof(sf_host, create_warn) + sizeof(h.create_warn) || h.create_warn == nullptr)
+      return;
+    h.create_warn(a_->ctx, message.c_str());
   }
   /// Slot of the field named by FIELD parameter `param`.
   Slot field_param(std::string_view param_name) const { return field(param(param_name).as_string()); }

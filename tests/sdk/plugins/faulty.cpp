@@ -4,6 +4,9 @@
 //   faulty.ctor_throws  its constructor throws std::runtime_error: the stage cannot be created.
 //   faulty.boom         process() throws std::runtime_error for records whose text contains "boom".
 //   faulty.throw_int    process() throws an int (not a std::exception) for the same records.
+//   faulty.param_error  warns at create time (ABI 1.2 create_warn) and, when level > 0, throws
+//                       seqflow::ParamError("level", ...) with a message that does not name the parameter,
+//                       so only the ABI's sf_error.param can place the error at `level`.
 //
 // The SDK's boundary catches all three: a constructor failure fails the create call with the message,
 // a per-record exception fails only that record ("an exception not derived from std::exception" when it is
@@ -24,6 +27,20 @@ class CtorThrows : public seqflow::Transform<CtorThrows> {
                                       "[[stage]]\nname = \"bad\"\nplugin = \"faulty.ctor_throws\"\n"};
   explicit CtorThrows(seqflow::CreateContext&) {
     throw std::runtime_error("faulty.ctor_throws refuses to start (test plugin)");
+  }
+  void process(seqflow::Context&, seqflow::Record&) {}
+};
+
+class ParamErr : public seqflow::Transform<ParamErr> {
+ public:
+  static constexpr seqflow::Info info{
+      "param_error", "Warns when created; refuses to start when level > 0.",
+      "[[stage]]\nname = \"bad\"\nplugin = \"faulty.param_error\"\nlevel = 1\n"};
+  static constexpr sf_param_decl params[] = {
+      seqflow::Param::integer("level", "0", "0: start; more: refuse, blaming this parameter.")};
+  explicit ParamErr(seqflow::CreateContext& ctx) {
+    ctx.warn("a create-time warning from the test plugin");
+    if (ctx.param("level").as_int() > 0) throw seqflow::ParamError("level", "refused by the test plugin");
   }
   void process(seqflow::Context&, seqflow::Record&) {}
 };
@@ -67,6 +84,6 @@ class ThrowInt : public seqflow::Transform<ThrowInt> {
 
 }  // namespace
 
-using Components = seqflow::ComponentList<CtorThrows, Boom, ThrowInt>;
+using Components = seqflow::ComponentList<CtorThrows, ParamErr, Boom, ThrowInt>;
 using Resources = seqflow::ResourceList<>;
 SEQFLOW_MODULE("faulty", "0.1.0", "Test plugin whose components fail on purpose.", Components, Resources)

@@ -2,6 +2,7 @@
 
 #include <seqflow/sdk.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -61,6 +62,54 @@ LineReader::LineReader(std::string path, size_t chunk_size, size_t max_line)
   }
 }
 
+LineReader::LineReader(std::string path, Range range)
+    : path_(std::move(path)), chunk_(kDefaultChunk), max_line_(kDefaultMaxLine) {
+  if (is_gzip_file(path_))
+    throw Error(
+        "'" + path_ +
+            "' is gzip: a gzip stream can only be read from its start, so --shard-by bytes cannot split "
+            "it; decompress it or use --shard-by file",
+        SF_ERR_INVALID);
+  file_ = std::fopen(path_.c_str(), "rb");
+  if (file_ == nullptr) throw Error("cannot open '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
+  if (::fseeko(file_, static_cast<off_t>(range.begin), SEEK_SET) != 0) {
+    std::fclose(file_);
+    throw Error("cannot seek in '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
+  }
+  limit_ = range.end > range.begin ? range.end - range.begin : 0;
+  buf_.resize(chunk_);
+  end_ = read_raw(buf_.data(), chunk_);
+  eof_ = end_ == 0;
+}
+
+bool LineReader::is_gzip_file(const std::string& path) {
+  unsigned char magic[2] = {0, 0};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw Error("cannot open '" + path + "': " + std::strerror(errno), SF_ERR_IO);
+  const size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+uint64_t LineReader::line_start_after(const std::string& path, uint64_t offset) {
+  if (offset == 0) return 0;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw Error("cannot open '" + path + "': " + std::strerror(errno), SF_ERR_IO);
+  uint64_t at = offset;
+  if (::fseeko(f, static_cast<off_t>(offset), SEEK_SET) == 0) {
+    std::vector<char> buf(size_t{1} << 16);
+    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), f)) > 0; at += n) {
+      if (const void* nl = std::memchr(buf.data(), '\n', n)) {
+        at += static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+        std::fclose(f);
+        return at;
+      }
+    }
+  }
+  std::fclose(f);
+  return at;  // no line starts after `offset`: the end of the file
+}
+
 void LineReader::open_format() {
   buf_.resize(chunk_);
   // The first chunk decides the format; for plain text it is simply the first block of lines.
@@ -85,9 +134,9 @@ LineReader::~LineReader() {
 }
 
 size_t LineReader::read_raw(void* dst, size_t capacity) {
-  size_t n = std::fread(dst, 1, capacity, file_);
-  if (n < capacity && std::ferror(file_))
-    throw Error("cannot read '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
+  size_t n = std::fread(dst, 1, static_cast<size_t>(std::min<uint64_t>(capacity, limit_)), file_);
+  limit_ -= n;
+  if (std::ferror(file_)) throw Error("cannot read '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
   return n;
 }
 

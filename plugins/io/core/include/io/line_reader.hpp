@@ -31,6 +31,17 @@ class LineReader {
 
   /// A line longer than `max_line` bytes is an error: it guards against reading a binary file as text.
   explicit LineReader(std::string path, size_t chunk_size = kDefaultChunk, size_t max_line = kDefaultMaxLine);
+  /// Only bytes [begin, end) of a plain (not gzip) file, for --shard-by bytes; line numbers count from
+  /// `begin`. Throws for a gzip file, which cannot be entered in the middle.
+  struct Range {
+    uint64_t begin = 0, end = 0;
+  };
+  LineReader(std::string path, Range range);
+  /// The first line start found by scanning from `offset`: 0 for 0, else the byte after the first '\n' at
+  /// or after `offset` (the file's size when there is none). Shards cut at the same offsets meet there.
+  static uint64_t line_start_after(const std::string& path, uint64_t offset);
+  /// Whether `path` starts with the gzip magic bytes.
+  static bool is_gzip_file(const std::string& path);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -61,6 +72,7 @@ class LineReader {
   size_t end_ = 0;      // end of valid data
   bool eof_ = false;
   uint64_t line_number_ = 0;
+  uint64_t limit_ = UINT64_MAX;  // raw bytes left to read (a byte range's end)
 };
 
 }  // namespace seqflow::io
