@@ -207,3 +207,66 @@ E("generate_non_causal_model", gen("", RES.replace("causal = true", "causal = fa
   "model 'model' cannot be stepped:", "GPT-2's layers with causal = false: not a decoder")
 E("generate_no_prompt_no_bos", gen('input = ""\n'), {"input.jsonl": PROMPT}, 1,
   "the record has no prompt ids and bos_token_id is not set", "no prompt field and no bos_token_id")
+
+# ---- read_report: window classifications -> per-read calls and the summary ----
+RR_READ = '''[[stage]]
+name = "read"
+plugin = "io.jsonl_read"
+paths = ["input.jsonl"]
+fields = { source_id = "string", seq = "string", top_ids = "tensor:i32", top_probs = "tensor:f32" }
+'''
+def rr(extra, labels="labels.txt"):
+    return RR_READ + f'''[[stage]]
+name = "write"
+plugin = "decode.read_report"
+labels = "{labels}"
+path = "reads.tsv"
+{extra}'''
+def win(wid, read, nbases, probs, ids=(0, 1, 2)):
+    return json.dumps({"id": wid, "source_id": read, "seq": "A" * nbases, "top_ids": list(ids),
+                       "top_probs": probs}) + "\n"
+def rr_args(case, extra=""):
+    open(os.path.join(ROOT, case, "args"), "w").write(
+        "run pipeline.toml --threads 2 --no-progress --set write.path={out}/reads.tsv" + extra + "\n")
+WINDOWS = (win("r1:0", "r1", 150, [0.5, 0.25, 0.25]) + win("r1:150", "r1", 50, [0.0, 1.0, 0.0]) +
+           win("r2:0", "r2", 100, [0.05, 0.9, 0.05], (1, 0, 2)) + win("r3:0", "r3", 80, [0.3, 0.35, 0.35]) +
+           win("r4:0", "r4", 100, [0.6, 0.2, 0.2]) + win("r4:100", "r4", 100, [0.2, 0.2, 0.6]))
+write("read_report_mean_threshold", rr('summary = "summary.tsv"\nweight = "seq"\nthreshold = 0.4\n'),
+      {"labels.txt": "a\nb\nc\n", "input.jsonl": WINDOWS},
+      expected={"reads.tsv": "id\tlabel\tprobability\twindows\nr1\tb\t0.4375\t2\nr2\ta\t0.9000\t1\n"
+                             "r3\tunknown\t0.3500\t1\nr4\ta\t0.4000\t2\n",
+                "summary.tsv": "label\treads\tpercent\na\t2\t50.00\nb\t1\t25.00\nc\t0\t0.00\nunknown\t1\t25.00\n"
+                               "total\t4\t100.00\n"},
+      comment="r1: (150 x [.5 .25 .25] + 50 x [0 1 0]) / 200 = [.375 .4375 .1875] -> b; r2 (ids in another order) a .9; "
+              "r3 b .35 (tie with c: lower id) < 0.4 -> unknown; r4 [.4 .2 .4]: tie a/c -> a, .4 >= .4; summary 2/1/0/1 of 4")
+rr_args("read_report_mean_threshold", " --set write.summary={out}/summary.tsv")
+write("read_report_vote_unweighted", rr('aggregate = "vote"\nprecision = 2\n'),
+      {"labels.txt": "a\nb\nc\n",
+       "input.jsonl": win("r1:0", "r1", 150, [0.6, 0.4, 0.0]) + win("r1:150", "r1", 150, [0.6, 0.4, 0.0]) +
+                      win("r1:300", "r1", 10, [0.0, 1.0, 0.0]) + win("r2:0", "r2", 10, [0.1, 0.0, 0.9])},
+      expected={"reads.tsv": "id\tlabel\tprobability\twindows\nr1\ta\t0.40\t3\nr2\tc\t0.90\t1\n"},
+      comment="vote, each window once: r1 a 2 votes to b's 1 although b's mean is higher; a's mean probability 1.2/3; no summary")
+rr_args("read_report_vote_unweighted")
+RR_IN = {"labels.txt": "a\nb\nc\n", "input.jsonl": win("r1:0", "r1", 150, [0.5, 0.25, 0.25])}
+E("read_report_threshold_not_probability", rr("threshold = 1.5\n"), RR_IN, 1,
+  "decode.read_report: threshold = 1.500000 is not a probability; give a value in [0, 1]", "a threshold above 1")
+E("read_report_bad_aggregate", rr('aggregate = "median"\n'), RR_IN, 2,
+  "parameter 'aggregate' of stage 'write' (decode.read_report) must be one of \"mean\", \"vote\", got \"median\"",
+  "an unknown aggregate (a validate-time error)")
+E("read_report_bad_precision", rr("precision = 18\n"), RR_IN, 1,
+  "decode.read_report: precision = 18 must be 0 to 17 decimals", "too many decimals")
+E("read_report_label_clash", rr(""), {"labels.txt": "a\nunknown\n", "input.jsonl": RR_IN["input.jsonl"]}, 1,
+  "the class 'unknown' clashes with the summary's own lines (unknown_label, total); rename it",
+  "a class named like the unknown line")
+E("read_report_empty_label", rr(""), {"labels.txt": "a\n\nc\n", "input.jsonl": RR_IN["input.jsonl"]}, 1,
+  "{case}/labels.txt:2: a label must be non-empty text without tabs (it is a TSV column); write one class name per line",
+  "an empty line in the labels file")
+E("read_report_labels_missing", rr("", "nolabels.txt"), {"input.jsonl": RR_IN["input.jsonl"]}, 1,
+  "nolabels.txt: cannot open the labels file; check the `labels` path", "no labels file")
+E("read_report_top_k_short", rr(""), {"labels.txt": "a\nb\nc\n",
+                                     "input.jsonl": win("r1:0", "r1", 150, [0.75, 0.25], (0, 1))}, 1,
+  "read 'r1': a window lists 2 classes but there are 3; give decode.classify top_k = 3",
+  "decode.classify's top_k below the number of classes: the read's mean would miss classes")
+E("read_report_class_outside_labels", rr(""), {"labels.txt": "a\nb\nc\n",
+                                              "input.jsonl": win("r1:0", "r1", 150, [0.5, 0.25, 0.25], (0, 1, 3))}, 1,
+  "read 'r1': class id 3 is outside the 3 classes", "a class id the labels do not name")
