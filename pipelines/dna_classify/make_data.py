@@ -33,7 +33,8 @@ length says nothing about the class; test reads are 150 bp.
 
 Written to --out: train.fa (the training reads, header `>ID class=N model=illumina|ont`), and FASTQ files
 whose headers carry `class=N`: calib.fq, test_sim150_illumina.fq, test_sim150_ont.fq, test_ecoli_real.fq;
-unknown_calib.fq and unknown_test.fq hold 150 bp sequences of no class (class=-1): i.i.d. random bases with
+seen_sim150_illumina.fq holds new reads from the training blocks (not held out: what the model does on a
+genome it was trained on); unknown_calib.fq and unknown_test.fq hold 150 bp sequences of no class (class=-1): i.i.d. random bases with
 GC content uniform in [0.3, 0.7], and base-shuffled copies of held-out reads (their composition kept, their
 order destroyed).
 """
@@ -290,6 +291,10 @@ def main():
 
     write_fastq(os.path.join(args.out, "unknown_calib.fq"), unknown_set(2000, calib, "uc"))
     write_fastq(os.path.join(args.out, "unknown_test.fq"), unknown_set(4000, ill + ont, "ut"))
+    # Not held out: new reads (positions, strands and errors drawn afresh) from the training blocks, to show
+    # what the model does on an organism whose whole genome it was trained on.
+    write_fastq(os.path.join(args.out, "seen_sim150_illumina.fq"),
+                sim_set("train", args.test_per_class // 2, "illumina", "si"))
     print("written to", args.out)
 
 

@@ -1,5 +1,6 @@
 #include "read_report.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -55,7 +56,9 @@ ReadReport::ReadReport(CreateContext& ctx)
   } catch (const std::exception& e) {
     throw param_error("aggregate", std::string("decode.read_report: ") + e.what());
   }
-  labels_ = load_labels(ctx.param("labels").as_string());
+  std::filesystem::path labels(ctx.param("labels").as_string());
+  if (labels.is_relative()) labels = std::filesystem::path(ctx.pipeline_dir()) / labels;
+  labels_ = load_labels(labels.string());
   for (const std::string& l : labels_)
     if (l == unknown_label_ || l == "total")
       throw param_error("labels", "decode.read_report: the class '" + l +

@@ -41,8 +41,11 @@ threshold = 0.9
       Param::path("summary", "\"\"",
                   "Summary TSV: label, reads, percent for every class, the unknown reads and the total; "
                   "\"\": none."),
-      Param::path("labels", nullptr,
-                  "File of class names, one per line (line i names class i), as decode.classify's."),
+      // A string, not a path: the engine takes a sink's path parameters for its outputs (provenance is
+      // written beside them), and this file is an input. Relative names are resolved here, as paths are.
+      Param::string("labels", nullptr,
+                    "File of class names, one per line (line i names class i), as decode.classify's; "
+                    "relative to the pipeline file."),
       Param::field("group", "\"source_id\"",
                    "String field naming the read a window belongs to (dna.window's source_id); \"id\" when "
                    "reads are not cut into windows."),
