@@ -7,8 +7,9 @@ test blocks of the four genomes, Illumina- and ONT-like; a 900 bp ONT-like lambd
 elegans read, cut into windows; a 60 bp read; a read with Ns; real held-out E. coli reads; two random
 sequences), and tests/e2e/cases/examples/dna_classify{,_fasta}/expected/{reads,summary}.tsv computed by
 model_def.read_calls (PyTorch) with the threshold in pipeline.toml, with probabilities printed to 4
-decimals as decode.read_report does. A read whose probability lies within 1e-6 of a rounding boundary
-of the 4th decimal is left out (a 1e-6 difference between implementations could change its text).
+decimals as decode.read_report does. A read whose probability lies within 1e-5 of a rounding boundary
+of the 4th decimal, or of the threshold, is left out: seqflow's probabilities differ from PyTorch's by
+about 1e-6, which could change such a read's text.
 """
 import gzip
 import os
@@ -58,7 +59,7 @@ def main():
     keep = set()
     for rid, _, p, _ in calls:
         frac = p * 1e4 - np.floor(p * 1e4)
-        if abs(frac - 0.5) > 1e-2 or abs(p - threshold) > 1e-6:
+        if abs(frac - 0.5) > 0.1 and abs(p - threshold) > 1e-5:
             keep.add(rid)
     reads = [r for r in reads if r[0] in keep]
     calls = [c for c in calls if c[0] in keep]
