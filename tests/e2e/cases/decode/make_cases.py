@@ -270,3 +270,23 @@ E("read_report_top_k_short", rr(""), {"labels.txt": "a\nb\nc\n",
 E("read_report_class_outside_labels", rr(""), {"labels.txt": "a\nb\nc\n",
                                               "input.jsonl": win("r1:0", "r1", 150, [0.5, 0.25, 0.25], (0, 1, 3))}, 1,
   "read 'r1': class id 3 is outside the 3 classes", "a class id the labels do not name")
+E("read_report_id_with_tab", rr(""), {"labels.txt": "a\nb\nc\n",
+                                     "input.jsonl": win("r\t1:0", "r\t1", 150, [0.5, 0.25, 0.25])}, 1,
+  "read id 'r\t1' holds a tab or line break, which a TSV cannot hold", "a read id a TSV cannot hold")
+E("read_report_ids_probs_differ", rr(""), {"labels.txt": "a\nb\nc\n", "input.jsonl": json.dumps(
+    {"id": "r1:0", "source_id": "r1", "seq": "ACGT", "top_ids": [0, 1, 2], "top_probs": [0.5, 0.5]}) + "\n"}, 1,
+  "fields 'top_ids' and 'top_probs' differ in length (3 vs 2)", "class ids and probabilities of different lengths")
+E("read_report_weight_not_a_length", RR_READ.replace('seq = "string"', 'seq = "int"') + '''[[stage]]
+name = "write"
+plugin = "decode.read_report"
+labels = "labels.txt"
+path = "reads.tsv"
+weight = "seq"
+''', {"labels.txt": "a\nb\nc\n", "input.jsonl": json.dumps(
+    {"id": "r1:0", "source_id": "r1", "seq": 7, "top_ids": [0, 1, 2], "top_probs": [0.5, 0.25, 0.25]}) + "\n"}, 1,
+  "field 'seq' must be a string or a tensor: its length weights the window", "a weight field without a length")
+E("read_report_empty_unknown_label", rr('unknown_label = ""\n'), RR_IN, 1,
+  "decode.read_report: unknown_label must be non-empty text without tabs or line breaks", "an empty unknown label")
+E("read_report_probability_out_of_range", rr(""), {"labels.txt": "a\nb\nc\n",
+                                                  "input.jsonl": win("r1:0", "r1", 150, [1.5, 0.25, 0.25])}, 1,
+  "read 'r1': class 0 has probability 1.500000, not in [0, 1]", "a probability above 1 (not decode.classify's output)")
