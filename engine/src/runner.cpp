@@ -215,7 +215,7 @@ class Runner {
   sf_create_context create_ctx_;
   std::vector<std::unique_ptr<StageRuntime>> stages_;
   std::vector<std::unique_ptr<flow::graph_node>> nodes_;
-  flow::limiter_node<Chunk*>* limiter_ = nullptr;
+  flow::limiter_node<Chunk*, long long>* limiter_ = nullptr;  // decrements by a count
   int threads_ = 1;
   uint32_t chunk_size_ = 32;
   uint32_t mif_ = 256;  // records in flight at most
@@ -510,7 +510,8 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
   }
   if (bytes_.enabled()) {
     c->ticket->bytes = chunk_bytes;
-    bytes_.admit(chunk_bytes);
+    if (const size_t credits = bytes_.admit(chunk_bytes))
+      limiter_->decrementer().try_put(static_cast<long long>(credits));
   }
   const auto t1 = Clock::now();
   trace(st, t0, t1, c->records.size());
@@ -673,7 +674,7 @@ void Runner::release(Chunk* c) {
   if (t->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     const size_t credits = bytes_.enabled() ? bytes_.release(t->bytes) : 1;
     delete t;
-    for (size_t k = 0; k < credits; ++k) limiter_->decrementer().try_put(flow::continue_msg());
+    if (credits > 0) limiter_->decrementer().try_put(static_cast<long long>(credits));
   }
 }
 
@@ -710,7 +711,10 @@ void Runner::build(flow::graph& g) {
   bytes_.init(spec_.max_in_flight_bytes, max_chunks, std::min(max_chunks, kBudgetBatchChunks * batchers + 2));
 
   auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
-  limiter_ = own(new flow::limiter_node<Chunk*>(g, max_chunks));
+  limiter_ = own(new flow::limiter_node<Chunk*, long long>(g, max_chunks));
+  // A negative decrement takes credits: those the byte budget hands out only as chunks are seen to fit.
+  if (bytes_.initial_withheld() > 0)
+    limiter_->decrementer().try_put(-static_cast<long long>(bytes_.initial_withheld()));
   flow::make_edge(*source, *limiter_);
 
   auto seq_of = [](Chunk* const& c) -> size_t { return c->seq; };
