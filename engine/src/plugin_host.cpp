@@ -1,5 +1,7 @@
 #include "plugin_host.hpp"
 
+#include "elf_check.hpp"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -47,14 +49,42 @@ std::string module_name_of(const fs::path& file) {
   return f.substr(std::strlen(kPrefix), f.size() - std::strlen(kPrefix) - std::strlen(kSuffix));
 }
 
+// The declarations the engine reads when it validates a pipeline or prints `seqflow inspect`: a
+// missing name or table would crash the host far from the plugin that caused it.
+void check_params(const std::string& path, const char* owner, uint32_t n, const sf_param_decl* params) {
+  if (n > 0 && params == nullptr)
+    throw PluginError("plugin " + path + ": '" + owner + "' declares " + std::to_string(n) +
+                      " parameters but no table of them");
+  for (uint32_t i = 0; i < n; ++i) {
+    const sf_param_decl& p = params[i];
+    if (p.name == nullptr || static_cast<uint32_t>(p.type) > SF_PARAM_FIELD_TABLE)
+      throw PluginError("plugin " + path + ": '" + owner + "' declares a malformed parameter (number " +
+                        std::to_string(i + 1) + ": no name or an unknown type)");
+  }
+}
+
 void check_component(const std::string& path, const sf_component* c) {
   if (c == nullptr || c->struct_size < kMinComponentSize || c->name == nullptr || c->create == nullptr ||
       c->destroy == nullptr)
     throw PluginError("plugin " + path + " declares a malformed component (missing name or functions)");
+  if (c->kind != SF_SOURCE && c->kind != SF_TRANSFORM && c->kind != SF_SINK)
+    throw PluginError("plugin " + path + ": component '" + c->name + "' has an unknown kind " +
+                      std::to_string(static_cast<int>(c->kind)));
   if (c->kind == SF_SOURCE && c->read == nullptr)
     throw PluginError("plugin " + path + ": source component '" + c->name + "' has no read function");
   if (c->kind != SF_SOURCE && c->process == nullptr)
     throw PluginError("plugin " + path + ": component '" + c->name + "' has no process function");
+  check_params(path, c->name, c->num_params, c->params);
+  if (c->num_fields > 0 && c->fields == nullptr)
+    throw PluginError("plugin " + path + ": component '" + c->name + "' declares " +
+                      std::to_string(c->num_fields) + " fields but no table of them");
+  for (uint32_t i = 0; i < c->num_fields; ++i) {
+    const sf_field_decl& f = c->fields[i];
+    if ((f.param == nullptr && f.name == nullptr) || (f.access != SF_READ && f.access != SF_WRITE))
+      throw PluginError("plugin " + path + ": component '" + c->name +
+                        "' declares a malformed field (number " + std::to_string(i + 1) +
+                        ": no name or parameter, or an access neither read nor write)");
+  }
 }
 
 }  // namespace
@@ -143,6 +173,39 @@ const LoadedModule& PluginHost::module(const std::string& name) {
   throw PluginError(msg);
 }
 
+void check_module(const std::string& path, const sf_module* m, const std::string& expected_name) {
+  if (m == nullptr) throw PluginError("plugin " + path + " refused to load: its entry returned no module");
+  if (m->magic != SF_ABI_MAGIC)
+    throw PluginError("plugin " + path +
+                      " is not a seqflow plugin: bad magic number in its module descriptor");
+  if (m->abi_major != SF_ABI_MAJOR)
+    throw PluginError("plugin " + path + " was built for seqflow plugin ABI " + std::to_string(m->abi_major) +
+                      "." + std::to_string(m->abi_minor) + ", this seqflow speaks ABI " +
+                      std::to_string(SF_ABI_MAJOR) + ".x: rebuild the plugin against this seqflow's SDK");
+  if (m->struct_size < kMinModuleSize || m->name == nullptr || m->init == nullptr)
+    throw PluginError("plugin " + path + " has a truncated module descriptor (struct_size " +
+                      std::to_string(m->struct_size) + ")");
+  if (!expected_name.empty() && expected_name != m->name)
+    throw PluginError("plugin " + path + " calls itself '" + m->name + "' but its file name says '" +
+                      expected_name + "': rename the file to seqflow_" + m->name + ".so");
+  if ((m->num_components > 0 && m->components == nullptr) ||
+      (m->num_resources > 0 && m->resources == nullptr))
+    throw PluginError("plugin " + path + " declares " + std::to_string(m->num_components) +
+                      " components and " + std::to_string(m->num_resources) +
+                      " resource types but gives no table of them: rebuild it against this seqflow's SDK");
+  for (uint32_t i = 0; i < m->num_components; ++i) check_component(path, m->components[i]);
+  for (uint32_t i = 0; i < m->num_resources; ++i) {
+    const sf_resource_type* r = m->resources[i];
+    if (r == nullptr || r->struct_size < kMinResourceSize || r->name == nullptr || r->create == nullptr ||
+        (r->num_interfaces > 0 && r->interfaces == nullptr))
+      throw PluginError("plugin " + path + " declares a malformed resource type");
+    for (uint32_t k = 0; k < r->num_interfaces; ++k)
+      if (r->interfaces[k] == nullptr)
+        throw PluginError("plugin " + path + ": resource type '" + r->name + "' has an unnamed interface");
+    check_params(path, r->name, r->num_params, r->params);
+  }
+}
+
 const LoadedModule& PluginHost::load_file(const std::string& path) {
   std::lock_guard lock(mu_);
   return load_locked(path, module_name_of(path));
@@ -154,15 +217,28 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
   if (it != by_path_.end()) return *it->second;
 
   {
-    // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor".
-    char magic[4] = {};
+    // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor", and a
+    // library cut short crashes the process with SIGBUS inside dlopen: check the headers first.
     std::ifstream in(canonical, std::ios::binary);
-    if (!in.read(magic, 4) || std::memcmp(magic,
-                                          "\x7f"
-                                          "ELF",
-                                          4) != 0)
+    std::error_code size_ec;
+    const uint64_t size = fs::file_size(canonical, size_ec);
+    std::string head(64, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    const uint64_t want = elf_head_bytes(head);
+    if (want > head.size() && in) {
+      head.resize(static_cast<size_t>(want));
+      in.read(head.data() + 64, static_cast<std::streamsize>(want - 64));
+      head.resize(64 + static_cast<size_t>(in.gcount()));
+    }
+    const std::string problem = size_ec ? "it cannot be read: " + size_ec.message() : elf_problem(head, size);
+    if (problem == "no ELF header")
       throw PluginError("cannot load plugin " + path + ": it is not a shared library (no ELF header); " +
                         "remove it from the plugin folder or rebuild it with seqflow_add_plugin");
+    if (!problem.empty())
+      throw PluginError("cannot load plugin " + path + ": " + problem +
+                        "; rebuild it with seqflow_add_plugin (or copy it again), or remove it from the "
+                        "plugin folder");
   }
   // Never deleted, even for a file that turns out not to be a plugin: its static initialisers have
   // run, and a module is never unloaded while the process runs.
@@ -181,26 +257,7 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
   }
   auto entry = lib->get<const sf_module*(uint32_t, uint32_t)>(SF_ENTRY_SYMBOL);
   const sf_module* m = entry(SF_ABI_MAJOR, SF_ABI_MINOR);
-  if (m == nullptr) throw PluginError("plugin " + path + " refused to load: its entry returned no module");
-  if (m->magic != SF_ABI_MAGIC)
-    throw PluginError("plugin " + path +
-                      " is not a seqflow plugin: bad magic number in its module descriptor");
-  if (m->abi_major != SF_ABI_MAJOR)
-    throw PluginError("plugin " + path + " was built for seqflow plugin ABI " + std::to_string(m->abi_major) +
-                      "." + std::to_string(m->abi_minor) + ", this seqflow speaks ABI " +
-                      std::to_string(SF_ABI_MAJOR) + ".x: rebuild the plugin against this seqflow's SDK");
-  if (m->struct_size < kMinModuleSize || m->name == nullptr || m->init == nullptr)
-    throw PluginError("plugin " + path + " has a truncated module descriptor (struct_size " +
-                      std::to_string(m->struct_size) + ")");
-  if (!expected_name.empty() && expected_name != m->name)
-    throw PluginError("plugin " + path + " calls itself '" + m->name + "' but its file name says '" +
-                      expected_name + "': rename the file to seqflow_" + m->name + ".so");
-  for (uint32_t i = 0; i < m->num_components; ++i) check_component(path, m->components[i]);
-  for (uint32_t i = 0; i < m->num_resources; ++i) {
-    const sf_resource_type* r = m->resources[i];
-    if (r == nullptr || r->struct_size < kMinResourceSize || r->name == nullptr || r->create == nullptr)
-      throw PluginError("plugin " + path + " declares a malformed resource type");
-  }
+  check_module(path, m, expected_name);
   sf_error err{};
   err.struct_size = sizeof(err);
   if (m->init(host_table(), &err) != SF_OK)
