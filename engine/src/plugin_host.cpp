@@ -241,15 +241,17 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
                         "plugin folder");
   }
   // Never deleted, even for a file that turns out not to be a plugin: its static initialisers have
-  // run, and a module is never unloaded while the process runs.
-  auto* lib = new boost::dll::shared_library();
+  // run, and a module is never unloaded while the process runs. Kept in a list that is never destroyed
+  // either, so that leak checkers (LeakSanitizer in scripts/sanitize.sh) see it as still in use.
+  static auto* loaded_libraries = new std::vector<std::unique_ptr<boost::dll::shared_library>>();
+  auto owned = std::make_unique<boost::dll::shared_library>();
   boost::system::error_code ec;
-  lib->load(canonical, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
+  owned->load(canonical, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
-    delete lib;
     throw PluginError("cannot load plugin " + path + ": " + ec.message() +
                       " (is it a shared library built for this machine?)");
   }
+  boost::dll::shared_library* lib = loaded_libraries->emplace_back(std::move(owned)).get();
   if (!lib->has(SF_ENTRY_SYMBOL)) {
     throw PluginError("plugin " + path +
                       " is not a seqflow plugin: it does not export " SF_ENTRY_SYMBOL
