@@ -31,7 +31,7 @@ configure() {
 }
 
 engine_tests=(pipeline_spec_test host_api_test create_error_test provenance_test shard_merge_test plugin_loader_test
-  skip_log_test runtime_test interrupt_test byte_budget_test)
+  skip_log_test runtime_test interrupt_test byte_budget_test stress_test)
 unit_tests=("${engine_tests[@]}" io_core_test dna_test)
 regex() { local IFS='|'; echo "^($*)\$"; }
 
