@@ -49,6 +49,17 @@ std::string module_name_of(const fs::path& file) {
   return f.substr(std::strlen(kPrefix), f.size() - std::strlen(kPrefix) - std::strlen(kSuffix));
 }
 
+// A C enum field as the plugin stored it. A plugin built elsewhere may store any 32-bit value, and
+// loading one outside the enumerators as the enum type is undefined behaviour in C++ (UBSan's enum
+// check, found by fuzz_plugin_descriptor): read the bytes instead.
+template <class E>
+uint32_t raw_enum(const E& e) {
+  static_assert(sizeof(E) == sizeof(uint32_t));
+  uint32_t v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 // The declarations the engine reads when it validates a pipeline or prints `seqflow inspect`: a
 // missing name or table would crash the host far from the plugin that caused it.
 void check_params(const std::string& path, const char* owner, uint32_t n, const sf_param_decl* params) {
@@ -57,7 +68,7 @@ void check_params(const std::string& path, const char* owner, uint32_t n, const 
                       " parameters but no table of them");
   for (uint32_t i = 0; i < n; ++i) {
     const sf_param_decl& p = params[i];
-    if (p.name == nullptr || static_cast<uint32_t>(p.type) > SF_PARAM_FIELD_TABLE)
+    if (p.name == nullptr || raw_enum(p.type) > SF_PARAM_FIELD_TABLE)
       throw PluginError("plugin " + path + ": '" + owner + "' declares a malformed parameter (number " +
                         std::to_string(i + 1) + ": no name or an unknown type)");
   }
@@ -67,9 +78,10 @@ void check_component(const std::string& path, const sf_component* c) {
   if (c == nullptr || c->struct_size < kMinComponentSize || c->name == nullptr || c->create == nullptr ||
       c->destroy == nullptr)
     throw PluginError("plugin " + path + " declares a malformed component (missing name or functions)");
-  if (c->kind != SF_SOURCE && c->kind != SF_TRANSFORM && c->kind != SF_SINK)
+  const uint32_t kind = raw_enum(c->kind);
+  if (kind != SF_SOURCE && kind != SF_TRANSFORM && kind != SF_SINK)
     throw PluginError("plugin " + path + ": component '" + c->name + "' has an unknown kind " +
-                      std::to_string(static_cast<int>(c->kind)));
+                      std::to_string(kind));
   if (c->kind == SF_SOURCE && c->read == nullptr)
     throw PluginError("plugin " + path + ": source component '" + c->name + "' has no read function");
   if (c->kind != SF_SOURCE && c->process == nullptr)
@@ -80,7 +92,7 @@ void check_component(const std::string& path, const sf_component* c) {
                       std::to_string(c->num_fields) + " fields but no table of them");
   for (uint32_t i = 0; i < c->num_fields; ++i) {
     const sf_field_decl& f = c->fields[i];
-    if ((f.param == nullptr && f.name == nullptr) || (f.access != SF_READ && f.access != SF_WRITE))
+    if ((f.param == nullptr && f.name == nullptr) || (raw_enum(f.access) != SF_READ && raw_enum(f.access) != SF_WRITE))
       throw PluginError("plugin " + path + ": component '" + c->name +
                         "' declares a malformed field (number " + std::to_string(i + 1) +
                         ": no name or parameter, or an access neither read nor write)");

@@ -51,6 +51,13 @@ class Builder {
     return store.back().data();
   }
   uint32_t count(uint32_t max) { return in_.byte() % (max + 1); }
+  // Stores any 32-bit value in a C enum field, as a foreign plugin's bytes would (a static_cast to an
+  // enum of a value outside its range would itself be undefined behaviour).
+  template <class E>
+  void put(E& field, uint32_t v) {
+    static_assert(sizeof(E) == sizeof(uint32_t));
+    std::memcpy(&field, &v, sizeof v);
+  }
 
   void params(uint32_t& n, const sf_param_decl*& out) {
     n = count(3);
@@ -59,7 +66,7 @@ class Builder {
     for (uint32_t i = 0; p != nullptr && i < n; ++i) {
       p[i].struct_size = usually(sizeof(sf_param_decl));
       p[i].name = name();
-      p[i].type = static_cast<sf_param_type>(usually(in_.byte() % 13));
+      put(p[i].type, usually(in_.byte() % 13));
       p[i].required = in_.byte() & 1;
       p[i].default_toml = in_.byte() < 128 ? nullptr : "1";
       p[i].doc = name();
@@ -87,7 +94,7 @@ class Builder {
       c.name = name();
       c.doc = name();
       c.example = name();
-      c.kind = static_cast<sf_component_kind>(usually(in_.byte() % 3));
+      put(c.kind, usually(in_.byte() % 3));
       c.flags = usually(0);
       c.default_concurrency = static_cast<int32_t>(usually(0));
       params(c.num_params, c.params);
@@ -98,9 +105,9 @@ class Builder {
         f[k].struct_size = usually(sizeof(sf_field_decl));
         f[k].param = in_.byte() < 128 ? nullptr : name();
         f[k].name = name();
-        f[k].access = static_cast<sf_access>(usually(1 + in_.byte() % 2));
-        f[k].type = static_cast<sf_field_type>(usually(in_.byte() % 5));
-        f[k].dtype = static_cast<sf_dtype>(usually(SF_DTYPE_ANY));
+        put(f[k].access, usually(1 + in_.byte() % 2));
+        put(f[k].type, usually(in_.byte() % 5));
+        put(f[k].dtype, usually(SF_DTYPE_ANY));
         f[k].optional = in_.byte() & 1;
         f[k].doc = name();
       }
