@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev zlib1g-dev libdeflate-dev libisal-dev
   catch2 libbenchmark-dev libdnnl-dev libsimdjson-dev
   libsndfile1-dev libsoxr-dev libpcre2-dev libutf8proc-dev libfftw3-dev libicu-dev libssl-dev
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev
 )
 
 missing=()

@@ -61,7 +61,10 @@ void print_params(uint32_t n, const sf_param_decl* params) {
   if (n == 0) std::printf("  (none)\n");
   for (uint32_t i = 0; i < n; ++i) {
     const sf_param_decl& p = params[i];
-    std::string def = p.required ? "required" : std::string("default ") + p.default_toml;
+    // An optional parameter may have no default (the component checks whether it was given).
+    std::string def = p.required                 ? "required"
+                      : p.default_toml != nullptr ? std::string("default ") + p.default_toml
+                                                  : "optional, no default";
     std::printf("  %-16s %-12s %s\n", p.name, param_type_name(p.type), def.c_str());
     if (p.doc != nullptr && p.doc[0] != 0) std::printf("      %s\n", p.doc);
     if (p.choices != nullptr) std::printf("      one of: %s\n", p.choices);

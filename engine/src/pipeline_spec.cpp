@@ -368,13 +368,14 @@ class Loader {
     }
     for (size_t i = key_from; i + 1 < parts.size(); ++i)
       dest = &section(*dest, parts[i], pos, "'" + join({parts.begin(), parts.begin() + i + 1}, ".") + "'");
-    toml::table parsed = parse_override_value(index, text.substr(eq + 1));
+    toml::table parsed = parse_override_value(index, text.substr(eq + 1), pos, text);
     dest->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
   }
 
   // The value as TOML (so 4 is an integer and [1, 2] an array), else as a plain string. The parse is
   // padded with newlines so that the node's line is the override's index: errors point at "--set:N:1".
-  toml::table parse_override_value(size_t index, const std::string& value) const {
+  toml::table parse_override_value(size_t index, const std::string& value, const SourcePos& pos,
+                                   const std::string& text) const {
     const std::string pad(index, '\n');
     try {
       toml::table t = toml::parse(pad + "v = " + value, std::string_view(kSetFile));
@@ -382,7 +383,14 @@ class Loader {
     } catch (const toml::parse_error&) {
       // Not a TOML value: a plain string, as a shell user would expect for paths and names.
     }
-    return toml::parse(pad + "v = " + toml_quote(value), std::string_view(kSetFile));
+    try {
+      return toml::parse(pad + "v = " + toml_quote(value), std::string_view(kSetFile));
+    } catch (const toml::parse_error& e) {
+      // Found by tests/fuzz (fuzz_pipeline_toml): bytes that are not UTF-8 make even the quoted string
+      // invalid TOML, and toml++'s exception escaped the loader.
+      throw SpecError(pos, "--set '" + text + "': the value cannot be a TOML string (" +
+                               std::string(e.description()) + "); pipeline values must be UTF-8 text");
+    }
   }
 
   // ---- sections ----

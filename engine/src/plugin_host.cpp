@@ -1,5 +1,7 @@
 #include "plugin_host.hpp"
 
+#include "elf_check.hpp"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -47,14 +49,54 @@ std::string module_name_of(const fs::path& file) {
   return f.substr(std::strlen(kPrefix), f.size() - std::strlen(kPrefix) - std::strlen(kSuffix));
 }
 
+// A C enum field as the plugin stored it. A plugin built elsewhere may store any 32-bit value, and
+// loading one outside the enumerators as the enum type is undefined behaviour in C++ (UBSan's enum
+// check, found by fuzz_plugin_descriptor): read the bytes instead.
+template <class E>
+uint32_t raw_enum(const E& e) {
+  static_assert(sizeof(E) == sizeof(uint32_t));
+  uint32_t v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+// The declarations the engine reads when it validates a pipeline or prints `seqflow inspect`: a
+// missing name or table would crash the host far from the plugin that caused it.
+void check_params(const std::string& path, const char* owner, uint32_t n, const sf_param_decl* params) {
+  if (n > 0 && params == nullptr)
+    throw PluginError("plugin " + path + ": '" + owner + "' declares " + std::to_string(n) +
+                      " parameters but no table of them");
+  for (uint32_t i = 0; i < n; ++i) {
+    const sf_param_decl& p = params[i];
+    if (p.name == nullptr || raw_enum(p.type) > SF_PARAM_FIELD_TABLE)
+      throw PluginError("plugin " + path + ": '" + owner + "' declares a malformed parameter (number " +
+                        std::to_string(i + 1) + ": no name or an unknown type)");
+  }
+}
+
 void check_component(const std::string& path, const sf_component* c) {
   if (c == nullptr || c->struct_size < kMinComponentSize || c->name == nullptr || c->create == nullptr ||
       c->destroy == nullptr)
     throw PluginError("plugin " + path + " declares a malformed component (missing name or functions)");
+  const uint32_t kind = raw_enum(c->kind);
+  if (kind != SF_SOURCE && kind != SF_TRANSFORM && kind != SF_SINK)
+    throw PluginError("plugin " + path + ": component '" + c->name + "' has an unknown kind " +
+                      std::to_string(kind));
   if (c->kind == SF_SOURCE && c->read == nullptr)
     throw PluginError("plugin " + path + ": source component '" + c->name + "' has no read function");
   if (c->kind != SF_SOURCE && c->process == nullptr)
     throw PluginError("plugin " + path + ": component '" + c->name + "' has no process function");
+  check_params(path, c->name, c->num_params, c->params);
+  if (c->num_fields > 0 && c->fields == nullptr)
+    throw PluginError("plugin " + path + ": component '" + c->name + "' declares " +
+                      std::to_string(c->num_fields) + " fields but no table of them");
+  for (uint32_t i = 0; i < c->num_fields; ++i) {
+    const sf_field_decl& f = c->fields[i];
+    if ((f.param == nullptr && f.name == nullptr) || (raw_enum(f.access) != SF_READ && raw_enum(f.access) != SF_WRITE))
+      throw PluginError("plugin " + path + ": component '" + c->name +
+                        "' declares a malformed field (number " + std::to_string(i + 1) +
+                        ": no name or parameter, or an access neither read nor write)");
+  }
 }
 
 }  // namespace
@@ -143,44 +185,7 @@ const LoadedModule& PluginHost::module(const std::string& name) {
   throw PluginError(msg);
 }
 
-const LoadedModule& PluginHost::load_file(const std::string& path) {
-  std::lock_guard lock(mu_);
-  return load_locked(path, module_name_of(path));
-}
-
-const LoadedModule& PluginHost::load_locked(const std::string& path, const std::string& expected_name) {
-  std::string canonical = fs::weakly_canonical(path).string();
-  auto it = by_path_.find(canonical);
-  if (it != by_path_.end()) return *it->second;
-
-  {
-    // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor".
-    char magic[4] = {};
-    std::ifstream in(canonical, std::ios::binary);
-    if (!in.read(magic, 4) || std::memcmp(magic,
-                                          "\x7f"
-                                          "ELF",
-                                          4) != 0)
-      throw PluginError("cannot load plugin " + path + ": it is not a shared library (no ELF header); " +
-                        "remove it from the plugin folder or rebuild it with seqflow_add_plugin");
-  }
-  // Never deleted, even for a file that turns out not to be a plugin: its static initialisers have
-  // run, and a module is never unloaded while the process runs.
-  auto* lib = new boost::dll::shared_library();
-  boost::system::error_code ec;
-  lib->load(canonical, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
-  if (ec) {
-    delete lib;
-    throw PluginError("cannot load plugin " + path + ": " + ec.message() +
-                      " (is it a shared library built for this machine?)");
-  }
-  if (!lib->has(SF_ENTRY_SYMBOL)) {
-    throw PluginError("plugin " + path +
-                      " is not a seqflow plugin: it does not export " SF_ENTRY_SYMBOL
-                      " (build it with seqflow_add_plugin from the seqflow SDK)");
-  }
-  auto entry = lib->get<const sf_module*(uint32_t, uint32_t)>(SF_ENTRY_SYMBOL);
-  const sf_module* m = entry(SF_ABI_MAJOR, SF_ABI_MINOR);
+void check_module(const std::string& path, const sf_module* m, const std::string& expected_name) {
   if (m == nullptr) throw PluginError("plugin " + path + " refused to load: its entry returned no module");
   if (m->magic != SF_ABI_MAGIC)
     throw PluginError("plugin " + path +
@@ -195,12 +200,78 @@ const LoadedModule& PluginHost::load_locked(const std::string& path, const std::
   if (!expected_name.empty() && expected_name != m->name)
     throw PluginError("plugin " + path + " calls itself '" + m->name + "' but its file name says '" +
                       expected_name + "': rename the file to seqflow_" + m->name + ".so");
+  if ((m->num_components > 0 && m->components == nullptr) ||
+      (m->num_resources > 0 && m->resources == nullptr))
+    throw PluginError("plugin " + path + " declares " + std::to_string(m->num_components) +
+                      " components and " + std::to_string(m->num_resources) +
+                      " resource types but gives no table of them: rebuild it against this seqflow's SDK");
   for (uint32_t i = 0; i < m->num_components; ++i) check_component(path, m->components[i]);
   for (uint32_t i = 0; i < m->num_resources; ++i) {
     const sf_resource_type* r = m->resources[i];
-    if (r == nullptr || r->struct_size < kMinResourceSize || r->name == nullptr || r->create == nullptr)
+    if (r == nullptr || r->struct_size < kMinResourceSize || r->name == nullptr || r->create == nullptr ||
+        (r->num_interfaces > 0 && r->interfaces == nullptr))
       throw PluginError("plugin " + path + " declares a malformed resource type");
+    for (uint32_t k = 0; k < r->num_interfaces; ++k)
+      if (r->interfaces[k] == nullptr)
+        throw PluginError("plugin " + path + ": resource type '" + r->name + "' has an unnamed interface");
+    check_params(path, r->name, r->num_params, r->params);
   }
+}
+
+const LoadedModule& PluginHost::load_file(const std::string& path) {
+  std::lock_guard lock(mu_);
+  return load_locked(path, module_name_of(path));
+}
+
+const LoadedModule& PluginHost::load_locked(const std::string& path, const std::string& expected_name) {
+  std::string canonical = fs::weakly_canonical(path).string();
+  auto it = by_path_.find(canonical);
+  if (it != by_path_.end()) return *it->second;
+
+  {
+    // dlopen's own error for a file that is not a library is an unhelpful "Bad file descriptor", and a
+    // library cut short crashes the process with SIGBUS inside dlopen: check the headers first.
+    std::ifstream in(canonical, std::ios::binary);
+    std::error_code size_ec;
+    const uint64_t size = fs::file_size(canonical, size_ec);
+    std::string head(64, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    const uint64_t want = elf_head_bytes(head);
+    if (want > head.size() && in) {
+      head.resize(static_cast<size_t>(want));
+      in.read(head.data() + 64, static_cast<std::streamsize>(want - 64));
+      head.resize(64 + static_cast<size_t>(in.gcount()));
+    }
+    const std::string problem = size_ec ? "it cannot be read: " + size_ec.message() : elf_problem(head, size);
+    if (problem == "no ELF header")
+      throw PluginError("cannot load plugin " + path + ": it is not a shared library (no ELF header); " +
+                        "remove it from the plugin folder or rebuild it with seqflow_add_plugin");
+    if (!problem.empty())
+      throw PluginError("cannot load plugin " + path + ": " + problem +
+                        "; rebuild it with seqflow_add_plugin (or copy it again), or remove it from the "
+                        "plugin folder");
+  }
+  // Never deleted, even for a file that turns out not to be a plugin: its static initialisers have
+  // run, and a module is never unloaded while the process runs. Kept in a list that is never destroyed
+  // either, so that leak checkers (LeakSanitizer in scripts/sanitize.sh) see it as still in use.
+  static auto* loaded_libraries = new std::vector<std::unique_ptr<boost::dll::shared_library>>();
+  auto owned = std::make_unique<boost::dll::shared_library>();
+  boost::system::error_code ec;
+  owned->load(canonical, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
+  if (ec) {
+    throw PluginError("cannot load plugin " + path + ": " + ec.message() +
+                      " (is it a shared library built for this machine?)");
+  }
+  boost::dll::shared_library* lib = loaded_libraries->emplace_back(std::move(owned)).get();
+  if (!lib->has(SF_ENTRY_SYMBOL)) {
+    throw PluginError("plugin " + path +
+                      " is not a seqflow plugin: it does not export " SF_ENTRY_SYMBOL
+                      " (build it with seqflow_add_plugin from the seqflow SDK)");
+  }
+  auto entry = lib->get<const sf_module*(uint32_t, uint32_t)>(SF_ENTRY_SYMBOL);
+  const sf_module* m = entry(SF_ABI_MAJOR, SF_ABI_MINOR);
+  check_module(path, m, expected_name);
   sf_error err{};
   err.struct_size = sizeof(err);
   if (m->init(host_table(), &err) != SF_OK)

@@ -75,6 +75,11 @@ class PluginHost {
   std::map<std::string, const LoadedModule*> by_name_;
 };
 
+/// Checks a module descriptor as the loader does before it calls `init`: magic, ABI version, struct
+/// sizes, the name against `expected_name` (unless empty), and every table the engine reads later
+/// (components, resource types, their parameters, fields and interfaces). Throws PluginError.
+void check_module(const std::string& path, const sf_module* m, const std::string& expected_name);
+
 /// Splits "io.lines_read" into ("io", "lines_read"); throws PluginError when malformed.
 std::pair<std::string, std::string> split_plugin_name(const std::string& full_name);
 

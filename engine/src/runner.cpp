@@ -15,6 +15,7 @@
 #include "provenance.hpp"
 #include "runtime.hpp"
 #include "shard_plan.hpp"
+#include "tsan_handoff.hpp"
 
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
@@ -119,11 +120,16 @@ class InstancePool {
   void* acquire() {
     if (shared_) return all_.front();
     void* p = nullptr;
-    if (free_.try_pop(p)) return p;
+    if (free_.try_pop(p)) {
+      handoff_acquire(p);
+      return p;
+    }
     return create();
   }
   void release(void* p) {
-    if (!shared_) free_.push(p);
+    if (shared_) return;
+    handoff_release(p);
+    free_.push(p);
   }
   const std::vector<void*>& all() const { return all_; }
 
@@ -451,7 +457,8 @@ Chunk* Runner::produce(tbb::flow_control& fc) {
   }
   StageRuntime& st = *stages_[0];
   Chunk* c = nullptr;
-  if (!free_chunks_.try_pop(c)) c = new Chunk();
+  if (free_chunks_.try_pop(c)) handoff_acquire(c);
+  else c = new Chunk();
   c->seq = next_seq_++;
   c->last = false;
   c->ticket = new Ticket();
@@ -670,6 +677,7 @@ void Runner::release(Chunk* c) {
   Ticket* t = c->ticket;
   c->ticket = nullptr;
   // Recycle before returning the credit, so the source finds the chunk when it may produce again.
+  handoff_release(c);
   free_chunks_.push(c);
   if (t->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     const size_t credits = bytes_.enabled() ? bytes_.release(t->bytes) : 1;
@@ -710,14 +718,21 @@ void Runner::build(flow::graph& g) {
   for (const auto& st : stages_) batchers += st->spec->batch.size > 0;
   bytes_.init(spec_.max_in_flight_bytes, max_chunks, std::min(max_chunks, kBudgetBatchChunks * batchers + 2));
 
-  auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) { return produce(fc); }));
+  auto* source = own(new flow::input_node<Chunk*>(g, [this](tbb::flow_control& fc) {
+    Chunk* c = produce(fc);
+    handoff_release(c);
+    return c;
+  }));
   limiter_ = own(new flow::limiter_node<Chunk*, long long>(g, max_chunks));
   // A negative decrement takes credits: those the byte budget hands out only as chunks are seen to fit.
   if (bytes_.initial_withheld() > 0)
     limiter_->decrementer().try_put(-static_cast<long long>(bytes_.initial_withheld()));
   flow::make_edge(*source, *limiter_);
 
-  auto seq_of = [](Chunk* const& c) -> size_t { return c->seq; };
+  auto seq_of = [](Chunk* const& c) -> size_t {
+    handoff_acquire(c);
+    return c->seq;
+  };
   std::vector<flow::sender<Chunk*>*> exits(stages_.size(), nullptr);
   std::vector<flow::receiver<Chunk*>*> entries(stages_.size(), nullptr);
   exits[0] = limiter_;
@@ -731,7 +746,10 @@ void Runner::build(flow::graph& g) {
       auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
       auto* sink =
           own(new flow::function_node<Chunk*, flow::continue_msg>(g, flow::serial, [this, &st](Chunk* c) {
+            handoff_acquire(c);
+            handoff_acquire(&st);  // a serial node's calls may run on different threads
             consume(st, c);
+            handoff_release(&st);
             return flow::continue_msg();
           }));
       flow::make_edge(*seq, *sink);
@@ -742,6 +760,8 @@ void Runner::build(flow::graph& g) {
       auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
       auto* batcher =
           own(new Batcher(g, flow::serial, [this, &st](Chunk* c, Batcher::output_ports_type& ports) {
+            handoff_acquire(c);
+            handoff_acquire(&st);
             for (sf_record* r : c->records) st.pending_records += is_alive(r);
             st.pending.push_back(c);
             if (st.pending_records >= st.window || c->last ||
@@ -749,14 +769,27 @@ void Runner::build(flow::graph& g) {
               auto* grp = new Group{std::move(st.pending)};
               st.pending.clear();
               st.pending_records = 0;
+              handoff_release(grp);
+              handoff_release(&st);
               std::get<0>(ports).try_put(grp);
+              return;
             }
+            handoff_release(&st);
           }));
       auto* work = own(new flow::function_node<Group*, Group*>(
-          g, conc, [this, &st](Group* grp) { return transform_group(st, grp); }));
+          g, conc, [this, &st](Group* grp) {
+            handoff_acquire(grp);
+            Group* out = transform_group(st, grp);
+            handoff_release(out);
+            return out;
+          }));
       auto* unbatch =
           own(new Unbatcher(g, flow::unlimited, [](Group* grp, Unbatcher::output_ports_type& ports) {
-            for (Chunk* c : grp->chunks) std::get<0>(ports).try_put(c);
+            handoff_acquire(grp);
+            for (Chunk* c : grp->chunks) {
+              handoff_release(c);
+              std::get<0>(ports).try_put(c);
+            }
             delete grp;
           }));
       flow::make_edge(*seq, *batcher);
@@ -767,7 +800,14 @@ void Runner::build(flow::graph& g) {
     } else {
       bool ordered = conc == 1 || (st.comp->flags & SF_FLAG_SERIAL) != 0;
       auto* fn = own(new flow::function_node<Chunk*, Chunk*>(
-          g, ordered ? size_t{flow::serial} : conc, [this, &st](Chunk* c) { return transform(st, c); }));
+          g, ordered ? size_t{flow::serial} : conc, [this, &st](Chunk* c) {
+            handoff_acquire(c);
+            handoff_acquire(&st);
+            Chunk* out = transform(st, c);
+            handoff_release(out);
+            handoff_release(&st);
+            return out;
+          }));
       if (ordered) {
         auto* seq = own(new flow::sequencer_node<Chunk*>(g, seq_of));
         flow::make_edge(*seq, *fn);
@@ -783,6 +823,7 @@ void Runner::build(flow::graph& g) {
       size_t k = s.inputs.size();
       auto* join =
           own(new Join(g, flow::unlimited, [this, &st, k](const Tagged& t, Join::output_ports_type& ports) {
+            handoff_acquire(t.second);
             std::vector<Chunk*> parts;
             {
               std::lock_guard lock(st.join_mu);
@@ -793,7 +834,9 @@ void Runner::build(flow::graph& g) {
               parts = std::move(slot);
               st.join_wait.erase(t.second->seq);
             }
-            std::get<0>(ports).try_put(merge(st, parts));
+            Chunk* merged = merge(st, parts);
+            handoff_release(merged);
+            std::get<0>(ports).try_put(merged);
           }));
       flow::make_edge(flow::output_port<0>(*join), *entries[i]);
       for (size_t b = 0; b < k; ++b) {
@@ -824,6 +867,7 @@ void Runner::build(flow::graph& g) {
     } else if (targets.size() > 1) {
       size_t k = targets.size();
       auto* fork = own(new flow::function_node<Chunk*, ForkCopies>(g, flow::unlimited, [this, k](Chunk* c) {
+        handoff_acquire(c);
         auto copies = std::make_shared<std::vector<Chunk*>>(k, nullptr);
         (*copies)[0] = c;
         c->ticket->pending.fetch_add(static_cast<int32_t>(k - 1), std::memory_order_acq_rel);
@@ -841,12 +885,17 @@ void Runner::build(flow::graph& g) {
           }
           (*copies)[b] = copy;
         }
+        for (Chunk* x : *copies) handoff_release(x);
+        handoff_release(copies.get());
         return copies;
       }));
       flow::make_edge(*exits[i], *fork);
       for (size_t b = 0; b < k; ++b) {
         auto* pick = own(new flow::function_node<ForkCopies, Chunk*>(
-            g, flow::unlimited, [b](const ForkCopies& v) { return (*v)[b]; }));
+            g, flow::unlimited, [b](const ForkCopies& v) {
+              handoff_acquire(v.get());
+              return (*v)[b];
+            }));
         flow::make_edge(*fork, *pick);
         flow::make_edge(*pick, *targets[b]);
       }

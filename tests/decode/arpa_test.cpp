@@ -104,4 +104,8 @@ TEST_CASE("malformed ARPA files are errors naming the file and line", "[arpa]") 
   fails("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 x\n\n\\end\\\n", "lack <s> or </s>");
   fails(head + "-0.25 x\n\n\\2-grams:\n\\end\\\n", "bad.arpa:9: expected '\\end\\', found '\\2-grams:'");
   CHECK_THROWS_WITH(ArpaLm::load("/nonexistent/lm.arpa"), Catch::Contains("cannot open"));
+  // A count the file cannot hold is refused before the n-gram table is allocated (it used to allocate
+  // and zero 32 bytes per announced n-gram: terabytes for this header).
+  fails("\\data\\\nngram 1=3\nngram 2=99999999999\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n-1 a\n\\end\\\n",
+        "bad.arpa: \\data\\ announces 99999999999 2-grams, more than a file of");
 }

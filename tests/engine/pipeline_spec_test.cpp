@@ -931,6 +931,11 @@ TEST_CASE("--set overrides apply before validation", "[spec]") {
         "--set:1:1: error: [pipeline] threads must be an integer >= 0 (0 = all cores), got \"x\"");
   CHECK(f.error(around(enc), {"read.name.x=1"}) ==
         "--set:1:1: error: 'read.name' must be a table to set keys in it, got string");
+  // Found by tests/fuzz (fuzz_pipeline_toml): a value that is not UTF-8 let toml++'s parse_error escape.
+  CHECK_THAT(f.error(around(enc), {"pipeline.threads=1", "write.path={o\xc2t}/out"}),
+             Catch::StartsWith("--set:2:1: error: --set 'write.path={o\xc2t}/out': the value cannot be a "
+                               "TOML string (") &&
+                 Catch::EndsWith("); pipeline values must be UTF-8 text"));
 }
 
 TEST_CASE("the io plugin's declarations resolve to typed fields", "[spec][io]") {

@@ -450,3 +450,15 @@ TEST_CASE("random lines: whatever the fast path accepts, the checked path accept
   // The generator must exercise the fast path, not only its refusals.
   CHECK(fast > lines / 20);
 }
+
+TEST_CASE("an empty or blank line as the first a parser sees is refused, not a write through no buffer") {
+  // Found by tests/fuzz (fuzz_jsonl): the fast path's buffer was allocated only for lines longer than
+  // the (zero) capacity, so an empty first line was copied and padded through a null pointer.
+  auto cols = columns({{"s", "string"}});
+  for (const std::string line : {"", " ", "\t"}) {
+    only_checked(cols, line);
+    JsonlLineParser p(cols, "id");
+    CHECK_FALSE(p.parse(line));
+    CHECK_THAT(p.error(), Catch::StartsWith("invalid JSON"));
+  }
+}

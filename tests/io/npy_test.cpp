@@ -234,4 +234,12 @@ TEST_CASE("NpyFileReader checks the file size against the header") {
   CHECK_THROWS_WITH(NpyFileReader(empty), Catch::StartsWith(empty + ": at byte 0"));
 
   CHECK_THROWS_WITH(NpyFileReader(dir.file("missing.npy")), Catch::StartsWith("cannot open '"));
+
+  // Found by tests/fuzz (fuzz_npy): a header length of 0 or 1 ends the header inside the 12 bytes the
+  // reader reads first; it used to read "total - 12" (wrapped around) bytes onto the stack.
+  for (char length : {'\0', '\1'}) {
+    std::string zero = dir.write("zero.npy", std::string("\x93NUMPY\x01\x00", 8) + length + '\0' +
+                                                 std::string(40, 'x'));
+    CHECK_THROWS_WITH(NpyFileReader(zero), Catch::StartsWith(zero + ": at byte"));
+  }
 }

@@ -2,6 +2,7 @@
 #include <seqflow/sdk.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -209,9 +210,56 @@ class Nap : public seqflow::Transform<Nap> {
   Slot busy_;
 };
 
+// Stress: per record, a pseudo-random sleep and a pseudo-random failure or drop, both decided by
+// chaos_draw(seed, n) so that a test can compute which records fail without the engine's help.
+// draw % 1000 < fail_per_mille: the record fails; else draw % 1000 < fail + drop: it is dropped.
+inline uint64_t chaos_draw(int64_t seed, int64_t n) {
+  uint64_t x = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull;
+  x ^= static_cast<uint64_t>(seed) * 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 31;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 29);
+}
+
+class Chaos : public seqflow::Transform<Chaos> {
+ public:
+  static constexpr Info info{
+      "chaos", "Sleeps 0..max_us microseconds per record, fails or drops some (seeded, per n).",
+      "[[stage]]\nname = \"chaos\"\nplugin = \"testkit.chaos\"\nfail_per_mille = 50",
+      SF_FLAG_THREAD_SAFE | SF_FLAG_FILTERS, 0};
+  static constexpr sf_param_decl params[] = {
+      Param::integer("seed", "1", "seed of the draws"),
+      Param::integer("max_us", "200", "longest sleep per record, microseconds"),
+      Param::integer("fail_per_mille", "0", "records that fail, per thousand"),
+      Param::integer("drop_per_mille", "0", "records dropped, per thousand"),
+  };
+  static constexpr sf_field_decl fields[] = {Field::reads(nullptr, "n", SF_FIELD_INT)};
+  explicit Chaos(CreateContext& c)
+      : seed_(c.param("seed").as_int()),
+        max_us_(c.param("max_us").as_int()),
+        fail_(c.param("fail_per_mille").as_int()),
+        drop_(c.param("drop_per_mille").as_int()),
+        n_(c.field("n")) {
+    if (max_us_ < 0 || fail_ < 0 || drop_ < 0 || fail_ + drop_ > 1000)
+      throw seqflow::Error("max_us, fail_per_mille and drop_per_mille must be >= 0, fail + drop <= 1000");
+  }
+  void process(Context& ctx, Record& r) {
+    const int64_t n = r.integer(n_);
+    const uint64_t draw = chaos_draw(seed_, n);
+    if (max_us_ > 0) std::this_thread::sleep_for(std::chrono::microseconds((draw >> 20) % (max_us_ + 1)));
+    const int64_t bucket = static_cast<int64_t>(draw % 1000);
+    if (bucket < fail_) throw seqflow::Error("n = " + std::to_string(n) + " drew a failure");
+    if (bucket < fail_ + drop_) ctx.drop(r);
+  }
+
+ private:
+  int64_t seed_, max_us_, fail_, drop_;
+  Slot n_;
+};
+
 }  // namespace
 
 using Components =
-    seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate, Ordered, Nap>;
+    seqflow::ComponentList<Count, Work, Fail, Filter, Split, BatchProbe, BadCreate, Ordered, Nap, Chaos>;
 using Resources = seqflow::ResourceList<>;
 SEQFLOW_MODULE("testkit", "0.1.0", "Test-only components for engine tests", Components, Resources)

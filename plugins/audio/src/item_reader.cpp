@@ -16,6 +16,7 @@ std::string seconds(double s) {
 // Kaldi's extract-segments accepts a segment that ends up to 0.5 s past the recording (rounding in the
 // tools that wrote it) and cuts it at the end; more is an error.
 constexpr double kMaxOvershoot = 0.5;
+constexpr double kMaxReserve = double{1 << 26};
 }  // namespace
 
 ItemReader::ItemReader(const AudioItem& item, const ReadOptions& o) : o_(o) {
@@ -63,7 +64,10 @@ ItemReader::ItemReader(const AudioItem& item, const ReadOptions& o) : o_(o) {
       chunk_len_ > 0
           ? std::min<double>(item_out, static_cast<double>(chunk_len_) + o.block_frames * ratio + 1024)
           : item_out;
-  buffer_.reserve(static_cast<size_t>(held));
+  // At most kMaxReserve samples up front: the frame count is the header's claim, and a damaged or
+  // hostile header (a FLAC STREAMINFO of 2^36 samples) made this reserve fail with a bare
+  // std::bad_alloc before a byte was decoded. Past the cap the buffer grows as the data really comes.
+  buffer_.reserve(static_cast<size_t>(std::min(held, kMaxReserve)));
 }
 
 void ItemReader::fill() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -142,8 +143,20 @@ ArpaLm ArpaLm::load(const std::string& path) {
   if (lm.counts_[0] > static_cast<size_t>(kMaxWords))
     throw std::runtime_error(path + ": " + std::to_string(lm.counts_[0]) +
                              " unigrams, more than the supported " + std::to_string(kMaxWords));
+  // The table is sized from the announced counts before any n-gram is read: a corrupt or hostile count
+  // ("ngram 2=99999999999") would allocate (and zero) terabytes. Every n-gram line takes at least 4
+  // bytes ("0 w\n"), so a count the file cannot hold is an error, not an allocation.
+  std::error_code size_ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, size_ec);
   size_t total = 0;
-  for (size_t c : lm.counts_) total += c;
+  for (size_t n = 0; n < lm.counts_.size(); ++n) {
+    if (!size_ec && lm.counts_[n] > file_bytes / 4)
+      throw std::runtime_error(path + ": \\data\\ announces " + std::to_string(lm.counts_[n]) + " " +
+                               std::to_string(n + 1) + "-grams, more than a file of " +
+                               std::to_string(file_bytes) +
+                               " bytes can hold; the header is corrupt or the file is truncated");
+    total += lm.counts_[n];
+  }
   size_t capacity = 16;
   while (capacity < 2 * total + 2) capacity *= 2;
   lm.keys_.assign(capacity, Key{});  // the all-zero key marks a free slot: real keys hold ids + 1

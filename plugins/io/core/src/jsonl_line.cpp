@@ -145,7 +145,9 @@ struct JsonlLineParser::Impl {
   json doc;
 
   bool reserve(size_t size) {
-    if (size <= capacity) return true;
+    // Not `size <= capacity` alone: an empty first line would then copy into, and pad, no buffer at
+    // all (found by fuzz_jsonl; io.jsonl_read skips blank lines, other callers need not).
+    if (padded != nullptr && size <= capacity) return true;
     // Grow geometrically so that slowly lengthening lines do not reallocate each time.
     size_t want = std::max({size, std::min(capacity * 2, kFastLineLimit), size_t{64} << 10});
     capacity = 0;

@@ -315,9 +315,11 @@ NpyFileReader::NpyFileReader(std::string path) : path_(std::move(path)) {
     if (size < total)
       fail_at(size, "header is truncated: it needs " + std::to_string(total) + " bytes, the file has " +
                         std::to_string(size));
-    size_t have = head.size();
+    // A header length field of 0 or 1 makes `total` smaller than the 12 bytes already read: read only
+    // what is missing (parse_npy_header then refuses the empty dictionary).
+    const size_t have = head.size();
     head.resize(total);
-    if (std::fread(head.data() + have, 1, total - have, file_) != total - have)
+    if (total > have && std::fread(head.data() + have, 1, total - have, file_) != total - have)
       throw Error("cannot read '" + path_ + "': " + std::strerror(errno), SF_ERR_IO);
     header_ = parse_npy_header(head);
     const uint64_t need = header_.data_bytes();
