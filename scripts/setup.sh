@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev zlib1g-dev libdeflate-dev libisal-dev
   catch2 libbenchmark-dev libdnnl-dev libsimdjson-dev
   libsndfile1-dev libsoxr-dev libpcre2-dev libutf8proc-dev libfftw3-dev libicu-dev libssl-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 
 missing=()
