@@ -24,7 +24,7 @@ any thread count. The GIL is released while the engine works, so other Python th
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _seqflow
 from ._seqflow import InvalidPipelineError, PipelineError, RecordError, SeqflowError
@@ -64,6 +64,13 @@ def _toml_value(v: Any) -> str:
     raise TypeError(f"an override value is a bool, int, float, str, list or dict, got {type(v).__name__}")
 
 
+def _shard(shard: Optional[Tuple[int, int]]) -> Tuple[int, int]:
+    if shard is None:
+        return 0, 1
+    i, n = shard
+    return int(i), int(n)
+
+
 def _overrides(overrides: Union[None, Mapping[str, Any], Sequence[str]]) -> List[str]:
     if overrides is None:
         return []
@@ -98,15 +105,17 @@ class Pipeline:
         """Creates every resource and stage as a run would, reading no record (``seqflow validate``)."""
         self._native.validate()
 
-    def run(self, *, threads: Optional[int] = None) -> Dict[str, Any]:
+    def run(self, *, threads: Optional[int] = None, shard: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
         """Runs a pipeline that reads and writes files, to completion; returns its per-stage summary.
 
-        Raises PipelineError (stage, plugin, record, reason) or InvalidPipelineError as ``seqflow run``
-        would exit 1 or 2.
+        ``shard=(i, n)`` runs shard i of n by record position, as ``seqflow run --shard i/n`` (outputs keep
+        their names: give each shard its own with ``overrides``). Raises PipelineError (stage, plugin,
+        record, reason) or InvalidPipelineError as ``seqflow run`` would exit 1 or 2.
         """
-        return self._native.run(self._pick(threads))
+        return self._native.run(self._pick(threads), *_shard(shard))
 
-    def stream(self, records: Iterable[Mapping[str, Any]] = (), *, threads: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+    def stream(self, records: Iterable[Mapping[str, Any]] = (), *, threads: Optional[int] = None,
+               shard: Optional[Tuple[int, int]] = None) -> Iterator[Dict[str, Any]]:
         """Pushes ``records`` into the pipeline's ``embed.input`` stage and yields what its ``embed.output``
         stage receives, in order, while the pipeline works on the next ones.
 
@@ -114,9 +123,10 @@ class Pipeline:
         iterable streams in bounded memory. Closing the generator early (``break``) cancels the run.
         A pipeline without ``embed.input`` reads its own inputs (``records`` must be empty); one without
         ``embed.output`` yields nothing. Raises RecordError for a record that does not match the
-        input's ``fields``, PipelineError when a stage fails.
+        input's ``fields``, PipelineError when a stage fails. ``shard=(i, n)`` keeps the source records at
+        positions i, i+n, ... (``--shard i/n``): one shard per DataLoader worker, say.
         """
-        s = self._native.stream(self._pick(threads))
+        s = self._native.stream(self._pick(threads), *_shard(shard))
         it = iter(records) if s.has_input else None
         pending = None
         finished = False

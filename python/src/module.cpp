@@ -175,10 +175,13 @@ py::dict stats(const seqflow::RunResult& r) {
   return d;
 }
 
-seqflow::RunOptions options(int threads) {
+// `shard_count` > 1: run shard `shard_index` of that many by record position (`--shard I/N`).
+seqflow::RunOptions options(int threads, uint32_t shard_index, uint32_t shard_count) {
   seqflow::RunOptions o;
   o.threads = threads;
   o.print_summary = false;
+  o.shard_index = shard_index;
+  o.shard_count = shard_count;
   return o;
 }
 
@@ -229,16 +232,23 @@ class PyPipeline {
     py::gil_scoped_release nogil;
     p_.check_stream_creation();
   }
-  py::dict run(int threads) {
+  py::dict run(int threads, uint32_t shard_index, uint32_t shard_count) {
     seqflow::RunResult r;
     {
       py::gil_scoped_release nogil;
-      r = p_.run(options(threads));
+      r = p_.run(options(threads, shard_index, shard_count));
     }
     seqflow::throw_if_failed(r);
     return stats(r);
   }
-  PyStream* stream(int threads) { return new PyStream(p_.stream(options(threads))); }
+  PyStream* stream(int threads, uint32_t shard_index, uint32_t shard_count) {
+    if (shard_count == 0 || shard_index >= shard_count)
+      throw seqflow::InvalidPipeline("shard " + std::to_string(shard_index) + "/" +
+                                         std::to_string(shard_count) +
+                                         " does not exist: the index is 0-based and below the count",
+                                     "");
+    return new PyStream(p_.stream(options(threads, shard_index, shard_count)));
+  }
   std::string graph(const std::string& format) const { return p_.graph(format); }
 
  private:
@@ -356,7 +366,9 @@ PYBIND11_MODULE(_seqflow, m) {
 
   py::class_<PyPipeline>(m, "_Pipeline")
       .def("validate", &PyPipeline::validate)
-      .def("run", &PyPipeline::run, py::arg("threads") = -1)
-      .def("stream", &PyPipeline::stream, py::arg("threads") = -1, py::keep_alive<0, 1>())
+      .def("run", &PyPipeline::run, py::arg("threads") = -1, py::arg("shard_index") = 0,
+           py::arg("shard_count") = 1)
+      .def("stream", &PyPipeline::stream, py::arg("threads") = -1, py::arg("shard_index") = 0,
+           py::arg("shard_count") = 1, py::keep_alive<0, 1>())
       .def("graph", &PyPipeline::graph, py::arg("format") = "dot");
 }

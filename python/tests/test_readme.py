@@ -1,15 +1,17 @@
-"""The examples of python/README.md run as written (each ```python block in its own namespace)."""
+"""The examples of python/README.md and of the repository README run as written (each ```python block in
+its own namespace)."""
 import pathlib
 import re
 
 import pytest
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BLOCKS = [b for readme in (ROOT / "python" / "README.md", ROOT / "README.md")
+          for b in re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)]
 
 
 def test_readme_has_examples():
-    assert len(BLOCKS) >= 3
+    assert len(BLOCKS) >= 4
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
