@@ -9,6 +9,7 @@
 // run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
 #include <seqflow/engine.hpp>
 
+#include "arena_pool.hpp"
 #include "byte_budget.hpp"
 #include "caller_channels.hpp"
 #include "create_error.hpp"
@@ -940,8 +941,8 @@ RunResult Runner::run() {
     trace_t0_ = Clock::now();
   }
   InterruptScope interrupt(run_.cancelled);
-  tbb::task_arena arena(slots);
-  arena.execute([&] {
+  ArenaLease lease(slots);
+  lease.arena().execute([&] {
     flow::graph g;
     build(g);
     g.wait_for_all();
