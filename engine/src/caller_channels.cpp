@@ -45,7 +45,14 @@ std::string dtype_word(sf_dtype d) {
 }
 
 std::string describe(const FieldType& t) {
-  return t.type == SF_FIELD_TENSOR && t.dtype != SF_DTYPE_ANY ? t.str() : "a " + t.str();
+  switch (t.type) {
+    case SF_FIELD_STRING: return "a string";
+    case SF_FIELD_BYTES: return "bytes";
+    case SF_FIELD_INT: return "an int";
+    case SF_FIELD_FLOAT: return "a float";
+    case SF_FIELD_TENSOR: return t.dtype != SF_DTYPE_ANY ? t.str() : "a tensor";
+    default: return "any type";
+  }
 }
 
 }  // namespace
@@ -166,9 +173,55 @@ CallerChannels::PushResult CallerChannels::push(Record& record, bool block) {
   return PushResult::kQueued;
 }
 
+size_t CallerChannels::push_many(std::span<Record> records) {
+  std::unique_lock lock(mu_);
+  if (input_ < 0) throw std::logic_error("this pipeline has no embed.input stage: nothing can be pushed");
+  if (closed_) throw std::logic_error("push after close(): the stream's input is already closed");
+  if (cancelled_) return 0;
+  if (result_) {
+    throw_failure();
+    throw std::logic_error("push after the run ended");
+  }
+  size_t n = 0;
+  try {
+    for (; n < records.size() && in_.size() < capacity_; ++n) {
+      std::vector<std::pair<int32_t, Value>> values = convert(records[n]);
+      in_.push_back(Pending{++pushed_, std::move(values)});
+      records[n] = Record();
+    }
+  } catch (...) {
+    cv_.notify_all();  // the records before the bad one are queued
+    throw;
+  }
+  // One wake-up for the whole batch: the source then reads them as one chunk.
+  if (n > 0) cv_.notify_all();
+  return n;
+}
+
 bool CallerChannels::has_room() const {
   std::lock_guard lock(mu_);
   return in_.size() < capacity_;
+}
+
+size_t CallerChannels::room() const {
+  std::lock_guard lock(mu_);
+  return in_.size() < capacity_ ? capacity_ - in_.size() : 0;
+}
+
+std::vector<Record> CallerChannels::pull_many(size_t max) {
+  std::vector<Record> got;
+  std::unique_lock lock(mu_);
+  if (output_ < 0) throw std::logic_error("this pipeline has no embed.output stage: nothing can be pulled");
+  if (out_.empty()) {
+    if (result_ && !cancelled_) throw_failure();
+    return got;
+  }
+  while (!out_.empty() && got.size() < max) {
+    got.push_back(std::move(out_.front()));
+    out_.pop_front();
+  }
+  cv_.notify_all();
+  return got;
 }
 
 void CallerChannels::close() {
@@ -339,11 +392,16 @@ sf_status CallerChannels::write(sf_context* ctx, sf_record* const* records, uint
       for (int32_t s : output_slots_) add(static_cast<size_t>(s));
     }
     std::unique_lock lock(mu_);
-    while (out_.size() >= capacity_ && !cancelled_ && !run_cancelled()) cv_.wait_for(lock, kPoll);
+    while (out_.size() >= capacity_ && !cancelled_ && !run_cancelled()) {
+      cv_.notify_all();  // what is queued can be pulled meanwhile
+      cv_.wait_for(lock, kPoll);
+    }
     if (cancelled_ || run_cancelled()) return SF_OK;  // the run is stopping: nobody will pull
     out_.push_back(std::move(out));
-    cv_.notify_all();
   }
+  // One wake-up per call (a chunk of records), not per record.
+  std::lock_guard lock(mu_);
+  cv_.notify_all();
   return SF_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,14 @@ class CallerChannels {
   /// Checks and queues `record` (moved from only when queued). Throws RecordError, PipelineError (the run
   /// failed), std::logic_error (closed, or no input stage).
   PushResult push(Record& record, bool block);
+  /// Checks and queues the leading records that fit without waiting; returns how many. A record that does
+  /// not match throws RecordError after the ones before it were queued.
+  size_t push_many(std::span<Record> records);
   void close();
   bool has_room() const;
+  size_t room() const;
+  /// Up to `max` output records that are ready (none: see done()); throws as pull() does.
+  std::vector<Record> pull_many(size_t max);
   /// The next output record; nullopt when none is ready (block = false) or none will come.
   std::optional<Record> pull(bool block);
   bool done() const;

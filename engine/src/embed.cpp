@@ -161,6 +161,9 @@ bool Stream::try_push(Record& record) {
   return state_->channels->push(record, false) == engine::CallerChannels::PushResult::kQueued;
 }
 bool Stream::has_room() const { return state_->channels->has_room(); }
+size_t Stream::room() const { return state_->channels->room(); }
+size_t Stream::try_push_many(std::span<Record> records) { return state_->channels->push_many(records); }
+std::vector<Record> Stream::try_pull_many(size_t max) { return state_->channels->pull_many(max); }
 void Stream::close() { state_->channels->close(); }
 std::optional<Record> Stream::pull() { return state_->channels->pull(true); }
 std::optional<Record> Stream::try_pull() { return state_->channels->pull(false); }

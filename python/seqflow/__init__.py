@@ -128,27 +128,27 @@ class Pipeline:
         """
         s = self._native.stream(self._pick(threads), *_shard(shard))
         it = iter(records) if s.has_input else None
-        pending = None
+        # Records cross in batches (one call, one lock and one wake-up each), so that the engine reads
+        # them in chunks; the batch is small next to max_in_flight so that output keeps flowing.
+        batch = max(1, min(64, s.max_in_flight // 4))
         finished = False
         try:
             if it is None and any(True for _ in records):
                 raise ValueError("this pipeline has no embed.input stage: it reads its own inputs")
             while True:
-                if it is not None and pending is None:
-                    try:
-                        pending = next(it)
-                    except StopIteration:
+                taken = 0
+                if it is not None:
+                    taken, exhausted = s.push_from(it, batch)
+                    if exhausted:
                         it = None
                         s.close()
-                if pending is not None and s.has_room():
-                    s.push(pending)
-                    pending = None
+                outs = s.pull_many(256) if s.has_output else None
+                if outs:
+                    yield from outs
                     continue
-                out = s.try_pull() if s.has_output else None
-                if out is not None:
-                    yield out
+                if taken:
                     continue
-                if s.wait(pending is not None) == _READY_DONE:
+                if s.wait(it is not None) == _READY_DONE:
                     break
             finished = True
             s.finish()

@@ -198,6 +198,44 @@ class PyStream {
     py::gil_scoped_release nogil;
     return s_.push(std::move(r));
   }
+  // Takes up to `max` dicts from `it`, no more than the input side has room for, converting each as it is
+  // taken (so an iterable that reuses its arrays is read as it yields them), and queues them with one lock
+  // and one wake-up. Returns (records queued, iterator exhausted). A dict that does not convert raises
+  // after the ones before it are queued.
+  py::tuple push_from(const py::iterator& it, size_t max) {
+    const size_t n = std::min(s_.room(), max);
+    std::vector<seqflow::embed::Record> batch;
+    batch.reserve(n);
+    std::exception_ptr bad;
+    bool exhausted = false;
+    for (size_t i = 0; i < n; ++i) {
+      PyObject* o = PyIter_Next(it.ptr());
+      if (o == nullptr) {
+        if (PyErr_Occurred() != nullptr) bad = std::make_exception_ptr(py::error_already_set());
+        else exhausted = true;
+        break;
+      }
+      try {
+        batch.push_back(to_record(py::reinterpret_steal<py::object>(o)));
+      } catch (...) {
+        bad = std::current_exception();
+        break;
+      }
+    }
+    size_t queued = 0;
+    if (!batch.empty()) {
+      py::gil_scoped_release nogil;
+      queued = s_.try_push_many(batch);
+    }
+    if (bad) std::rethrow_exception(bad);
+    return py::make_tuple(queued, exhausted);
+  }
+  py::list pull_many(size_t max) {
+    std::vector<seqflow::embed::Record> got = s_.try_pull_many(max);
+    py::list out;
+    for (seqflow::embed::Record& r : got) out.append(to_dict(std::move(r)));
+    return out;
+  }
   void close() { s_.close(); }
   py::object try_pull() {
     std::optional<seqflow::embed::Record> r = s_.try_pull();
@@ -358,6 +396,8 @@ PYBIND11_MODULE(_seqflow, m) {
       .def_property_readonly("max_in_flight", &PyStream::max_in_flight)
       .def("has_room", &PyStream::has_room)
       .def("push", &PyStream::push)
+      .def("push_from", &PyStream::push_from)
+      .def("pull_many", &PyStream::pull_many)
       .def("close", &PyStream::close)
       .def("try_pull", &PyStream::try_pull)
       .def("wait", &PyStream::wait, py::arg("want_input"), py::arg("timeout_ms") = -1)

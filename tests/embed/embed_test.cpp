@@ -139,6 +139,46 @@ TEST_CASE("one thread alternates try_push, try_pull and wait", "[embed]") {
   CHECK(s.finish().ok);
 }
 
+TEST_CASE("batches: try_push_many takes what fits, try_pull_many what is ready", "[embed]") {
+  Pipeline p = Pipeline::load_string(kRevcomp);  // max_in_flight = 16
+  seqflow::Stream s = p.stream();
+  constexpr int kN = 1000;
+  std::vector<Record> batch;
+  int next_in = 0, next_out = 0;
+  while (next_out < kN) {
+    while (batch.size() < 40 && next_in < kN) {
+      Record r;
+      r.set("seq", seq_of(next_in)).set("n", int64_t{next_in});
+      batch.push_back(std::move(r));
+      ++next_in;
+    }
+    const size_t room = s.room();
+    const size_t queued = batch.empty() ? 0 : s.try_push_many(batch);
+    CHECK(queued <= std::max<size_t>(room, 16));  // never past the bound
+    CHECK(queued <= 16);
+    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(queued));
+    if (next_in == kN && batch.empty()) s.close();
+    for (Record& r : s.try_pull_many(100)) REQUIRE(std::get<int64_t>(*r.get("n")) == next_out++);
+    if (queued == 0) s.wait(!batch.empty(), std::chrono::milliseconds(50));
+  }
+  CHECK(s.try_pull_many(100).empty());
+  CHECK(s.finish().ok);
+  // A bad record in a batch: the ones before it are queued, the error names its position.
+  seqflow::Stream t = p.stream();
+  std::vector<Record> mixed(3);
+  mixed[0].set("seq", "ACGT").set("n", int64_t{0});
+  mixed[1].set("seq", "ACGT");
+  mixed[2].set("seq", "ACGT").set("n", int64_t{2});
+  CHECK_THROWS_WITH(t.try_push_many(mixed),
+                    "record 2 pushed to stage 'in': field 'n' is missing (the stage declares it an int)");
+  t.close();
+  auto first = t.pull();
+  REQUIRE(first);
+  CHECK(std::get<int64_t>(*first->get("n")) == 0);
+  CHECK_FALSE(t.pull());
+  CHECK(t.finish().ok);
+}
+
 TEST_CASE("push stops at the bound while nobody pulls", "[embed][backpressure]") {
   Pipeline p = Pipeline::load_string(kRevcomp);
   seqflow::Stream s = p.stream();

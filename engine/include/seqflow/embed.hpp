@@ -168,6 +168,12 @@ class Stream {
   bool try_push(embed::Record& record);
   /// Whether the input side has room: with one thread pushing, a push() right after true does not block.
   bool has_room() const;
+  /// How many records the input side takes now without waiting.
+  size_t room() const;
+  /// Queues the leading `records` that fit without waiting (moving from them) and returns how many: one
+  /// lock and one wake-up for the batch. Throws RecordError for a record that does not match, once the
+  /// ones before it are queued; 0 when cancelled.
+  size_t try_push_many(std::span<embed::Record> records);
   /// No more records: the run finishes once the graph drains.
   void close();
 
@@ -177,6 +183,8 @@ class Stream {
   std::optional<embed::Record> pull();
   /// The same without blocking: nullopt also when no record is ready yet (see done()).
   std::optional<embed::Record> try_pull();
+  /// Up to `max` output records that are ready now, in order (empty: none yet, or done()).
+  std::vector<embed::Record> try_pull_many(size_t max);
   /// True once the run ended and no output record is left to pull.
   bool done() const;
 
