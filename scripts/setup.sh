@@ -10,6 +10,7 @@ packages=(
   catch2 libbenchmark-dev libdnnl-dev libsimdjson-dev
   libsndfile1-dev libsoxr-dev libpcre2-dev libutf8proc-dev libfftw3-dev libicu-dev libssl-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 
 missing=()

@@ -1,5 +1,8 @@
 // The sf_host function table: how plugins touch records, emit, drop and fail them.
 // Every accessor checks the slot and the field type: a plugin bug yields "missing", never a bad read.
+#include <seqflow/caller.h>
+
+#include "caller_channels.hpp"
 #include "plugin_host.hpp"
 #include "runtime.hpp"
 
@@ -36,6 +39,9 @@ int32_t h_field_slot(sf_create_context* ctx, const char* name) {
 
 sf_status h_resource(sf_create_context* ctx, const char* name, const char* interface, uint32_t min_version,
                      sf_interface* out, void** object, sf_error* err) {
+  // Not a [resources.X] entry: the embedding program's queues (seqflow/caller.h).
+  if (std::strcmp(name, SF_CALLER_RESOURCE) == 0)
+    return caller_interface(ctx, interface, min_version, out, object, err);
   for (const ResourceInstance& r : ctx->run->resources) {
     if (r.spec->name != name) continue;
     const sf_resource_type* t = r.spec->type.type;

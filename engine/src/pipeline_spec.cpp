@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <queue>
 #include <sstream>
 #include <tuple>
@@ -30,7 +31,7 @@ std::string SourcePos::str() const {
 }
 
 SpecError::SpecError(const SourcePos& pos, const std::string& message)
-    : std::runtime_error(pos.str() + ": error: " + message), pos_(pos), message_(message) {}
+    : InvalidPipeline(pos.str() + ": error: " + message, pos.str()), pos_(pos), message_(message) {}
 
 std::string FieldType::str() const {
   switch (type) {
@@ -230,10 +231,21 @@ class Loader {
  public:
   Loader(const std::string& path, const std::vector<std::string>& overrides)
       : file_(path), overrides_(overrides) {}
+  // TOML held in a string: `display_name` stands for the file in positions, `base_dir` for its folder.
+  Loader(const std::string& text, const std::string& display_name, const std::string& base_dir,
+         const std::vector<std::string>& overrides)
+      : file_(display_name), overrides_(overrides), text_(text), base_dir_(base_dir) {}
 
   PipelineSpec load() {
-    spec_.file = fs::absolute(file_).lexically_normal().string();
-    spec_.dir = fs::path(spec_.file).parent_path().string();
+    if (text_) {
+      spec_.file = file_;
+      spec_.dir = fs::absolute(base_dir_.empty() ? fs::current_path() : fs::path(base_dir_))
+                      .lexically_normal()
+                      .string();
+    } else {
+      spec_.file = fs::absolute(file_).lexically_normal().string();
+      spec_.dir = fs::path(spec_.file).parent_path().string();
+    }
     parse_file();
     apply_overrides();
     check_top_level();
@@ -285,6 +297,16 @@ class Loader {
 
   void parse_file() {
     std::error_code ec;
+    if (text_) {
+      try {
+        root_ = toml::parse(*text_, std::string_view(file_));
+      } catch (const toml::parse_error& e) {
+        throw SpecError({file_, std::max(1, static_cast<int>(e.source().begin.line)),
+                         std::max(1, static_cast<int>(e.source().begin.column))},
+                        std::string(e.description()));
+      }
+      return;
+    }
     if (!fs::exists(file_, ec))
       throw SpecError(file_start(), "cannot read the pipeline file: it does not exist");
     if (fs::is_directory(file_, ec))
@@ -1342,6 +1364,8 @@ class Loader {
 
   std::string file_;
   std::vector<std::string> overrides_;
+  std::optional<std::string> text_;  // set: the TOML itself, not a path
+  std::string base_dir_;
   toml::table root_;
   PipelineSpec spec_;
   std::vector<StageDraft> drafts_;
@@ -1353,6 +1377,14 @@ class Loader {
 PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides) {
   PipelineSpec spec = Loader(path, overrides).load();
   spec.overrides = overrides;
+  return spec;
+}
+
+PipelineSpec load_pipeline_text(const std::string& text, const std::string& display_name,
+                                const std::string& base_dir, const std::vector<std::string>& overrides) {
+  PipelineSpec spec = Loader(text, display_name, base_dir, overrides).load();
+  spec.overrides = overrides;
+  spec.text = text;
   return spec;
 }
 

@@ -8,6 +8,7 @@
 // The CLI maps it to exit code 2.
 #pragma once
 
+#include <seqflow/embed.hpp>
 #include "plugin_host.hpp"
 #include "value_tree.hpp"
 
@@ -28,7 +29,7 @@ struct SourcePos {
   std::string str() const;  // "file:line:column"
 };
 
-class SpecError : public std::runtime_error {
+class SpecError : public InvalidPipeline {
  public:
   SpecError(const SourcePos& pos, const std::string& message);
   const SourcePos& pos() const { return pos_; }
@@ -81,7 +82,8 @@ struct ResourceSpec {
 };
 
 struct PipelineSpec {
-  std::string file;                    // absolute path of the pipeline file
+  std::string file;                    // absolute path of the pipeline file (load_pipeline_text: its name)
+  std::string text;                    // load_pipeline_text: the TOML itself (provenance hashes it)
   std::vector<std::string> overrides;  // the --set arguments applied, in order (for provenance)
   std::string dir;                     // its folder: relative paths resolve against it
   std::string name;
@@ -100,6 +102,10 @@ struct PipelineSpec {
 /// `overrides` are "stage.key=value" or "pipeline.key=value"; the value is a TOML value, or a bare
 /// string when it does not parse as one.
 PipelineSpec load_pipeline(const std::string& path, const std::vector<std::string>& overrides);
+/// The same for TOML held in a string (the embedding API): positions name `display_name`, relative paths
+/// resolve against `base_dir` ("" = the current folder).
+PipelineSpec load_pipeline_text(const std::string& text, const std::string& display_name,
+                                const std::string& base_dir, const std::vector<std::string>& overrides);
 
 /// A FIELD_TABLE type string ("string", "bytes", "int", "float", "tensor", "tensor:f32", ...; "tensor<f32>"
 /// as FieldType::str() prints it is accepted too) -> FieldType; nullopt when it names no type.

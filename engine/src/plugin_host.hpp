@@ -7,6 +7,7 @@
 // Errors: every failure throws PluginError whose message names the plugin file and what to do.
 #pragma once
 
+#include <seqflow/embed.hpp>
 #include <seqflow/plugin_abi.h>
 
 #include <map>
@@ -18,9 +19,10 @@
 
 namespace seqflow::engine {
 
-class PluginError : public std::runtime_error {
+// An InvalidPipeline (seqflow/embed.hpp) for programs that embed the engine: `seqflow` exits 2 on it.
+class PluginError : public InvalidPipeline {
  public:
-  using std::runtime_error::runtime_error;
+  explicit PluginError(const std::string& message) : InvalidPipeline(message, "") {}
 };
 
 struct LoadedModule {

@@ -171,6 +171,20 @@ std::string sha256_file(const std::string& path) {
   return hex;
 }
 
+std::string sha256_text(const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL cannot compute a SHA-256 digest");
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
 uint64_t process_read_bytes() {
   std::ifstream io("/proc/self/io");
   std::string key;
@@ -201,7 +215,8 @@ Json make_provenance(const PipelineSpec& spec, const RunOptions& options, const 
   Json pipeline;
   pipeline["file"] = spec.file;
   try {
-    pipeline["sha256"] = sha256_file(spec.file);
+    // A pipeline loaded from a string (the embedding API) has no file: its text is what ran.
+    pipeline["sha256"] = spec.text.empty() ? sha256_file(spec.file) : sha256_text(spec.text);
   } catch (const std::exception& e) {
     pipeline["error"] = e.what();
   }

@@ -42,6 +42,7 @@ nlohmann::ordered_json make_provenance(const PipelineSpec& spec, const RunOption
 
 /// The lowercase hex SHA-256 of a file's bytes; throws std::runtime_error when it cannot be read.
 std::string sha256_file(const std::string& path);
+std::string sha256_text(const std::string& text);
 
 /// Bytes the process has read with read(2) and friends so far (Linux /proc/self/io rchar; 0 elsewhere).
 uint64_t process_read_bytes();

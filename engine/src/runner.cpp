@@ -9,7 +9,9 @@
 // run's cancel flag, the source stops, and in-flight chunks drain through without being processed.
 #include <seqflow/engine.hpp>
 
+#include "arena_pool.hpp"
 #include "byte_budget.hpp"
+#include "caller_channels.hpp"
 #include "create_error.hpp"
 #include "interrupt.hpp"
 #include "provenance.hpp"
@@ -245,6 +247,7 @@ void Runner::destroy(Chunk* c) {
 }
 
 Runner::~Runner() {
+  if (run_.callers != nullptr) run_.callers->unbind();
   if (trace_file_ != nullptr) {  // the run stopped before its trace was written
     std::fclose(trace_file_);
     std::remove((options_.trace_path + ".tmp").c_str());
@@ -328,15 +331,17 @@ void Runner::prepare(bool validating) {
   threads_ = options_.threads >= 0 ? options_.threads : spec_.threads;
   if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Unless the file sets it, the bound grows with the threads so that each has records to work on.
-  mif_ = spec_.max_in_flight_set
-             ? std::max<uint32_t>(1, spec_.max_in_flight)
-             : std::max<uint32_t>(spec_.max_in_flight, 64u * static_cast<uint32_t>(threads_));
+  mif_ = effective_max_in_flight(spec_, threads_);
   // At least four chunks per thread in flight, so that no worker waits for one (a fixed eight chunks
   // left all but eight of sixteen threads idle); at most 64 records per chunk.
   chunk_size_ =
       std::clamp<uint32_t>(mif_ / std::max<uint32_t>(8, 4u * static_cast<uint32_t>(threads_)), 1, 64);
 
   run_.spec = &spec_;
+  if (options_.callers) {
+    run_.callers = options_.callers.get();
+    run_.callers->bind(&run_);
+  }
   run_.skipped.open(spec_.error_log);
   run_.num_slots = spec_.fields.size();
   for (size_t i = 0; i < spec_.fields.size(); ++i) run_.slots[spec_.fields[i].name] = static_cast<int32_t>(i);
@@ -369,6 +374,7 @@ void Runner::prepare(bool validating) {
     }
     st->create_ctx.run = &run_;
     st->create_ctx.owner = "stage '" + s.name + "' (" + s.plugin + ")";
+    st->create_ctx.stage = s.name;
     sf_create_args a = create_args(s.params, s.name, &st->create_ctx);
     if (st->comp->kind == SF_SOURCE && options_.shard_by != ShardBy::kRecord) {
       a.shard_index = options_.shard_index;
@@ -975,18 +981,21 @@ RunResult Runner::run() {
     });
   }
 
+  // A source that waits for the embedding program gets a slot of its own: with a single thread, its wait
+  // would otherwise hold the only worker while the records already read sit unprocessed.
+  const int slots = threads_ + (run_.callers != nullptr && run_.callers->input_stage() == 0 ? 1 : 0);
   // An explicit thread count above the machine's cores is honoured (TBB caps its workers at the
   // core count otherwise): stages that wait (I/O, sleeps) gain from it.
   std::optional<tbb::global_control> oversubscribe;
-  if (threads_ > static_cast<int>(tbb::info::default_concurrency()))
-    oversubscribe.emplace(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads_));
+  if (slots > static_cast<int>(tbb::info::default_concurrency()))
+    oversubscribe.emplace(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(slots));
   if (!options_.trace_path.empty()) {
     trace_events_.resize(static_cast<size_t>(threads_) + 1);
     trace_t0_ = Clock::now();
   }
   InterruptScope interrupt(run_.cancelled);
-  tbb::task_arena arena(threads_);
-  arena.execute([&] {
+  ArenaLease lease(slots);
+  lease.arena().execute([&] {
     flow::graph g;
     build(g);
     g.wait_for_all();
@@ -1019,6 +1028,10 @@ RunResult Runner::finish_run(double wall, double cpu0) {
         run_.failures.begin(), run_.failures.end(),
         [](const auto& a, const auto& b) { return std::tie(a.order, a.seq) < std::tie(b.order, b.seq); });
     result.error = "stage '" + first->stage + "' (" + first->plugin + ")";
+    result.error_stage = first->stage;
+    result.error_plugin = first->plugin;
+    result.error_record = first->record_id;
+    result.error_reason = first->where.empty() ? first->reason : first->where + ": " + first->reason;
     if (!first->record_id.empty()) result.error += " record '" + first->record_id + "'";
     if (!first->where.empty()) result.error += " at " + first->where;
     result.error += ": " + first->reason;

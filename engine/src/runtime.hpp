@@ -23,6 +23,8 @@ struct StageCounters {
   std::atomic<uint64_t> in{0}, out{0}, filtered{0}, skipped{0}, busy_ns{0}, calls{0};
 };
 
+class CallerChannels;
+
 struct ResourceInstance {
   const ResourceSpec* spec = nullptr;
   void* object = nullptr;
@@ -45,6 +47,7 @@ struct RunState {
 
   std::map<std::string, int32_t> slots;
   std::vector<ResourceInstance> resources;
+  CallerChannels* callers = nullptr;  // the embedding program's queues (RunOptions::callers), or none
 
   // Records are counted as alive in bulk, a chunk at a time, by the runner (count_live): one shared
   // counter updated per record from two cores cost more than the records themselves.
@@ -63,9 +66,9 @@ struct RunState {
 struct StageRuntime;
 
 /// A resource (weights, vocabulary) that cannot be created: the pipeline is invalid (exit code 2).
-class ResourceError : public std::runtime_error {
+class ResourceError : public InvalidPipeline {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ResourceError(const std::string& message) : InvalidPipeline(message, "") {}
 };
 
 }  // namespace seqflow::engine
@@ -86,6 +89,7 @@ struct sf_context {
 struct sf_create_context {
   seqflow::engine::RunState* run = nullptr;
   std::string owner;  // "stage 'x' (module.component)" or "resource 'y' (module.type)", for warnings
+  std::string stage;  // the stage's name ("" for a resource): which caller channel it may use
 };
 
 namespace seqflow::engine {

@@ -1,5 +1,35 @@
 # find_package(seqflow) -> target seqflow::sdk (include path, C++20) and the function
 # seqflow_add_plugin(<module> <sources>...) that builds seqflow_<module>.so.
 # The SDK is header-only and has no dependencies of its own.
+# find_package(seqflow COMPONENTS engine) also gives seqflow::engine, the embedding API (seqflow/embed.hpp),
+# when the `engine` component is installed; it finds the engine's dependencies again.
 include(${CMAKE_CURRENT_LIST_DIR}/seqflowTargets.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/SeqflowPlugin.cmake)
+set(seqflow_sdk_FOUND TRUE)
+foreach(_c IN LISTS seqflow_FIND_COMPONENTS)
+  if(_c STREQUAL "engine")
+    if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/seqflowEngineTargets.cmake)
+      include(CMakeFindDependencyMacro)
+      find_dependency(TBB)
+      find_dependency(tomlplusplus)
+      find_dependency(nlohmann_json)
+      find_dependency(Boost COMPONENTS filesystem)
+      find_dependency(OpenSSL COMPONENTS Crypto)
+      find_dependency(ZLIB)
+      include(${CMAKE_CURRENT_LIST_DIR}/seqflowEngineTargets.cmake)
+      set(seqflow_engine_FOUND TRUE)
+    else()
+      set(seqflow_engine_FOUND FALSE)
+      set(seqflow_NOT_FOUND_MESSAGE
+        "the seqflow engine is not installed here: cmake --install <build> --component engine --prefix <this prefix>")
+    endif()
+  elseif(NOT _c STREQUAL "sdk")
+    set(seqflow_${_c}_FOUND FALSE)
+    set(seqflow_NOT_FOUND_MESSAGE "seqflow has components sdk and engine, not '${_c}'")
+  endif()
+endforeach()
+foreach(_c IN LISTS seqflow_FIND_COMPONENTS)
+  if(seqflow_FIND_REQUIRED_${_c} AND NOT seqflow_${_c}_FOUND)
+    set(seqflow_FOUND FALSE)
+  endif()
+endforeach()

@@ -19,7 +19,10 @@ namespace seqflow {
 
 namespace engine {
 struct PipelineSpec;
+class CallerChannels;
 }
+
+class Stream;
 
 /// How `--shard I/N` splits the input: by record position (every shard reads everything), by whole
 /// files (balanced by size) or by byte ranges; the last two need a source that can read a shard alone.
@@ -36,6 +39,9 @@ struct RunOptions {
   ShardBy shard_by = ShardBy::kRecord;  // kFile / kBytes: the source reads only its part
   std::string provenance_path;  // also write the provenance record here ("" = only beside the outputs)
   bool hash_inputs = false;     // sha256 of every input file in the provenance, not only small ones
+  // The program feeding `embed.input` / draining `embed.output` (set by Pipeline::stream; null: none, and
+  // such stages fail to create).
+  std::shared_ptr<engine::CallerChannels> callers;
 };
 
 struct StageSummary {
@@ -53,8 +59,12 @@ struct RunResult {
   bool ok = false;
   bool invalid = false;    // the failure is the pipeline's (a resource could not be created): exit code 2
   int interrupted_by = 0;  // SIGINT / SIGTERM when a signal cancelled the run (the CLI exits 128 + it)
+  bool cancelled = false;  // the embedding program cancelled its Stream (seqflow/embed.hpp)
   std::string error;       // first failure: "stage 'x' (plugin) record 'id': reason"
   std::string error_at;    // "FILE:LINE:COLUMN" of the parameter when a stage could not be created, else ""
+  // A failure while running, in parts (the embedding API's PipelineError): stage, its plugin, the record's
+  // id ("" when no record is to blame) and the reason.
+  std::string error_stage, error_plugin, error_record, error_reason;
   std::vector<StageSummary> stages;
   uint64_t peak_live_records = 0;    // most records alive at once
   uint32_t max_in_flight = 0;        // the bound the run used ([pipeline] max_in_flight or the default)
@@ -73,6 +83,10 @@ class Pipeline {
  public:
   /// Parses, applies `overrides` ("stage.key=value"), loads plugins and validates. Throws SpecError.
   static Pipeline load(const std::string& path, const std::vector<std::string>& overrides = {});
+  /// The same for pipeline TOML held in a string: relative paths resolve against `base_dir` (default: the
+  /// current folder) and errors name `display_name` ("<string>") as the file.
+  static Pipeline load_string(const std::string& toml, const std::vector<std::string>& overrides = {},
+                              const std::string& base_dir = "", const std::string& display_name = "<string>");
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
   ~Pipeline();
@@ -91,6 +105,12 @@ class Pipeline {
   void check_creation(const RunOptions& options) const;
   /// The "--set" overrides that put shard I of N into each output's and the error log's name
   /// ("out/x.jsonl" -> "out/x.shard-3-of-7.jsonl"); load again with them appended.
+  /// Starts a run whose `embed.input` / `embed.output` stages exchange records with the caller
+  /// (seqflow/embed.hpp); it prints no summary. Throws std::logic_error when the pipeline has neither.
+  Stream stream(RunOptions options = {}) const;
+  /// check_creation() with the caller attached, as stream() would create the stages. Throws
+  /// engine::ResourceError.
+  void check_stream_creation() const;
   std::vector<std::string> shard_output_overrides(uint32_t shard_index, uint32_t shard_count) const;
   const engine::PipelineSpec& spec() const { return *spec_; }
   /// The graph in Graphviz DOT or Mermaid.
