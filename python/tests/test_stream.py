@@ -234,3 +234,24 @@ def test_slow_consumer_keeps_memory_flat_over_a_million_records():
     assert ahead <= 4 * 32 + 1  # never more than the bounds ahead of the consumer
     # Flat: after the first 100k records, resident memory moves by less than 16 MB.
     assert max(samples[2:]) - min(samples[2:]) < 16 * 1024, samples
+
+
+def test_two_streams_at_once_in_one_thread_and_in_two():
+    p = seqflow.Pipeline(REVCOMP)
+    q = seqflow.Pipeline(REVCOMP)
+    a = p.stream(({"seq": seq_of(i), "n": i} for i in range(2000)), threads=1)
+    b = q.stream(({"seq": seq_of(i), "n": -i} for i in range(2000)), threads=2)
+    for i, (x, y) in enumerate(zip(a, b)):  # both runs alive, interleaved
+        assert (x["n"], y["n"]) == (i, -i)
+        assert x["rc"] == y["rc"] == revcomp(seq_of(i))
+    results = {}
+
+    def consume(name, pipeline):
+        results[name] = [r["n"] for r in pipeline.stream({"seq": "ACGT", "n": i} for i in range(5000))]
+
+    threads = [threading.Thread(target=consume, args=(k, v)) for k, v in (("p", p), ("q", q))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == {"p": list(range(5000)), "q": list(range(5000))}

@@ -21,8 +21,9 @@
 // record without a copy; strings and bytes are copied into the engine's buffers.
 // Errors: exceptions derived from seqflow::EngineError. InvalidPipeline: the file, an override or a
 // stage's creation is wrong (the CLI's exit code 2, its message). PipelineError: the run failed (the CLI's
-// exit code 1): stage(), plugin(), record() and reason(), what() as the CLI prints it. RecordError: a
-// pushed record does not match the fields `embed.input` declares (nothing was pushed). A cancelled
+// exit code 1): stage(), plugin(), record() and reason(), what() the text the CLI prints after "error: ".
+// RecordError: a pushed record does not match the fields `embed.input` declares (it was not queued;
+// with try_push_many, the records before it were). A cancelled
 // stream is no error: pull() returns nothing and finish() returns a result with cancelled = true.
 #pragma once
 
