@@ -3,7 +3,6 @@
 // (fixtures/pathological.jsonl, made by make_fixtures.py), plus the invalid-UTF-8 policy.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstring>
 #include <map>
 
@@ -87,11 +86,7 @@ TEST_CASE("pathological inputs give the reference libraries' ids", "[text][share
     }
     INFO(r.at("case").get<std::string>()
          << " with " << name << " add_special_tokens=" << r.at("add_special_tokens"));
-    const auto t0 = std::chrono::steady_clock::now();
     const auto got = text_test::encode(*toks[name], text, r.at("add_special_tokens"));
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // A loose bound that only a quadratic merge would break (1 MB at 1 MB/s); speed is measured in bench/.
-    CHECK(s < 1.0 + text.size() / 1e6);
     CHECK(got.size() == r.at("n").get<size_t>());
     if (r.contains("ids")) CHECK(got == r.at("ids").get<std::vector<int32_t>>());
     else CHECK(sha256_ids(got) == r.at("sha256").get<std::string>());
