@@ -30,4 +30,7 @@ TEST_CASE("softmax and top-k with ties to the lower id", "[classify]") {
   CHECK(q[1] == Approx(0.8));
   const float nan_in[] = {0.f, NAN};
   CHECK_THROWS_WITH(pool_rows(nan_in, 1, 2, Pool::kMean), Catch::Contains("NaN at frame 0, class 1"));
+  CHECK_THROWS_WITH(pool_rows(nan_in, 0, 2, Pool::kMean),
+                    Catch::Contains("the logits are empty (0 steps x 2 classes)") &&
+                        Catch::Contains("a text without tokens"));
 }

@@ -16,7 +16,12 @@ Pool parse_pool(const std::string& name) {
 }
 
 std::vector<double> pool_rows(const float* x, int64_t frames, int64_t classes, Pool pool) {
-  if (frames <= 0 || classes <= 0) throw std::invalid_argument("the logits are empty");
+  // A model gives a record of no steps no output steps: a text without a single token, say.
+  if (frames <= 0 || classes <= 0)
+    throw std::invalid_argument("the logits are empty (" + std::to_string(frames) + " steps x " +
+                                std::to_string(classes) +
+                                " classes): nothing to classify, e.g. a text without tokens; drop such "
+                                "records before the model or let on_error = \"skip\" log them");
   for (int64_t i = 0; i < frames * classes; ++i)
     if (std::isnan(x[i]))
       throw std::invalid_argument("the logits hold NaN at frame " + std::to_string(i / classes) + ", class " +
