@@ -17,7 +17,7 @@ What it does, on the shipped prompts.jsonl (prompts tokenized by Debian's senten
      log-softmax(top-40 logits / 0.8) of the drawn tokens (transformers' RNG is not seqflow's, so the
      draws themselves cannot be compared);
   6. writes tests/e2e/cases/examples/text_generate_{greedy,beam}/expected/generated.jsonl from
-     transformers' ids (text by sentencepiece's decode), and text_generate_sample_{1,2}_threads from
+     transformers' ids (text by sentencepiece's decode), and text_generate_sample_threads_{1,2} from
      seqflow's sampled ids once checked as in 5.
 """
 import json
@@ -207,7 +207,7 @@ def main():
             rows.append({"id": p["id"], "generated": a["generated"], "continuation": a["continuation"]})
             print(f"sample {p['id']:9} {p['text']!r} -> {a['continuation']!r}")
         for threads in (1, 2):
-            write_case(f"text_generate_sample_{threads}_threads", rows, threads)
+            write_case(f"text_generate_sample_threads_{threads}", rows, threads)
     print("max abs differences:", json.dumps(worst))
     assert worst["hf_vs_model_def"] < 1e-5 and worst["seqflow_logits"] < 1e-4, worst
     assert not text_mismatches, "text.detokenize differs from sentencepiece's decode:\n" + "\n".join(text_mismatches)

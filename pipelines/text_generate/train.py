@@ -5,7 +5,7 @@ Each training example is 129 tokens read from a paragraph's start in the stream 
 each tokenized with the shipped SentencePiece model and followed by </s> (id 2): position 0 is always a
 paragraph's first token, as a prompt's is. Seeded (torch, and the example order); a fixed number of steps.
 Writes model/model.safetensors and prints the held-out perplexity (eval.py's computation).
-Run: nice -n 10 /usr/bin/python3 train.py [DATA_DIR] [STEPS]
+Run: nice -n 10 /usr/bin/python3 train.py [DATA_DIR] [STEPS] [OUT]
 """
 import math
 import os
@@ -38,7 +38,7 @@ def encode_stream(sp, path):
 
 def main():
     data = sys.argv[1] if len(sys.argv) > 1 else "/work/textgen-data"
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 320
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
@@ -66,7 +66,7 @@ def main():
         if step % 50 == 0 or step == steps - 1:
             print(f"step {step} loss {loss.item():.3f} lr {lr:.2e} {time.time() - t0:.0f}s", flush=True)
     model.eval()
-    out = os.path.join(HERE, "model", "model.safetensors")
+    out = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "model", "model.safetensors")
     st_io.save(model.state_dict(), out)
     print(f"wrote {out} ({os.path.getsize(out)} bytes)")
     evaluate.report(model, sp, os.path.join(data, "heldout.txt"))
