@@ -8,7 +8,8 @@ What it does, on the shipped prompts.jsonl (prompts tokenized by Debian's senten
      into model_def.TinyLlama, and checks that their logits agree (1e-5);
   2. generates with generate(): greedy and beam search (4 beams, length_penalty 1, early_stopping false),
      max_new_tokens 24, eos 2;
-  3. runs seqflow on pipeline.toml with the same settings and requires identical ids, and scores within
+  3. runs seqflow on pipeline.toml with the same settings and requires identical prompt ids (text.tokenize
+     against sentencepiece) and generated ids, and scores within
      1e-4 (beam: sequences_scores; greedy: the sum of the chosen tokens' log-softmax);
   4. runs seqflow's onednn.run on each prompt + continuation and requires every logit within 1e-4 of
      transformers';
@@ -77,7 +78,7 @@ def hf_generate(model, prompt, mode):
 
 def run_seqflow(seqflow, args, out_dir):
     cmd = [seqflow, "run", os.path.join(HERE, "pipeline.toml"), "--set", f"write.path={out_dir}/generated.jsonl",
-           "--no-progress"] + args
+           "--set", 'write.fields=["id","ids","generated","continuation","score"]', "--no-progress"] + args
     subprocess.run(cmd, check=True, capture_output=True)
     with open(os.path.join(out_dir, "generated.jsonl")) as f:
         return {r["id"]: r for r in map(json.loads, f)}
@@ -165,6 +166,7 @@ def main():
                 ids = sp.encode(p["text"])
                 gen, score = hf_generate(hf, ids, mode)
                 s = got[p["id"]]
+                assert s["ids"] == ids, f"{p['id']}: text.tokenize {s['ids']} != sentencepiece {ids}"
                 assert s["generated"] == gen, f"{mode} {p['id']}: seqflow {s['generated']} != transformers {gen}"
                 worst["score"] = max(worst["score"], abs(s["score"] - score))
                 assert abs(s["score"] - score) < 1e-4, f"{mode} {p['id']}: score {s['score']} vs {score}"
