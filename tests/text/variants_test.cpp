@@ -74,3 +74,22 @@ TEST_CASE("SentencePiece .model variants give sentencepiece's ids and decodes", 
     check_file(f + ".model", f + ".expected.jsonl", false);
   }
 }
+
+TEST_CASE("SentencePiece decodes invalid byte-piece runs a character at a time, as sentencepiece", "[text]") {
+  // make_spm_byte_decodes.py: sentencepiece's own decodes of valid and invalid UTF-8 in byte pieces.
+  for (const char* name : {"bpe_byte_fallback", "unigram_raw_whitespace"}) {
+    const std::string base = std::string(TEXT_FIXTURES) + "/spm/" + name;
+    const auto tok = load_tokenizer(base + ".model", {});
+    const auto recs = text_test::read_jsonl(base + ".byte_decodes.jsonl");
+    REQUIRE(recs.size() > 200);
+    size_t bad = 0;
+    for (const auto& r : recs) {
+      const auto ids = r.at("decode_ids").get<std::vector<int32_t>>();
+      const std::string want = r.at("decode");
+      if (tok->decode(ids.data(), ids.size(), false) != want && ++bad <= 3)
+        FAIL_CHECK(name << ": decode of " << r.at("decode_ids").dump() << " differs, want "
+                        << r.at("decode").dump());
+    }
+    CHECK(bad == 0);
+  }
+}

@@ -152,16 +152,29 @@ class MetaspaceDec : public Decoder {
   int prepend_;
 };
 
+// A run of byte pieces: Hugging Face's ByteFallback keeps it if it is valid UTF-8 and otherwise gives one
+// U+FFFD per byte; sentencepiece (per_char) decodes it a character at a time, so only the bytes that
+// start no valid character become U+FFFD (<0xE2><0x41> is "\uFFFDA" there, "\uFFFD\uFFFD" in HF).
 class ByteFallbackDec : public Decoder {
  public:
+  explicit ByteFallbackDec(bool per_char) : per_char_(per_char) {}
   void decode_chain(std::vector<std::string>& t) const override {
     std::vector<std::string> out;
     std::string run;
     auto flush = [&] {
       if (run.empty()) return;
-      if (valid_utf8(run)) out.push_back(run);
-      else
+      if (valid_utf8(run)) {
+        out.push_back(run);
+      } else if (per_char_) {
+        for (size_t i = 0; i < run.size();) {
+          size_t len = 1;
+          const char32_t c = decode_utf8(run, i, len);
+          out.push_back(c == 0xFFFD && len == 1 ? std::string("\xEF\xBF\xBD") : run.substr(i, len));
+          i += len;
+        }
+      } else {
         for (size_t k = 0; k < run.size(); ++k) out.emplace_back("\xEF\xBF\xBD");
+      }
       run.clear();
     };
     for (auto& tok : t) {
@@ -186,6 +199,9 @@ class ByteFallbackDec : public Decoder {
     flush();
     t = std::move(out);
   }
+
+ private:
+  bool per_char_;
 };
 
 class FuseDec : public Decoder {
@@ -335,7 +351,7 @@ DecoderPtr make_wordpiece_decoder(const std::string& prefix, bool cleanup) {
 DecoderPtr make_metaspace_decoder(const std::string& replacement, int prepend) {
   return std::make_unique<MetaspaceDec>(replacement, prepend);
 }
-DecoderPtr make_byte_fallback_decoder() { return std::make_unique<ByteFallbackDec>(); }
+DecoderPtr make_byte_fallback_decoder(bool per_char) { return std::make_unique<ByteFallbackDec>(per_char); }
 DecoderPtr make_fuse_decoder() { return std::make_unique<FuseDec>(); }
 DecoderPtr make_strip_decoder(const std::string& content, size_t start, size_t stop) {
   return std::make_unique<StripDec>(content, start, stop);

@@ -25,7 +25,8 @@ DecoderPtr make_byte_level_decoder();
 DecoderPtr make_wordpiece_decoder(const std::string& prefix, bool cleanup);
 /// prepend: 0 never, otherwise the first token's leading replacement is dropped.
 DecoderPtr make_metaspace_decoder(const std::string& replacement, int prepend);
-DecoderPtr make_byte_fallback_decoder();
+/// per_char: sentencepiece's decode of invalid byte runs (a U+FFFD per byte that starts no valid character).
+DecoderPtr make_byte_fallback_decoder(bool per_char = false);
 DecoderPtr make_fuse_decoder();
 DecoderPtr make_strip_decoder(const std::string& content, size_t start, size_t stop);
 DecoderPtr make_replace_decoder(const std::string& pattern, const std::string& content);

@@ -388,7 +388,7 @@ std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& content, const 
   if (control(p.eos_id)) tmpl.push_back({false, {p.eos_id}});
   tk->post_processor = make_template(std::move(tmpl));
   std::vector<DecoderPtr> dec;
-  dec.push_back(make_byte_fallback_decoder());
+  dec.push_back(make_byte_fallback_decoder(true));
   dec.push_back(make_replace_decoder(kSpace, " "));
   tk->decoder = make_decoder_sequence(std::move(dec));
   tk->spm_decode = true;
