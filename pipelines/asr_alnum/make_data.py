@@ -13,7 +13,8 @@ Reproducible: utterance i of a split draws everything from numpy's PCG64 seeded 
 espeak-ng and SoX are deterministic (SoX runs with -D, no dither), so the same command writes the same
 bytes whatever the number of worker processes.
 
-Usage: make_data.py OUT_DIR [--train N] [--eval N] [--seed S] [--jobs J]
+Usage: make_data.py OUT_DIR [--train N] [--eval N] [--seed S] [--jobs J] [--resume]
+The shipped model: make_data.py /work/asr-data --train 5000 --eval 600 (the defaults).
 Writes OUT_DIR/{train,eval}/<id>.wav and OUT_DIR/{train,eval}.jsonl (id, path, text, and how it was made).
 """
 import argparse
@@ -124,8 +125,15 @@ def make_spec(split, index, seed):
 
 
 def render(job):
-    split, index, seed, out_dir = job
+    split, index, seed, out_dir, resume = job
     spec = make_spec(split, index, seed)
+    rel = os.path.join(split, spec["id"] + ".wav")
+    spec["path"] = rel
+    if resume and os.path.exists(os.path.join(out_dir, rel)):
+        # Utterance i depends only on (seed, split, i): a file left by an earlier run is this one.
+        with wave.open(os.path.join(out_dir, rel), "rb") as w:
+            spec["seconds"] = round(w.getnframes() / RATE, 3)
+        return spec
     x = synth(spec)
     rng = np.random.Generator(np.random.PCG64(spec["noise_seed"]))
     x = np.concatenate([np.zeros(int(spec["lead"] * RATE)), x, np.zeros(int(spec["trail"] * RATE))])
@@ -138,13 +146,14 @@ def render(job):
         noise *= np.sqrt(speech_power / np.mean(noise ** 2) / 10 ** (spec["snr_db"] / 10))
         x = x + noise
     pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    rel = os.path.join(split, spec["id"] + ".wav")
-    with wave.open(os.path.join(out_dir, rel), "wb") as w:
+    # Written under a temporary name, then renamed: --resume never sees a half-written file.
+    tmp = os.path.join(out_dir, rel + ".part")
+    with wave.open(tmp, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
-    spec["path"] = rel
+    os.replace(tmp, os.path.join(out_dir, rel))
     spec["seconds"] = round(len(pcm) / RATE, 3)
     return spec
 
@@ -152,14 +161,16 @@ def render(job):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out_dir")
-    ap.add_argument("--train", type=int, default=8000)
+    ap.add_argument("--train", type=int, default=5000)
     ap.add_argument("--eval", type=int, default=600)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the WAV files an interrupted run wrote (they are the same bytes)")
     args = ap.parse_args()
     for split, count in (("train", args.train), ("eval", args.eval)):
         os.makedirs(os.path.join(args.out_dir, split), exist_ok=True)
-        jobs = [(split, i, args.seed, args.out_dir) for i in range(count)]
+        jobs = [(split, i, args.seed, args.out_dir, args.resume) for i in range(count)]
         with Pool(args.jobs) as pool, open(os.path.join(args.out_dir, split + ".jsonl"), "w") as man:
             for k, spec in enumerate(pool.imap(render, jobs, chunksize=16)):
                 man.write(json.dumps(spec, sort_keys=True) + "\n")
