@@ -52,8 +52,9 @@ def targets(text):
     return ids
 
 
-def batches(lengths, max_frames, gen):
-    """Length-sorted buckets of at most max_frames padded frames, in a seeded random order."""
+def batches(lengths, max_frames, gen, shortest_first=False):
+    """Length-sorted buckets of at most max_frames padded frames, in a seeded random order (or shortest
+    first: SortaGrad, Amodei et al. 2016, which gets CTC past its all-blank plateau sooner)."""
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     out, cur = [], []
     for i in order:
@@ -64,7 +65,7 @@ def batches(lengths, max_frames, gen):
     if cur:
         out.append(cur)
     perm = torch.randperm(len(out), generator=gen).tolist()
-    return [out[p] for p in perm]
+    return out if shortest_first else [out[p] for p in perm]
 
 
 def spec_augment(x, lengths, gen):
@@ -87,9 +88,11 @@ def main():
     ap.add_argument("data_dir")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--max-frames", type=int, default=16000)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--max-frames", type=int, default=5000)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sortagrad", type=int, default=1, help="1: the first epoch shortest utterances first")
+    ap.add_argument("--ckpt-dir", default="", help="per-epoch checkpoints (default: DATA_DIR)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N utterances only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "model"))
     args = ap.parse_args()
@@ -122,7 +125,8 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print("parameters: %d" % n_params, file=sys.stderr, flush=True)
     gen = torch.Generator().manual_seed(args.seed)
-    plan = [batches(lengths, args.max_frames, gen) for _ in range(args.epochs)]
+    plan = [batches(lengths, args.max_frames, gen, shortest_first=(e == 0 and args.sortagrad))
+            for e in range(args.epochs)]
     steps = sum(len(p) for p in plan)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
@@ -154,6 +158,7 @@ def main():
                       file=sys.stderr, flush=True)
         print("epoch %d done: mean loss %.4f, %.0f s" % (epoch, run_loss / max(1, n_b), time.time() - t0),
               file=sys.stderr, flush=True)
+        torch.save(model.state_dict(), os.path.join(args.ckpt_dir or args.data_dir, "checkpoint_epoch%d.pt" % epoch))
 
     model.eval()
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
