@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sortagrad", type=int, default=1, help="1: the first epoch shortest utterances first")
+    ap.add_argument("--init", default="", help="start from these weights (safetensors) and cmvn.json beside them")
     ap.add_argument("--ckpt-dir", default="", help="per-epoch checkpoints (default: DATA_DIR)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N utterances only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "model"))
@@ -114,6 +115,9 @@ def main():
         count += x.shape[0]
     mean = total / count
     std = (total_sq / count - mean * mean).clamp_min(1e-20).sqrt()
+    if args.init:
+        # Fine-tuning keeps the statistics the weights were trained with.
+        mean, std = md.load_cmvn(os.path.join(os.path.dirname(args.init), "cmvn.json"))
     with open(os.path.join(args.out, "cmvn.json"), "w") as f:
         json.dump({"mean": mean.tolist(), "std": std.tolist()}, f)
         f.write("\n")
@@ -122,6 +126,10 @@ def main():
     lengths = [x.shape[0] for x in feats]
 
     model = md.AlnumCTC()
+    if args.init:
+        state = md.load_safetensors(args.init)
+        result = model.load_state_dict(state, strict=False)
+        assert not result.unexpected_keys and all(k.endswith("num_batches_tracked") for k in result.missing_keys)
     n_params = sum(p.numel() for p in model.parameters())
     print("parameters: %d" % n_params, file=sys.stderr, flush=True)
     gen = torch.Generator().manual_seed(args.seed)
