@@ -56,8 +56,17 @@ def fbank(path):
     wav, rate = torchaudio.load(path)
     if rate != 16000:
         raise ValueError("%s: %d Hz; the model takes 16 kHz" % (path, rate))
-    wav = wav.mean(0, keepdim=True) * 32768.0
-    return torchaudio.compliance.kaldi.fbank(wav, num_mel_bins=NUM_BINS, dither=0.0, sample_frequency=16000)
+    return fbank_of(wav.mean(0))
+
+
+def fbank_of(samples):
+    """torchaudio's fbank of float samples [T] at Kaldi's int16 scale, computed in float64 and stored as
+    f32: torchaudio's float32 run is off by up to ~5e-3 on weak bins (plugins/audio/README.md), which the
+    model would carry into a parity check; audio.fbank computes in double too. (train.py's cached
+    features came from the float32 run; the two differ far below what changes a transcript.)"""
+    wav = samples.double().unsqueeze(0) * 32768.0
+    return torchaudio.compliance.kaldi.fbank(wav, num_mel_bins=NUM_BINS, dither=0.0,
+                                             sample_frequency=16000).float()
 
 
 def load_cmvn(path):

@@ -34,9 +34,7 @@ CASES = os.path.join(ROOT, "tests", "e2e", "cases", "asr_alnum")
 
 
 def model_logprobs(model, wav, mean, std):
-    feats = torchaudio.compliance.kaldi.fbank(wav.unsqueeze(0) * 32768.0, num_mel_bins=80, dither=0.0,
-                                              sample_frequency=16000)
-    feats = md.apply_cmvn(feats, mean, std)
+    feats = md.apply_cmvn(md.fbank_of(wav), mean, std)
     with torch.no_grad():
         lp, _ = model(feats.unsqueeze(0), torch.tensor([feats.shape[0]]))
     return lp[0]
