@@ -6,8 +6,9 @@ Usage: nice -n 5 /usr/bin/python3 train.py DATA_DIR [--epochs E] [--seed S] [--o
 Steps: torchaudio fbank of every training file (cached in DATA_DIR/train_fbank.pt), global CMVN
 statistics over all training frames (MODEL_DIR/cmvn.json), CTC training with SpecAugment-style masks,
 then the weights as safetensors (MODEL_DIR/asr_alnum.safetensors), the labels and the lexicon.
-Seeded: the batch order, masks and initial weights come from torch generators seeded with --seed;
-torch runs on --threads threads (default 1), so a rerun on this machine gives the same weights.
+Seeded: the batch order, masks and initial weights come from torch generators seeded with --seed, and
+torch runs on --threads threads (default 1), so a rerun on the same machine and torch build should give
+the same weights (not verified by a second full run: the shared machine had no time for one).
 One thread, not two: on this shared 2-core machine (load 10-20), two torch threads ran the BiLSTM 3x
 slower in wall time than one (OpenMP threads wait for each other at every step while the other
 engineers' jobs hold the cores), for 4x the CPU time.
