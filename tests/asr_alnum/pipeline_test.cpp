@@ -31,8 +31,9 @@ fs::path temp_dir(const std::string& name) {
 
 int run(const fs::path& pipeline, const fs::path& out, const std::string& fields, int threads) {
   const std::string cmd = std::string(SEQFLOW_BIN) + " run '" + pipeline.string() +
-                          "' --no-progress --threads " + std::to_string(threads) + " --set 'write.path=" +
-                          out.string() + "' --set 'write.fields=" + fields + "' > /dev/null 2>&1";
+                          "' --no-progress --threads " + std::to_string(threads) +
+                          " --set 'write.path=" + out.string() + "' --set 'write.fields=" + fields +
+                          "' > /dev/null 2>&1";
   return std::system(cmd.c_str());
 }
 

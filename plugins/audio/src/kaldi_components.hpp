@@ -134,8 +134,9 @@ class KaldiTransform : public Transform<Self> {
         input_scale_(ctx.param("input_scale").as_float()),
         features_(make(ctx)) {
     if (!(input_scale_ > 0) || !std::isfinite(input_scale_))
-      throw Error("input_scale = " + std::to_string(input_scale_) +
-                  " must be a finite number above 0 (32768 for Kaldi's int16 scale, 1 to leave samples as read)");
+      throw Error(
+          "input_scale = " + std::to_string(input_scale_) +
+          " must be a finite number above 0 (32768 for Kaldi's int16 scale, 1 to leave samples as read)");
   }
 
   void process(Context&, Record& r) {
