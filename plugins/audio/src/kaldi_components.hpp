@@ -16,6 +16,7 @@
 
 #include <seqflow/sdk.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ namespace seqflow::audio {
 
 namespace kaldi_params {
 inline constexpr sf_param_decl kInput = Param::field("input", "\"audio\"", "f32 [T] waveform field.");
+inline constexpr sf_param_decl kInputScale = Param::real(
+    "input_scale", "1.0",
+    "Multiplies every sample first: 32768 gives Kaldi's int16 magnitudes from audio read at the float "
+    "scale, as a pipeline needs when the same samples also feed a model trained on floats (Silero VAD).");
 inline constexpr sf_param_decl kBlackman =
     Param::real("blackman_coeff", "0.42", "Constant coefficient of the generalized Blackman window.");
 inline constexpr sf_param_decl kDither = Param::real(
@@ -126,10 +131,23 @@ class KaldiTransform : public Transform<Self> {
         output_(ctx.field_param("output")),
         rate_(ctx.field("sample_rate")),
         id_(ctx.field("id")),
-        features_(make(ctx)) {}
+        input_scale_(ctx.param("input_scale").as_float()),
+        features_(make(ctx)) {
+    if (!(input_scale_ > 0) || !std::isfinite(input_scale_))
+      throw Error(
+          "input_scale = " + std::to_string(input_scale_) +
+          " must be a finite number above 0 (32768 for Kaldi's int16 scale, 1 to leave samples as read)");
+  }
 
   void process(Context&, Record& r) {
-    const std::span<const float> wave = waveform_of(r, input_, input_name_);
+    std::span<const float> wave = waveform_of(r, input_, input_name_);
+    if (input_scale_ != 1.0) {
+      // In float, as torchaudio users write `waveform * 32768`: a power of two scales exactly.
+      const float s = static_cast<float>(input_scale_);
+      scaled_.resize(wave.size());
+      for (size_t i = 0; i < wave.size(); ++i) scaled_[i] = wave[i] * s;
+      wave = scaled_;
+    }
     const double rate = rate_of(r, rate_);
     const std::string_view id = r.has(id_) ? r.string(id_) : std::string_view();
     int64_t frames = 0;
@@ -158,7 +176,9 @@ class KaldiTransform : public Transform<Self> {
   Slot output_;
   Slot rate_;
   Slot id_;
+  double input_scale_;
   KaldiFeatures features_;
+  std::vector<float> scaled_;
   std::vector<float> out_;
 };
 
@@ -179,6 +199,7 @@ class Spectrogram : public KaldiTransform<Spectrogram, KaldiKind::kSpectrogram> 
       "[[stage]]\nname = \"spec\"\nplugin = \"audio.spectrogram\"\nenergy_floor = 0.0\n", 0, 0};
   static constexpr sf_param_decl params[] = {
       kaldi_params::kInput,
+      kaldi_params::kInputScale,
       Param::field("output", "\"spectrogram\"", "Field for the f32 [frames, bins] features."),
       kaldi_params::kBlackman,
       kaldi_params::kDither,
@@ -209,6 +230,7 @@ class Fbank : public KaldiTransform<Fbank, KaldiKind::kFbank> {
       "[[stage]]\nname = \"fbank\"\nplugin = \"audio.fbank\"\nnum_mel_bins = 80\n", 0, 0};
   static constexpr sf_param_decl params[] = {
       kaldi_params::kInput,
+      kaldi_params::kInputScale,
       Param::field("output", "\"fbank\"", "Field for the f32 [frames, bins] features."),
       kaldi_params::kBlackman,
       kaldi_params::kDither,
@@ -249,6 +271,7 @@ class Mfcc : public KaldiTransform<Mfcc, KaldiKind::kMfcc> {
       "[[stage]]\nname = \"mfcc\"\nplugin = \"audio.mfcc\"\nuse_energy = true\n", 0, 0};
   static constexpr sf_param_decl params[] = {
       kaldi_params::kInput,
+      kaldi_params::kInputScale,
       Param::field("output", "\"mfcc\"", "Field for the f32 [frames, num_ceps] features."),
       kaldi_params::kBlackman,
       Param::real("cepstral_lifter", "22.0",
