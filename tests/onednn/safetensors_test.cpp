@@ -82,6 +82,9 @@ TEST_CASE("truncated and hostile files are clear errors, never out-of-bounds rea
   expect_error(le64(0xffffffffffffffffull) + "{}", "exceeds the format's 100 MB limit");
   expect_error(file("{\"w\":", ""), "header is not valid JSON");
   expect_error(file("[1,2]", ""), "header is not a JSON object");
+  // Found by tests/fuzz (fuzz_safetensors): nlohmann-json's out_of_range escaped the reader.
+  expect_error(file(R"({"w":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}})", floats({1})),
+               "header is not valid JSON: [json.exception.out_of_range.406] number overflow");
   // Data cut short: the header promises 8 bytes, the file has 4.
   expect_error(file(ok_header, floats({1})), "end past the data section (4 bytes): the file is truncated");
   expect_error(file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", floats({1, 2})),

@@ -48,6 +48,10 @@ TEST_CASE("malformed tokenizer.json", "[text]") {
   CHECK(e.find("model.dropout: BPE dropout") != std::string::npos);
   e = load_error("t7.json", R"({"model": {"type": "Mystery"}})");
   CHECK(e.find("model.type: unsupported model type \"Mystery\"") != std::string::npos);
+  // A number too large for a double: nlohmann's out_of_range, not a parse_error, used to escape.
+  e = load_error("t8.json", R"({"model": {"type": "WordLevel", "vocab": {"a": 1e400}}})");
+  CHECK(e.find("t8.json: not valid JSON ([json.exception.out_of_range.406] number overflow") !=
+        std::string::npos);
 }
 
 TEST_CASE("malformed tiktoken, SentencePiece and vocab.txt files", "[text]") {

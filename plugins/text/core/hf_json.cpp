@@ -392,6 +392,10 @@ std::unique_ptr<Tokenizer> load_hf_json(const std::string& content, const std::s
     const size_t p = m.find("parse error");
     throw TokenizerError(path + ": not valid JSON (" + (p == std::string::npos ? m : m.substr(p)) +
                          "); the file may be truncated");
+  } catch (const json::exception& e) {
+    // A number beyond the double range (out_of_range.406) is no parse_error and used to escape the
+    // loader without the file's name.
+    throw TokenizerError(path + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) c.fail("top level", "a tokenizer.json must be a JSON object");
   auto tk = std::make_unique<Tokenizer>();
