@@ -98,8 +98,9 @@ std::vector<std::pair<int32_t, Value>> CallerChannels::convert(Record& record) c
   const std::string where = "record " + std::to_string(pushed_ + 1) + " pushed to stage '" + stage + "'";
   std::vector<std::pair<int32_t, Value>> values;
   for (auto& [name, value] : record.fields()) {
-    auto decl =
-        std::find_if(declared_.begin(), declared_.end(), [&](const FieldUse& f) { return f.name == name; });
+    // clang 14 cannot capture a structured binding.
+    auto decl = std::find_if(declared_.begin(), declared_.end(),
+                             [&key = name](const FieldUse& f) { return f.name == key; });
     if (decl == declared_.end()) {
       std::vector<std::string> names;
       for (const FieldUse& f : declared_) names.push_back(f.name);
