@@ -6,6 +6,7 @@
 #include "interrupt.hpp"
 #include "merge.hpp"
 #include "pipeline_spec.hpp"
+#include "abi_names.hpp"
 #include "plugin_host.hpp"
 #include "provenance.hpp"
 #include "runtime.hpp"
@@ -23,32 +24,8 @@ using seqflow::engine::PluginError;
 using seqflow::engine::PluginHost;
 using seqflow::engine::SpecError;
 
-const char* kind_name(sf_component_kind k) {
-  switch (k) {
-    case SF_SOURCE: return "source";
-    case SF_SINK: return "sink";
-    default: return "transform";
-  }
-}
-
-const char* param_type_name(sf_param_type t) {
-  switch (t) {
-    case SF_PARAM_BOOL: return "bool";
-    case SF_PARAM_INT: return "int";
-    case SF_PARAM_FLOAT: return "float";
-    case SF_PARAM_STRING: return "string";
-    case SF_PARAM_PATH: return "path";
-    case SF_PARAM_STRING_LIST: return "string list";
-    case SF_PARAM_PATH_LIST: return "path list";
-    case SF_PARAM_TABLE: return "table";
-    case SF_PARAM_ARRAY: return "array";
-    case SF_PARAM_RESOURCE: return "resource";
-    case SF_PARAM_FIELD: return "field";
-    case SF_PARAM_FIELD_LIST: return "field list";
-    case SF_PARAM_FIELD_TABLE: return "field table";
-  }
-  return "?";
-}
+using seqflow::engine::kind_name;
+using seqflow::engine::param_type_name;
 
 std::string concurrency_text(int32_t c) {
   if (c == 0) return "unlimited";
